@@ -1,0 +1,106 @@
+package io.octopii.transport;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * Moves SBE messages between members of one cluster. The engine sees only this interface; which
+ * network sits behind it (QUIC, Aeron, the simulator's in-memory network) is the embedder's choice.
+ *
+ * <p><b>Threads.</b> {@link #offer} and {@link #poll} are called from one thread, the engine's
+ * agent thread, and never block, never allocate and never touch the network themselves: an
+ * implementation hands outbound bytes to its I/O threads through off-heap rings and receives
+ * inbound bytes the same way. {@link #linkState} may be called from any thread.
+ *
+ * <p><b>Lifecycle.</b> Created and started by its implementation's {@code launch}/{@code start};
+ * {@link #close()} stops every thread it started and releases every socket and file. After close,
+ * {@code offer} returns {@link #CLOSED} and {@code poll} returns 0.
+ *
+ * <p><b>Failure.</b> Expected outcomes (peer down, ring full, frame too large) are negative return
+ * codes, never exceptions. A malformed inbound frame never reaches the handler: the link that
+ * carried it counts the reason and, for stream transports, closes that stream.
+ */
+public interface Transport extends AutoCloseable
+{
+    /** The member is not connected (never was, or the link dropped); the frame was not queued. */
+    long NOT_CONNECTED = -1;
+    /** The outbound ring for the member is full; retry later (back pressure). */
+    long BACK_PRESSURED = -2;
+    /** The frame is longer than {@link #maxMessageLength()}. */
+    long MAX_LENGTH_EXCEEDED = -3;
+    /** The transport is closed. */
+    long CLOSED = -4;
+    /** The member id is not a member this transport knows. */
+    long UNKNOWN_MEMBER = -5;
+
+    /**
+     * Queue one message (a complete SBE message including its header, no length prefix) for a member
+     * on a channel. Does not block.
+     *
+     * @return a positive position when queued, or one of the negative codes above.
+     */
+    long offer(int memberId, Channel channel, DirectBuffer buffer, int offset, int length);
+
+    /**
+     * Deliver up to {@code limit} inbound messages to the handler, on the calling thread. Every
+     * message delivered has passed the codec's frame validation.
+     *
+     * @return the number of messages delivered (the agent's work count).
+     */
+    int poll(InboundHandler handler, int limit);
+
+    /** Current state of the link to a member. */
+    LinkState linkState(int memberId);
+
+    /** The largest message {@link #offer} accepts, in bytes. */
+    int maxMessageLength();
+
+    /** This node's member id. */
+    int localMemberId();
+
+    /** Stop all threads, close all sockets and files. Idempotent. */
+    @Override
+    void close();
+
+    /** What kind of traffic a message is; each channel is carried separately so bulk never delays heartbeats. */
+    enum Channel
+    {
+        /** Raft traffic: votes, AppendEntries, heartbeats, read index. Latency-critical. */
+        CONSENSUS,
+        /** Client proposals/queries forwarded between nodes and RPC requests/responses. */
+        RPC,
+        /** Shipping Lane chunks and control. Bulk. */
+        SHIPPING
+    }
+
+    /** State of one link, as seen from this side. */
+    enum LinkState
+    {
+        /** No connection and none being made. */
+        DISCONNECTED,
+        /** Dialling, or handshaking. */
+        CONNECTING,
+        /** Handshake complete; frames flow. */
+        CONNECTED,
+        /** The peer was refused (wrong cluster, bad proof, not a member, protocol mismatch). */
+        REFUSED,
+        /** The transport is closed. */
+        CLOSED
+    }
+
+    /**
+     * Receives inbound messages on the agent thread. The buffer is valid only during the call;
+     * copy what must outlive it.
+     */
+    @FunctionalInterface
+    interface InboundHandler
+    {
+        /**
+         * @param fromMemberId the authenticated member that sent the message.
+         * @param channel      the channel it arrived on.
+         * @param buffer       holds the message, starting with its SBE header.
+         * @param offset       where the SBE header starts.
+         * @param length       header plus body.
+         */
+        void onMessage(int fromMemberId, Channel channel, DirectBuffer buffer, int offset, int length);
+    }
+}
