@@ -6,10 +6,12 @@ import org.agrona.DirectBuffer;
  * Moves SBE messages between members of one cluster. The engine sees only this interface; which
  * network sits behind it (QUIC, Aeron, the simulator's in-memory network) is the embedder's choice.
  *
- * <p><b>Threads.</b> {@link #offer} and {@link #poll} are called from one thread, the engine's
- * agent thread, and never block, never allocate and never touch the network themselves: an
- * implementation hands outbound bytes to its I/O threads through off-heap rings and receives
- * inbound bytes the same way. {@link #linkState} may be called from any thread.
+ * <p><b>Threads.</b> {@link #poll} is called from one thread, the engine's agent thread.
+ * {@link #offer} may be called from several threads at once (the agent, and the Shipping Lane's
+ * own thread on {@link Channel#SHIPPING}): implementations use many-to-one rings or concurrent
+ * publications. Neither call blocks, allocates or touches the network itself: an implementation
+ * hands outbound bytes to its I/O threads through off-heap rings and receives inbound bytes the
+ * same way. {@link #linkState} may be called from any thread.
  *
  * <p><b>Lifecycle.</b> Created and started by its implementation's {@code launch}/{@code start};
  * {@link #close()} stops every thread it started and releases every socket and file. After close,
