@@ -1,0 +1,93 @@
+package io.octopii.log;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * The storage seam under {@link RaftLog}, {@link TermVoteFile} and {@link SnapshotStore}: a flat
+ * directory of named files. {@link MappedFileStorage} uses real memory-mapped files and fsync;
+ * {@link InMemoryStorage} models a page cache so that a deterministic simulator can crash it.
+ * <p>
+ * Directory operations ({@link #createFile}, {@link #delete}, {@link #rename}) are durable when they
+ * return: the real implementation forces the directory. They are slow-path operations.
+ * <p>
+ * <b>Threads</b>: directory operations from one thread at a time; forcing a {@link StorageFile} may
+ * happen on another thread. <b>Lifecycle</b>: {@link #close()} closes the files still open.
+ * <b>Failure</b>: I/O errors throw {@link java.io.UncheckedIOException}.
+ */
+public interface LogStorage extends AutoCloseable
+{
+    /**
+     * Atomically create a new zero-filled file of a fixed length whose first bytes are
+     * {@code initial}: the file appears under its name only once it is complete and forced.
+     *
+     * @param name          of the new file; must not exist.
+     * @param length        of the file in bytes.
+     * @param initial       bytes written at offset 0 before the file appears.
+     * @param initialOffset in initial.
+     * @param initialLength bytes of initial to write (may be 0).
+     * @return the open file.
+     */
+    StorageFile createFile(String name, int length, DirectBuffer initial, int initialOffset, int initialLength);
+
+    /**
+     * Open an existing fixed-length file.
+     *
+     * @param name of the file.
+     * @return the open file.
+     * @throws java.io.UncheckedIOException if it does not exist or cannot be mapped.
+     */
+    StorageFile openFile(String name);
+
+    /**
+     * Create (or truncate to empty) a stream file. Its name is durable once it is forced and
+     * renamed, or after {@link #rename}.
+     *
+     * @param name of the file.
+     * @return the open file.
+     */
+    StreamFile createStream(String name);
+
+    /**
+     * Open an existing stream file for reading (and writing).
+     *
+     * @param name of the file.
+     * @return the open file.
+     */
+    StreamFile openStream(String name);
+
+    /**
+     * @param name of a file.
+     * @return true if it exists.
+     */
+    boolean exists(String name);
+
+    /**
+     * Delete a file, durably. Open handles stay usable until closed (POSIX semantics).
+     *
+     * @param name of the file; missing files are ignored.
+     */
+    void delete(String name);
+
+    /**
+     * Rename a file atomically and durably, replacing the target if it exists.
+     *
+     * @param from existing name.
+     * @param to   new name.
+     */
+    void rename(String from, String to);
+
+    /**
+     * @return names of all files, sorted. Allocates: slow path.
+     */
+    String[] list();
+
+    /**
+     * @return a description of where the files live (for messages).
+     */
+    String describe();
+
+    /**
+     * Close every file still open.
+     */
+    void close();
+}

@@ -1,0 +1,463 @@
+package io.octopii.log;
+
+import org.agrona.DirectBuffer;
+import org.agrona.IoUtil;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+
+/**
+ * {@link LogStorage} over a real directory: fixed-length files are memory-mapped and forced with
+ * {@code msync} of the dirty range; directory changes are followed by an fsync of the directory.
+ * <p>
+ * <b>Threads</b>: see {@link LogStorage}. <b>Lifecycle</b>: create one per directory and close it
+ * after the components using it. <b>Failure</b>: every I/O error is an {@link UncheckedIOException}
+ * naming the file.
+ */
+public final class MappedFileStorage implements LogStorage
+{
+    private static final String TMP_SUFFIX = ".creating";
+
+    private final File directory;
+    private final ArrayList<AutoCloseable> openFiles = new ArrayList<>();
+
+    /**
+     * @param directory to hold the files; created if missing.
+     */
+    public MappedFileStorage(final File directory)
+    {
+        this.directory = directory;
+        IoUtil.ensureDirectoryExists(directory, "log directory");
+    }
+
+    /**
+     * @return the directory holding the files.
+     */
+    public File directory()
+    {
+        return directory;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public StorageFile createFile(
+        final String name, final int length, final DirectBuffer initial, final int initialOffset, final int initialLength)
+    {
+        final File target = new File(directory, name);
+        if (target.exists())
+        {
+            throw new UncheckedIOException(new IOException("file already exists: " + target));
+        }
+
+        final Path tmp = new File(directory, name + TMP_SUFFIX).toPath();
+        try (FileChannel channel = FileChannel.open(
+            tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ,
+            StandardOpenOption.WRITE))
+        {
+            IoUtil.fill(channel, 0, length, (byte)0);
+            if (initialLength > 0)
+            {
+                final byte[] bytes = new byte[initialLength];
+                initial.getBytes(initialOffset, bytes);
+                writeFully(channel, 0, ByteBuffer.wrap(bytes));
+            }
+            channel.force(true);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("failed to create " + target, ex);
+        }
+
+        renamePath(tmp, target.toPath());
+        return openFile(name);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public StorageFile openFile(final String name)
+    {
+        final File file = new File(directory, name);
+        try (FileChannel channel = FileChannel.open(file.toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            final long size = channel.size();
+            if (size > Integer.MAX_VALUE)
+            {
+                throw new IOException("file too large to map: " + size + " bytes");
+            }
+            final MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_WRITE, 0, size);
+            final MappedFile mappedFile = new MappedFile(name, file, mapped);
+            synchronized (openFiles)
+            {
+                openFiles.add(mappedFile);
+            }
+            return mappedFile;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("failed to map " + file, ex);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public StreamFile createStream(final String name)
+    {
+        return openStream(name, true);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public StreamFile openStream(final String name)
+    {
+        return openStream(name, false);
+    }
+
+    private StreamFile openStream(final String name, final boolean create)
+    {
+        final File file = new File(directory, name);
+        try
+        {
+            final FileChannel channel = create ?
+                FileChannel.open(file.toPath(), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.READ, StandardOpenOption.WRITE) :
+                FileChannel.open(file.toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
+            final ChannelStreamFile streamFile = new ChannelStreamFile(name, file, channel);
+            synchronized (openFiles)
+            {
+                openFiles.add(streamFile);
+            }
+            return streamFile;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("failed to open " + file, ex);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public boolean exists(final String name)
+    {
+        return new File(directory, name).exists();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void delete(final String name)
+    {
+        final Path path = new File(directory, name).toPath();
+        try
+        {
+            Files.deleteIfExists(path);
+            forceDirectory();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("failed to delete " + path, ex);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void rename(final String from, final String to)
+    {
+        renamePath(new File(directory, from).toPath(), new File(directory, to).toPath());
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String[] list()
+    {
+        final String[] names = directory.list();
+        if (null == names)
+        {
+            throw new UncheckedIOException(new IOException("cannot list " + directory));
+        }
+        Arrays.sort(names);
+        return names;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String describe()
+    {
+        return directory.getAbsolutePath();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void close()
+    {
+        final AutoCloseable[] files;
+        synchronized (openFiles)
+        {
+            files = openFiles.toArray(new AutoCloseable[0]);
+            openFiles.clear();
+        }
+        for (final AutoCloseable file : files)
+        {
+            try
+            {
+                file.close();
+            }
+            catch (final Exception ignore)
+            {
+                // closing is best effort: each file's close() is idempotent and already reported errors
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String toString()
+    {
+        return "MappedFileStorage{directory=" + directory + "}";
+    }
+
+    private void renamePath(final Path from, final Path to)
+    {
+        try
+        {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            forceDirectory();
+        }
+        catch (final NoSuchFileException ex)
+        {
+            throw new UncheckedIOException("rename source missing: " + from, ex);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("failed to rename " + from + " to " + to, ex);
+        }
+    }
+
+    private void forceDirectory() throws IOException
+    {
+        try (FileChannel channel = FileChannel.open(directory.toPath(), StandardOpenOption.READ))
+        {
+            channel.force(true);
+        }
+    }
+
+    private void forget(final AutoCloseable file)
+    {
+        synchronized (openFiles)
+        {
+            openFiles.remove(file);
+        }
+    }
+
+    private static void writeFully(final FileChannel channel, final long position, final ByteBuffer src)
+        throws IOException
+    {
+        long pos = position;
+        while (src.hasRemaining())
+        {
+            pos += channel.write(src, pos);
+        }
+    }
+
+    private final class MappedFile implements StorageFile
+    {
+        private final String name;
+        private final File file;
+        private final int length;
+        private MappedByteBuffer mapped;
+        private final UnsafeBuffer buffer;
+
+        MappedFile(final String name, final File file, final MappedByteBuffer mapped)
+        {
+            this.name = name;
+            this.file = file;
+            this.mapped = mapped;
+            this.length = mapped.capacity();
+            this.buffer = new UnsafeBuffer(mapped);
+        }
+
+        public String name()
+        {
+            return name;
+        }
+
+        public int length()
+        {
+            return length;
+        }
+
+        public UnsafeBuffer buffer()
+        {
+            return buffer;
+        }
+
+        public void force(final int offset, final int length)
+        {
+            final MappedByteBuffer mapped = this.mapped;
+            if (null == mapped)
+            {
+                throw new IllegalStateException("force after close: " + file);
+            }
+            try
+            {
+                mapped.force(offset, length);
+            }
+            catch (final UncheckedIOException ex)
+            {
+                throw new UncheckedIOException("force failed: " + file + " offset=" + offset + " length=" + length,
+                    ex.getCause());
+            }
+        }
+
+        public void close()
+        {
+            final MappedByteBuffer mapped = this.mapped;
+            if (null != mapped)
+            {
+                this.mapped = null;
+                buffer.wrap(0, 0);
+                IoUtil.unmap(mapped);
+                forget(this);
+            }
+        }
+
+        public String toString()
+        {
+            return file.toString();
+        }
+    }
+
+    private final class ChannelStreamFile implements StreamFile
+    {
+        private final String name;
+        private final File file;
+        private final FileChannel channel;
+        private byte[] scratch = new byte[0];
+
+        ChannelStreamFile(final String name, final File file, final FileChannel channel)
+        {
+            this.name = name;
+            this.file = file;
+            this.channel = channel;
+        }
+
+        public String name()
+        {
+            return name;
+        }
+
+        public long size()
+        {
+            try
+            {
+                return channel.size();
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("size failed: " + file, ex);
+            }
+        }
+
+        public void write(final long position, final DirectBuffer src, final int offset, final int length)
+        {
+            final byte[] bytes = scratch(length);
+            src.getBytes(offset, bytes, 0, length);
+            try
+            {
+                writeFully(channel, position, ByteBuffer.wrap(bytes, 0, length));
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("write failed: " + file + " position=" + position, ex);
+            }
+        }
+
+        public int read(final long position, final MutableDirectBuffer dst, final int offset, final int length)
+        {
+            final byte[] bytes = scratch(length);
+            final ByteBuffer bb = ByteBuffer.wrap(bytes, 0, length);
+            try
+            {
+                long pos = position;
+                while (bb.hasRemaining())
+                {
+                    final int read = channel.read(bb, pos);
+                    if (read < 0)
+                    {
+                        break;
+                    }
+                    pos += read;
+                }
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("read failed: " + file + " position=" + position, ex);
+            }
+            final int read = bb.position();
+            dst.putBytes(offset, bytes, 0, read);
+            return read;
+        }
+
+        public void force()
+        {
+            try
+            {
+                channel.force(true);
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("force failed: " + file, ex);
+            }
+        }
+
+        public void close()
+        {
+            try
+            {
+                if (channel.isOpen())
+                {
+                    channel.close();
+                }
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("close failed: " + file, ex);
+            }
+            finally
+            {
+                forget(this);
+            }
+        }
+
+        private byte[] scratch(final int length)
+        {
+            if (scratch.length < length)
+            {
+                scratch = new byte[length];
+            }
+            return scratch;
+        }
+    }
+}

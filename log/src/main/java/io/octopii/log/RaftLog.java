@@ -1,0 +1,1124 @@
+package io.octopii.log;
+
+import io.octopii.log.internal.RecordDescriptor;
+import io.octopii.log.internal.SegmentDescriptor;
+import org.agrona.BitUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.File;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import static io.octopii.log.internal.RecordDescriptor.HEADER_LENGTH;
+
+/**
+ * The Raft log: a directory of fixed-length, pre-zeroed, memory-mapped segment files holding
+ * CRC32C-protected records (layout in {@link RecordDescriptor} and {@link SegmentDescriptor}).
+ * <p>
+ * <b>Threads</b>: every method except {@link #durableIndex()} is called from one thread, the owner
+ * (the consensus agent). None of them forces the disk: a {@link LogFlusher} on another thread (or
+ * invoked by the owner's duty cycle) forces what was appended and publishes {@link #durableIndex()},
+ * which any thread may read without locks. Steady-state operations (append, claim, read, term, scan)
+ * do not allocate; segment rolls, truncation, compaction and reset are slow paths that create or
+ * delete files (and so block on the disk) and allocate.
+ * <p>
+ * <b>Lifecycle</b>: {@link #open(Context)} recovers the directory (see below); {@link #close()}
+ * after the flusher has stopped.
+ * <p>
+ * <b>Recovery</b>: segments are replayed in generation order. A later segment starting at index
+ * {@code i} supersedes records {@code >= i} of earlier ones (that is how truncation is made durable
+ * without rewriting bytes). Within a segment, a bad record followed only by bytes that hold no valid
+ * record is a torn tail: it is cut (zeroed and forced). A bad record followed by a valid record, a
+ * record with the wrong index, a missing middle segment, or a gap in indexes is corruption: open
+ * throws {@link LogCorruptionException} naming the file, offset, index and checksums.
+ * <p>
+ * <b>Failure</b>: expected outcomes are negative status codes from {@link #append} and
+ * {@link #tryClaim}. A failed force (in the flusher) marks the log failed: further appends return
+ * {@link #LOG_FAILED}. Misuse (truncating below the first index, committing without a claim) throws
+ * {@link IllegalStateException} / {@link IllegalArgumentException}.
+ */
+public final class RaftLog implements AutoCloseable
+{
+    /** Term returned for an index the log does not hold. Also the base term of a log never reset. */
+    public static final long NULL_TERM = 0;
+    /** Status: the index passed to append is not {@code lastIndex() + 1}. */
+    public static final long INDEX_OUT_OF_ORDER = -2;
+    /** Status: the payload does not fit in an empty segment. */
+    public static final long LENGTH_TOO_LARGE = -3;
+    /** Status: a claim is active; commit or abort it first. */
+    public static final long CLAIM_ACTIVE = -4;
+    /** Status: the log has failed (a force failed); the node must stop. */
+    public static final long LOG_FAILED = -5;
+
+    private static final VarHandle DURABLE_INDEX;
+
+    static
+    {
+        try
+        {
+            DURABLE_INDEX = MethodHandles.lookup().findVarHandle(RaftLog.class, "durableIndex", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    private final Context ctx;
+    private final LogStorage storage;
+    private final FsyncPolicy fsyncPolicy;
+    private final int segmentLength;
+    private final int maxPayloadLength;
+    private final Object flushLock = new Object();
+    private final UnsafeBuffer headerScratch =
+        new UnsafeBuffer(ByteBuffer.allocateDirect(SegmentDescriptor.HEADER_LENGTH));
+
+    private Segment[] segments = new Segment[16];
+    private int segmentCount;
+    private long segmentBase;
+    private Segment active;
+
+    private long[] positions;
+    private int positionMask;
+
+    private long firstIndex = 1;
+    private long lastIndex = 0;
+    private long baseTerm = NULL_TERM;
+    private long nextGeneration = 1;
+
+    @SuppressWarnings("unused") private volatile long durableIndex;
+    private volatile Throwable failure;
+
+    // guarded by flushLock
+    private long epoch;
+    private Segment flushSegment;
+    private boolean closed;
+    private final ArrayList<Segment> retiredPinned = new ArrayList<>();
+
+    // flusher thread
+    private long lastForceNs;
+    private boolean forcedOnce;
+    private final long fsyncIntervalNs;
+
+    // claim
+    private boolean claimActive;
+    private int claimRecordOffset;
+    private int claimLength;
+    private long claimTerm;
+    private int claimType;
+    private int claimFlags;
+
+    // counters (owner thread)
+    private long segmentRolls;
+    private long truncations;
+    private long tornTailsCut;
+
+    private RaftLog(final Context ctx)
+    {
+        this.ctx = ctx;
+        this.storage = ctx.storage();
+        this.fsyncPolicy = ctx.fsyncPolicy();
+        this.segmentLength = ctx.segmentLength();
+        this.maxPayloadLength = segmentLength - SegmentDescriptor.HEADER_LENGTH - HEADER_LENGTH;
+        this.fsyncIntervalNs = TimeUnit.MILLISECONDS.toNanos(ctx.fsyncIntervalMs());
+        this.positions = new long[ctx.indexCapacity()];
+        this.positionMask = positions.length - 1;
+    }
+
+    /**
+     * Open (and recover) the log described by the context. Slow path: scans every segment, forces
+     * what it recovered, and may create the first segment.
+     *
+     * @param ctx configuration; concluded here if it was not already.
+     * @return the open log.
+     * @throws LogCorruptionException if the directory holds damage a crash cannot explain.
+     */
+    public static RaftLog open(final Context ctx)
+    {
+        ctx.conclude();
+        final RaftLog log = new RaftLog(ctx);
+        try
+        {
+            new LogRecovery(log).recover();
+        }
+        catch (final RuntimeException ex)
+        {
+            log.closeSegmentsQuietly();
+            if (ctx.ownsStorage())
+            {
+                ctx.storage().close();
+            }
+            throw ex;
+        }
+        return log;
+    }
+
+    /**
+     * @return the context this log was opened with.
+     */
+    public Context context()
+    {
+        return ctx;
+    }
+
+    /**
+     * Append a record by copying its payload. Does not allocate except when a segment rolls.
+     *
+     * @param term      of the entry.
+     * @param index     of the entry; must be {@code lastIndex() + 1}.
+     * @param entryType see {@link EntryType}.
+     * @param flags     stored with the record.
+     * @param src       payload buffer.
+     * @param offset    of the payload in src.
+     * @param length    of the payload.
+     * @return the index appended, or {@link #INDEX_OUT_OF_ORDER}, {@link #LENGTH_TOO_LARGE},
+     * {@link #CLAIM_ACTIVE} or {@link #LOG_FAILED}.
+     */
+    public long append(
+        final long term,
+        final long index,
+        final int entryType,
+        final int flags,
+        final DirectBuffer src,
+        final int offset,
+        final int length)
+    {
+        if (index != lastIndex + 1)
+        {
+            return claimActive ? CLAIM_ACTIVE : INDEX_OUT_OF_ORDER;
+        }
+        final long status = checkAppend(length);
+        if (status < 0)
+        {
+            return status;
+        }
+        final int recordOffset = reserve(length);
+        active.buffer.putBytes(recordOffset + HEADER_LENGTH, src, offset, length);
+        commit(recordOffset, term, index, entryType, flags, length);
+        return index;
+    }
+
+    /**
+     * Claim space for the next record so its payload can be written in place: write it into
+     * {@link #claimBuffer()} at {@link #claimOffset()}, then {@link #commitClaim()} or
+     * {@link #abortClaim()}. Does not allocate except when a segment rolls.
+     *
+     * @param term      of the entry.
+     * @param entryType see {@link EntryType}.
+     * @param flags     stored with the record.
+     * @param length    of the payload.
+     * @return the index the record will have ({@code lastIndex() + 1}), or {@link #LENGTH_TOO_LARGE},
+     * {@link #CLAIM_ACTIVE} or {@link #LOG_FAILED}.
+     */
+    public long tryClaim(final long term, final int entryType, final int flags, final int length)
+    {
+        final long status = checkAppend(length);
+        if (status < 0)
+        {
+            return status;
+        }
+        claimRecordOffset = reserve(length);
+        claimActive = true;
+        claimLength = length;
+        claimTerm = term;
+        claimType = entryType;
+        claimFlags = flags;
+        return lastIndex + 1;
+    }
+
+    /**
+     * @return buffer to write the claimed payload into (the mapped segment).
+     */
+    public MutableDirectBuffer claimBuffer()
+    {
+        return active.buffer;
+    }
+
+    /**
+     * @return offset of the claimed payload in {@link #claimBuffer()}.
+     */
+    public int claimOffset()
+    {
+        return claimRecordOffset + HEADER_LENGTH;
+    }
+
+    /**
+     * Seal the claimed record: checksum it and make it part of the log.
+     *
+     * @return its index.
+     * @throws IllegalStateException if no claim is active.
+     */
+    public long commitClaim()
+    {
+        if (!claimActive)
+        {
+            throw new IllegalStateException("commitClaim without an active claim");
+        }
+        claimActive = false;
+        final long index = lastIndex + 1;
+        commit(claimRecordOffset, claimTerm, index, claimType, claimFlags, claimLength);
+        return index;
+    }
+
+    /**
+     * Abandon the claimed record; the space is zeroed and reused by the next append.
+     *
+     * @throws IllegalStateException if no claim is active.
+     */
+    public void abortClaim()
+    {
+        if (!claimActive)
+        {
+            throw new IllegalStateException("abortClaim without an active claim");
+        }
+        claimActive = false;
+        active.buffer.setMemory(claimRecordOffset, RecordDescriptor.alignedLength(claimLength), (byte)0);
+    }
+
+    /**
+     * Point a view at the record for an index. No copy, no allocation.
+     *
+     * @param index wanted.
+     * @param view  filled on success.
+     * @return false if the log does not hold the index.
+     */
+    public boolean read(final long index, final LogRecordView view)
+    {
+        if (index < firstIndex || index > lastIndex)
+        {
+            return false;
+        }
+        final long position = positions[(int)index & positionMask];
+        view.wrap(segments[(int)((position >>> 32) - segmentBase)].buffer, (int)position);
+        return true;
+    }
+
+    /**
+     * Deliver records from an index, in order, to a handler.
+     *
+     * @param fromIndex  first index wanted; clamped to {@link #firstIndex()}.
+     * @param maxRecords upper bound on records delivered.
+     * @param view       reusable view passed to the handler.
+     * @param handler    receives each record; returning false stops the scan.
+     * @return records delivered.
+     */
+    public int scan(final long fromIndex, final int maxRecords, final LogRecordView view, final LogRecordHandler handler)
+    {
+        int count = 0;
+        for (long index = Math.max(fromIndex, firstIndex); index <= lastIndex && count < maxRecords; index++)
+        {
+            read(index, view);
+            count++;
+            if (!handler.onRecord(view))
+            {
+                break;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * @param index of an entry.
+     * @return its term; the base term for {@code firstIndex() - 1}; {@link #NULL_TERM} if unknown.
+     */
+    public long term(final long index)
+    {
+        if (index >= firstIndex && index <= lastIndex)
+        {
+            final long position = positions[(int)index & positionMask];
+            return segments[(int)((position >>> 32) - segmentBase)].buffer.getLong(
+                (int)position + RecordDescriptor.TERM_OFFSET);
+        }
+        return index == firstIndex - 1 ? baseTerm : NULL_TERM;
+    }
+
+    /**
+     * @return the first index held (after compaction or reset, one past the base); {@code lastIndex() + 1} if empty.
+     */
+    public long firstIndex()
+    {
+        return firstIndex;
+    }
+
+    /**
+     * @return the last index appended, or {@code firstIndex() - 1} if empty.
+     */
+    public long lastIndex()
+    {
+        return lastIndex;
+    }
+
+    /**
+     * @return term of {@link #lastIndex()}.
+     */
+    public long lastTerm()
+    {
+        return term(lastIndex);
+    }
+
+    /**
+     * Highest index forced to disk (for {@link FsyncPolicy#NONE}: the last index). Any thread, no lock.
+     *
+     * @return the durable index.
+     */
+    public long durableIndex()
+    {
+        return (long)DURABLE_INDEX.getAcquire(this);
+    }
+
+    /**
+     * Remove {@code index .. lastIndex()} (Raft conflict). Slow path: creates a new segment starting
+     * at {@code index} (so the removal survives a restart) and deletes segments wholly above it. The
+     * durable index drops to {@code index - 1} if it was above.
+     *
+     * @param index first index to remove; a value above {@link #lastIndex()} does nothing.
+     * @throws IllegalArgumentException if index is below {@link #firstIndex()}.
+     */
+    public void truncateFrom(final long index)
+    {
+        checkNoClaim("truncateFrom");
+        if (index > lastIndex)
+        {
+            return;
+        }
+        if (index < firstIndex)
+        {
+            throw new IllegalArgumentException(
+                "truncateFrom(" + index + ") below firstIndex " + firstIndex + ": committed entries cannot be removed");
+        }
+
+        final Segment fresh = createSegment(index, term(index - 1), 0);
+        final ArrayList<Segment> removed = new ArrayList<>();
+        synchronized (flushLock)
+        {
+            epoch++;
+            while (segmentCount > 0 && segments[segmentCount - 1].firstIndex >= index)
+            {
+                final Segment segment = segments[--segmentCount];
+                segments[segmentCount] = null;
+                retireLocked(segment);
+                removed.add(segment);
+            }
+            if (segmentCount > 0)
+            {
+                final Segment kept = segments[segmentCount - 1];
+                kept.lastIndex = index - 1;
+                kept.publish(index - 1, kept.publishedPositionAcquire());
+                kept.next = fresh;
+            }
+            else
+            {
+                baseTerm = fresh.prevTerm;
+                firstIndex = index;
+            }
+            addSegment(fresh);
+            if (null == flushSegment || flushSegment.retired)
+            {
+                flushSegment = fresh;
+            }
+            lastIndex = index - 1;
+            if (durableIndex() > index - 1 || FsyncPolicy.NONE == fsyncPolicy)
+            {
+                DURABLE_INDEX.setRelease(this, index - 1);
+            }
+        }
+        deleteFiles(removed);
+        truncations++;
+    }
+
+    /**
+     * Delete whole segments all of whose records are below {@code index} (after a snapshot); the
+     * files are removed. The segment being appended to is never deleted. Slow path.
+     *
+     * @param index first index that must stay readable.
+     */
+    public void compactBelow(final long index)
+    {
+        int remove = 0;
+        while (remove < segmentCount - 1 && segments[remove + 1].firstIndex <= index)
+        {
+            remove++;
+        }
+        if (0 == remove)
+        {
+            return;
+        }
+
+        final ArrayList<Segment> removed = new ArrayList<>(remove);
+        synchronized (flushLock)
+        {
+            for (int i = 0; i < remove; i++)
+            {
+                retireLocked(segments[i]);
+                removed.add(segments[i]);
+            }
+            System.arraycopy(segments, remove, segments, 0, segmentCount - remove);
+            for (int i = segmentCount - remove; i < segmentCount; i++)
+            {
+                segments[i] = null;
+            }
+            segmentCount -= remove;
+            segmentBase += remove;
+            if (flushSegment.retired)
+            {
+                flushSegment = segments[0];
+            }
+            firstIndex = segments[0].firstIndex;
+            baseTerm = segments[0].prevTerm;
+        }
+        deleteFiles(removed);
+    }
+
+    /**
+     * Discard everything and restart the log after {@code baseIndex} (snapshot installed): the next
+     * append is {@code baseIndex + 1} and {@code term(baseIndex) == baseTerm}. Survives a restart.
+     * Slow path.
+     *
+     * @param baseIndex last index covered by the snapshot.
+     * @param baseTerm  term of baseIndex.
+     */
+    public void resetTo(final long baseIndex, final long baseTerm)
+    {
+        checkNoClaim("resetTo");
+        final Segment fresh = createSegment(baseIndex + 1, baseTerm, SegmentDescriptor.FLAG_BASE);
+        final ArrayList<Segment> removed = new ArrayList<>(segmentCount);
+        synchronized (flushLock)
+        {
+            epoch++;
+            for (int i = 0; i < segmentCount; i++)
+            {
+                retireLocked(segments[i]);
+                removed.add(segments[i]);
+                segments[i] = null;
+            }
+            segmentBase += segmentCount;
+            segmentCount = 0;
+            addSegment(fresh);
+            flushSegment = fresh;
+            firstIndex = baseIndex + 1;
+            lastIndex = baseIndex;
+            this.baseTerm = baseTerm;
+            DURABLE_INDEX.setRelease(this, baseIndex);
+        }
+        deleteFiles(removed);
+    }
+
+    /**
+     * @return true once a force has failed; the node must stop.
+     */
+    public boolean isFailed()
+    {
+        return null != failure;
+    }
+
+    /**
+     * @return the error that failed the log, or null.
+     */
+    public Throwable failure()
+    {
+        return failure;
+    }
+
+    /**
+     * @return number of segments currently open.
+     */
+    public int segmentCount()
+    {
+        return segmentCount;
+    }
+
+    /**
+     * @return segment rolls since open.
+     */
+    public long segmentRolls()
+    {
+        return segmentRolls;
+    }
+
+    /**
+     * @return truncations since open.
+     */
+    public long truncations()
+    {
+        return truncations;
+    }
+
+    /**
+     * @return torn tails cut during recovery at open.
+     */
+    public long tornTailsCut()
+    {
+        return tornTailsCut;
+    }
+
+    /**
+     * Close every segment. Stop the flusher first. Idempotent.
+     */
+    public void close()
+    {
+        synchronized (flushLock)
+        {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+        }
+        closeSegmentsQuietly();
+        if (ctx.ownsStorage())
+        {
+            storage.close();
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String toString()
+    {
+        return "RaftLog{firstIndex=" + firstIndex + ", lastIndex=" + lastIndex + ", durableIndex=" + durableIndex() +
+            ", segments=" + segmentCount + ", " + ctx + "}";
+    }
+
+    /**
+     * One flush step, called by {@link LogFlusher}: force what the owner has published in the current
+     * segment and publish the durable index.
+     *
+     * @param nowNs          current time, for {@link FsyncPolicy#INTERVAL_MS}.
+     * @param ignoreInterval force now even if the interval has not elapsed.
+     * @return work done (0 when idle).
+     */
+    int flush(final long nowNs, final boolean ignoreInterval)
+    {
+        if (FsyncPolicy.NONE == fsyncPolicy)
+        {
+            return 0;
+        }
+        if (!ignoreInterval && FsyncPolicy.INTERVAL_MS == fsyncPolicy && forcedOnce &&
+            nowNs - lastForceNs < fsyncIntervalNs)
+        {
+            return 0;
+        }
+
+        final Segment segment;
+        final long observedEpoch;
+        synchronized (flushLock)
+        {
+            segment = flushSegment;
+            if (closed || null == segment)
+            {
+                return 0;
+            }
+            segment.pins++;
+            observedEpoch = epoch;
+        }
+
+        int workCount = 0;
+        boolean forced = false;
+        try
+        {
+            // next is read before index and position: once next is set, they are final for this segment
+            final Segment next = segment.next;
+            final long index = segment.publishedIndexAcquire();
+            final int position = segment.publishedPositionAcquire();
+            final int from = segment.forcedPosition;
+            if (position > from)
+            {
+                segment.file.force(from, position - from);
+                forced = true;
+                workCount++;
+            }
+
+            synchronized (flushLock)
+            {
+                unpinLocked(segment);
+                if (position > segment.forcedPosition)
+                {
+                    segment.forcedPosition = position;
+                }
+                if (!segment.retired && observedEpoch == epoch && !closed)
+                {
+                    if (index > durableIndex())
+                    {
+                        DURABLE_INDEX.setRelease(this, index);
+                        workCount++;
+                    }
+                    if (null != next && flushSegment == segment)
+                    {
+                        flushSegment = next;
+                        workCount++;
+                    }
+                }
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            synchronized (flushLock)
+            {
+                unpinLocked(segment);
+            }
+            failure = ex;
+            throw ex;
+        }
+
+        if (forced)
+        {
+            lastForceNs = nowNs;
+            forcedOnce = true;
+        }
+        return workCount;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // internals shared with LogRecovery
+
+    LogStorage storage()
+    {
+        return storage;
+    }
+
+    int segmentLength()
+    {
+        return segmentLength;
+    }
+
+    void nextGeneration(final long generation)
+    {
+        nextGeneration = generation;
+    }
+
+    void countTornTail()
+    {
+        tornTailsCut++;
+    }
+
+    /**
+     * Install the recovered chain. Called once by {@link LogRecovery}.
+     */
+    void installRecovered(final ArrayList<Segment> chain, final long chainFirst, final long chainBaseTerm)
+    {
+        firstIndex = chainFirst;
+        baseTerm = chainBaseTerm;
+        lastIndex = chainFirst - 1;
+        for (final Segment segment : chain)
+        {
+            addSegment(segment);
+        }
+        for (final Segment segment : chain)
+        {
+            int offset = SegmentDescriptor.HEADER_LENGTH;
+            for (long index = segment.firstIndex; index <= segment.lastIndex; index++)
+            {
+                storePosition(index, segment.ordinal, offset);
+                lastIndex = index;
+                offset += BitUtil.align(segment.buffer.getInt(offset), RecordDescriptor.ALIGNMENT);
+            }
+            segment.publish(segment.lastIndex, segment.writePosition);
+            segment.forcedPosition = segment.writePosition;
+        }
+        for (int i = 0; i < segmentCount - 1; i++)
+        {
+            segments[i].next = segments[i + 1];
+        }
+        flushSegment = active;
+        DURABLE_INDEX.setRelease(this, lastIndex);
+    }
+
+    Segment createSegment(final long first, final long prevTerm, final int flags)
+    {
+        final long generation = nextGeneration++;
+        SegmentDescriptor.writeHeader(headerScratch, first, prevTerm, generation, segmentLength, flags);
+        final StorageFile file = storage.createFile(
+            SegmentDescriptor.fileName(first, generation), segmentLength, headerScratch, 0,
+            SegmentDescriptor.HEADER_LENGTH);
+        final Segment segment = new Segment(
+            file, first, prevTerm, generation, 0 != (flags & SegmentDescriptor.FLAG_BASE));
+        segment.forcedPosition = SegmentDescriptor.HEADER_LENGTH;
+        return segment;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private long checkAppend(final int length)
+    {
+        if (claimActive)
+        {
+            return CLAIM_ACTIVE;
+        }
+        if (null != failure)
+        {
+            return LOG_FAILED;
+        }
+        if (length < 0 || length > maxPayloadLength)
+        {
+            return LENGTH_TOO_LARGE;
+        }
+        return 0;
+    }
+
+    private int reserve(final int length)
+    {
+        final int alignedLength = RecordDescriptor.alignedLength(length);
+        if (active.writePosition + alignedLength > active.length)
+        {
+            roll();
+        }
+        return active.writePosition;
+    }
+
+    private void roll()
+    {
+        final Segment previous = active;
+        final Segment next = createSegment(lastIndex + 1, term(lastIndex), 0);
+        addSegment(next);
+        previous.next = next;
+        segmentRolls++;
+    }
+
+    private void commit(
+        final int recordOffset, final long term, final long index, final int entryType, final int flags, final int length)
+    {
+        final Segment segment = active;
+        final UnsafeBuffer buffer = segment.buffer;
+        final int recordLength = HEADER_LENGTH + length;
+        buffer.putLong(recordOffset + RecordDescriptor.TERM_OFFSET, term);
+        buffer.putLong(recordOffset + RecordDescriptor.INDEX_OFFSET, index);
+        buffer.putInt(recordOffset + RecordDescriptor.TYPE_OFFSET, entryType);
+        buffer.putInt(recordOffset + RecordDescriptor.FLAGS_OFFSET, flags);
+        buffer.putInt(recordOffset + RecordDescriptor.CRC_OFFSET,
+            RecordDescriptor.computeCrc(buffer, recordOffset, recordLength));
+        buffer.putInt(recordOffset + RecordDescriptor.LENGTH_OFFSET, recordLength);
+
+        final int end = recordOffset + BitUtil.align(recordLength, RecordDescriptor.ALIGNMENT);
+        segment.writePosition = end;
+        segment.lastIndex = index;
+        lastIndex = index;
+        storePosition(index, segment.ordinal, recordOffset);
+        segment.publish(index, end);
+        if (FsyncPolicy.NONE == fsyncPolicy)
+        {
+            DURABLE_INDEX.setRelease(this, index);
+        }
+    }
+
+    private void storePosition(final long index, final long ordinal, final int offset)
+    {
+        if (index - firstIndex >= positions.length)
+        {
+            growPositions(index - firstIndex + 1);
+        }
+        positions[(int)index & positionMask] = (ordinal << 32) | (offset & 0xFFFF_FFFFL);
+    }
+
+    private void growPositions(final long required)
+    {
+        final long[] old = positions;
+        final int oldMask = positionMask;
+        final long[] grown = new long[BitUtil.findNextPositivePowerOfTwo((int)Math.min(1 << 30, required * 2))];
+        final int mask = grown.length - 1;
+        for (long index = firstIndex; index <= lastIndex; index++)
+        {
+            grown[(int)index & mask] = old[(int)index & oldMask];
+        }
+        positions = grown;
+        positionMask = mask;
+    }
+
+    private void addSegment(final Segment segment)
+    {
+        if (segmentCount == segments.length)
+        {
+            final Segment[] grown = new Segment[segments.length * 2];
+            System.arraycopy(segments, 0, grown, 0, segmentCount);
+            segments = grown;
+        }
+        segment.ordinal = segmentBase + segmentCount;
+        segments[segmentCount++] = segment;
+        active = segment;
+    }
+
+    private void retireLocked(final Segment segment)
+    {
+        segment.retired = true;
+        if (0 == segment.pins)
+        {
+            closeLocked(segment);
+        }
+        else
+        {
+            retiredPinned.add(segment);
+        }
+    }
+
+    private void unpinLocked(final Segment segment)
+    {
+        segment.pins--;
+        if (segment.retired && 0 == segment.pins)
+        {
+            closeLocked(segment);
+            retiredPinned.remove(segment);
+        }
+    }
+
+    private static void closeLocked(final Segment segment)
+    {
+        if (!segment.closed)
+        {
+            segment.closed = true;
+            segment.file.close();
+        }
+    }
+
+    private void deleteFiles(final ArrayList<Segment> removed)
+    {
+        for (final Segment segment : removed)
+        {
+            storage.delete(segment.name());
+        }
+    }
+
+    private void checkNoClaim(final String operation)
+    {
+        if (claimActive)
+        {
+            throw new IllegalStateException(operation + " while a claim is active");
+        }
+    }
+
+    private void closeSegmentsQuietly()
+    {
+        synchronized (flushLock)
+        {
+            closed = true;
+            for (int i = 0; i < segmentCount; i++)
+            {
+                closeLocked(segments[i]);
+            }
+            for (final Segment segment : retiredPinned)
+            {
+                closeLocked(segment);
+            }
+            retiredPinned.clear();
+        }
+    }
+
+    /**
+     * Configuration of a {@link RaftLog}. Fluent setters and getters share a name; {@link #conclude()}
+     * validates once.
+     */
+    public static final class Context
+    {
+        /** Default segment length: 64 MiB. */
+        public static final int SEGMENT_LENGTH_DEFAULT = 64 * 1024 * 1024;
+        /** Smallest segment length accepted (tests use small segments to exercise rolls). */
+        public static final int SEGMENT_LENGTH_MIN = 8 * 1024;
+        /** Largest segment length accepted: 1 GiB. */
+        public static final int SEGMENT_LENGTH_MAX = 1024 * 1024 * 1024;
+        /** Default interval for {@link FsyncPolicy#INTERVAL_MS}. */
+        public static final long FSYNC_INTERVAL_MS_DEFAULT = 10;
+        /** Default initial capacity of the index-to-position table (grows by doubling). */
+        public static final int INDEX_CAPACITY_DEFAULT = 64 * 1024;
+
+        private File directory;
+        private LogStorage storage;
+        private boolean ownsStorage;
+        private int segmentLength = SEGMENT_LENGTH_DEFAULT;
+        private FsyncPolicy fsyncPolicy = FsyncPolicy.DURABLE;
+        private long fsyncIntervalMs = FSYNC_INTERVAL_MS_DEFAULT;
+        private int indexCapacity = INDEX_CAPACITY_DEFAULT;
+        private Consumer<String> eventHandler = System.err::println;
+        private boolean concluded;
+
+        /**
+         * Validate and create resources (the mapped storage if only a directory was given). Once only.
+         *
+         * @return this.
+         */
+        public Context conclude()
+        {
+            if (concluded)
+            {
+                return this;
+            }
+            if (null == storage && null == directory)
+            {
+                throw new IllegalStateException("RaftLog.Context: directory or storage must be set");
+            }
+            if (segmentLength < SEGMENT_LENGTH_MIN || segmentLength > SEGMENT_LENGTH_MAX ||
+                0 != (segmentLength & 4095))
+            {
+                throw new IllegalStateException("RaftLog.Context: segmentLength (" + segmentLength +
+                    ") must be a multiple of 4096 between " + SEGMENT_LENGTH_MIN + " and " + SEGMENT_LENGTH_MAX);
+            }
+            if (FsyncPolicy.INTERVAL_MS == fsyncPolicy && fsyncIntervalMs <= 0)
+            {
+                throw new IllegalStateException("RaftLog.Context: fsyncIntervalMs (" + fsyncIntervalMs +
+                    ") must be positive when fsyncPolicy is INTERVAL_MS");
+            }
+            if (indexCapacity < 16 || indexCapacity > (1 << 30))
+            {
+                throw new IllegalStateException("RaftLog.Context: indexCapacity (" + indexCapacity +
+                    ") must be between 16 and 2^30");
+            }
+            indexCapacity = BitUtil.findNextPositivePowerOfTwo(indexCapacity);
+            if (null == storage)
+            {
+                storage = new MappedFileStorage(directory);
+                ownsStorage = true;
+            }
+            concluded = true;
+            return this;
+        }
+
+        /**
+         * @param directory for a {@link MappedFileStorage} created at conclude (ignored if storage is set).
+         * @return this.
+         */
+        public Context directory(final File directory)
+        {
+            this.directory = directory;
+            return this;
+        }
+
+        /**
+         * @return the directory, or null when a storage was given.
+         */
+        public File directory()
+        {
+            return directory;
+        }
+
+        /**
+         * @param storage the storage seam (e.g. {@link InMemoryStorage}); the caller keeps ownership.
+         * @return this.
+         */
+        public Context storage(final LogStorage storage)
+        {
+            this.storage = storage;
+            return this;
+        }
+
+        /**
+         * @return the storage (after conclude, never null).
+         */
+        public LogStorage storage()
+        {
+            return storage;
+        }
+
+        /**
+         * @return true if the log created the storage and closes it.
+         */
+        public boolean ownsStorage()
+        {
+            return ownsStorage;
+        }
+
+        /**
+         * @param segmentLength bytes per segment file, a multiple of 4096; default 64 MiB.
+         * @return this.
+         */
+        public Context segmentLength(final int segmentLength)
+        {
+            this.segmentLength = segmentLength;
+            return this;
+        }
+
+        /**
+         * @return bytes per segment file.
+         */
+        public int segmentLength()
+        {
+            return segmentLength;
+        }
+
+        /**
+         * @param fsyncPolicy when appended records are forced; default {@link FsyncPolicy#DURABLE}.
+         * @return this.
+         */
+        public Context fsyncPolicy(final FsyncPolicy fsyncPolicy)
+        {
+            this.fsyncPolicy = fsyncPolicy;
+            return this;
+        }
+
+        /**
+         * @return the fsync policy.
+         */
+        public FsyncPolicy fsyncPolicy()
+        {
+            return fsyncPolicy;
+        }
+
+        /**
+         * @param fsyncIntervalMs minimum time between forces under {@link FsyncPolicy#INTERVAL_MS}.
+         * @return this.
+         */
+        public Context fsyncIntervalMs(final long fsyncIntervalMs)
+        {
+            this.fsyncIntervalMs = fsyncIntervalMs;
+            return this;
+        }
+
+        /**
+         * @return minimum time between forces under {@link FsyncPolicy#INTERVAL_MS}.
+         */
+        public long fsyncIntervalMs()
+        {
+            return fsyncIntervalMs;
+        }
+
+        /**
+         * @param indexCapacity initial number of index positions held before the table grows.
+         * @return this.
+         */
+        public Context indexCapacity(final int indexCapacity)
+        {
+            this.indexCapacity = indexCapacity;
+            return this;
+        }
+
+        /**
+         * @return initial capacity of the index table.
+         */
+        public int indexCapacity()
+        {
+            return indexCapacity;
+        }
+
+        /**
+         * @param eventHandler receives one line per notable recovery event (torn tail cut, segment
+         *                     removed); default prints to standard error.
+         * @return this.
+         */
+        public Context eventHandler(final Consumer<String> eventHandler)
+        {
+            this.eventHandler = eventHandler;
+            return this;
+        }
+
+        /**
+         * @return the event handler.
+         */
+        public Consumer<String> eventHandler()
+        {
+            return eventHandler;
+        }
+
+        /**
+         * {@inheritDoc}
+         */
+        public String toString()
+        {
+            return "RaftLog.Context{storage=" + (null != storage ? storage.describe() : directory) +
+                ", segmentLength=" + segmentLength + ", fsyncPolicy=" + fsyncPolicy +
+                ", fsyncIntervalMs=" + fsyncIntervalMs + ", indexCapacity=" + indexCapacity + "}";
+        }
+    }
+}

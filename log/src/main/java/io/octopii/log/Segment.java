@@ -1,0 +1,101 @@
+package io.octopii.log;
+
+import io.octopii.log.internal.SegmentDescriptor;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One open segment file. Fields marked "appender" are touched only by the thread owning the
+ * {@link RaftLog}; "shared" fields are published with release stores for the flusher; "lock" fields
+ * are guarded by the log's flush lock.
+ */
+final class Segment
+{
+    private static final VarHandle PUBLISHED_INDEX;
+    private static final VarHandle PUBLISHED_POSITION;
+
+    static
+    {
+        try
+        {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            PUBLISHED_INDEX = lookup.findVarHandle(Segment.class, "publishedIndex", long.class);
+            PUBLISHED_POSITION = lookup.findVarHandle(Segment.class, "publishedPosition", int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    final StorageFile file;
+    final UnsafeBuffer buffer;
+    final long firstIndex;
+    final long prevTerm;
+    final long generation;
+    final boolean base;
+    final int length;
+    long ordinal;
+
+    // appender
+    int writePosition = SegmentDescriptor.HEADER_LENGTH;
+    long lastIndex;
+
+    // shared: written by the appender with release semantics, read by the flusher
+    @SuppressWarnings("unused") private volatile long publishedIndex;
+    @SuppressWarnings("unused") private volatile int publishedPosition;
+    volatile Segment next;
+
+    // flusher (also read under the lock)
+    int forcedPosition;
+
+    // lock
+    int pins;
+    boolean retired;
+    boolean closed;
+
+    Segment(
+        final StorageFile file, final long firstIndex, final long prevTerm, final long generation, final boolean base)
+    {
+        this.base = base;
+        this.file = file;
+        this.buffer = file.buffer();
+        this.firstIndex = firstIndex;
+        this.prevTerm = prevTerm;
+        this.generation = generation;
+        this.length = file.length();
+        this.lastIndex = firstIndex - 1;
+        PUBLISHED_INDEX.setRelease(this, firstIndex - 1);
+        PUBLISHED_POSITION.setRelease(this, SegmentDescriptor.HEADER_LENGTH);
+    }
+
+    void publish(final long index, final int position)
+    {
+        // position before index: a reader that sees the index sees a position covering its record
+        PUBLISHED_POSITION.setRelease(this, position);
+        PUBLISHED_INDEX.setRelease(this, index);
+    }
+
+    long publishedIndexAcquire()
+    {
+        return (long)PUBLISHED_INDEX.getAcquire(this);
+    }
+
+    int publishedPositionAcquire()
+    {
+        return (int)PUBLISHED_POSITION.getAcquire(this);
+    }
+
+    String name()
+    {
+        return file.name();
+    }
+
+    public String toString()
+    {
+        return "Segment{" + file.name() + ", first=" + firstIndex + ", last=" + lastIndex + ", write=" +
+            writePosition + "}";
+    }
+}

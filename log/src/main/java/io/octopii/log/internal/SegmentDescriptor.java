@@ -1,0 +1,173 @@
+package io.octopii.log.internal;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Layout of the header at the start of every segment file; records follow at {@link #HEADER_LENGTH}.
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                        Magic 'OCTL'                           |  0
+ *  +---------------------------------------------------------------+
+ *  |                          Version                              |  4
+ *  +---------------------------------------------------------------+
+ *  |                 First Index (of the first record)             |  8
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |           Previous Term (term of First Index - 1)             | 16
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |      Generation (creation order; later supersedes earlier)    | 24
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                      Segment Length                           | 32
+ *  +---------------------------------------------------------------+
+ *  |                 Flags (bit 0: BASE, starts a new log)         | 36
+ *  +---------------------------------------------------------------+
+ *  |                       Reserved (zeros)                        | 40..59
+ *  +---------------------------------------------------------------+
+ *  |                   CRC32C of bytes 0 .. 59                     | 60
+ *  +---------------------------------------------------------------+
+ * </pre>
+ * File name: {@code <first index, 20 digits>-<generation, 10 digits>.seg}, so a listing sorts by
+ * first index. A segment of a later generation whose first index is {@code i} supersedes every
+ * record with index {@code >= i} in segments of earlier generations (that is how a truncation
+ * becomes durable without rewriting old bytes); a BASE segment supersedes every earlier segment
+ * (reset after a snapshot install).
+ */
+public final class SegmentDescriptor
+{
+    /** Magic number 'OCTL' little-endian. */
+    public static final int MAGIC = 0x4C54434F;
+    /** Current version. */
+    public static final int VERSION = 1;
+    /** Offset of the magic. */
+    public static final int MAGIC_OFFSET = 0;
+    /** Offset of the version. */
+    public static final int VERSION_OFFSET = 4;
+    /** Offset of the first index. */
+    public static final int FIRST_INDEX_OFFSET = 8;
+    /** Offset of the previous term. */
+    public static final int PREV_TERM_OFFSET = 16;
+    /** Offset of the generation. */
+    public static final int GENERATION_OFFSET = 24;
+    /** Offset of the segment length. */
+    public static final int SEGMENT_LENGTH_OFFSET = 32;
+    /** Offset of the flags. */
+    public static final int FLAGS_OFFSET = 36;
+    /** Offset of the CRC. */
+    public static final int CRC_OFFSET = 60;
+    /** Length of the header. */
+    public static final int HEADER_LENGTH = 64;
+    /** Flag: this segment starts a new log and supersedes all earlier generations. */
+    public static final int FLAG_BASE = 1;
+    /** File name suffix. */
+    public static final String SUFFIX = ".seg";
+
+    private SegmentDescriptor()
+    {
+    }
+
+    /**
+     * Write a complete header.
+     *
+     * @param buffer        to write into at offset 0.
+     * @param firstIndex    of the segment.
+     * @param prevTerm      term of firstIndex - 1.
+     * @param generation    creation order.
+     * @param segmentLength file length.
+     * @param flags         header flags.
+     */
+    public static void writeHeader(
+        final UnsafeBuffer buffer,
+        final long firstIndex,
+        final long prevTerm,
+        final long generation,
+        final int segmentLength,
+        final int flags)
+    {
+        buffer.setMemory(0, HEADER_LENGTH, (byte)0);
+        buffer.putInt(MAGIC_OFFSET, MAGIC);
+        buffer.putInt(VERSION_OFFSET, VERSION);
+        buffer.putLong(FIRST_INDEX_OFFSET, firstIndex);
+        buffer.putLong(PREV_TERM_OFFSET, prevTerm);
+        buffer.putLong(GENERATION_OFFSET, generation);
+        buffer.putInt(SEGMENT_LENGTH_OFFSET, segmentLength);
+        buffer.putInt(FLAGS_OFFSET, flags);
+        buffer.putInt(CRC_OFFSET, RecordDescriptor.crc32c(buffer, 0, CRC_OFFSET));
+    }
+
+    /**
+     * @param buffer     holding a header at offset 0.
+     * @param fileLength actual length of the file.
+     * @return null if valid, otherwise what is wrong.
+     */
+    public static String validate(final UnsafeBuffer buffer, final int fileLength)
+    {
+        if (fileLength < HEADER_LENGTH)
+        {
+            return "file shorter than a segment header: " + fileLength + " bytes";
+        }
+        final int magic = buffer.getInt(MAGIC_OFFSET);
+        if (MAGIC != magic)
+        {
+            return "bad magic 0x" + Integer.toHexString(magic);
+        }
+        final int expectedCrc = buffer.getInt(CRC_OFFSET);
+        final int actualCrc = RecordDescriptor.crc32c(buffer, 0, CRC_OFFSET);
+        if (expectedCrc != actualCrc)
+        {
+            return "header CRC mismatch: expected 0x" + Integer.toHexString(expectedCrc) +
+                " actual 0x" + Integer.toHexString(actualCrc);
+        }
+        final int version = buffer.getInt(VERSION_OFFSET);
+        if (VERSION != version)
+        {
+            return "unsupported version " + version;
+        }
+        final int segmentLength = buffer.getInt(SEGMENT_LENGTH_OFFSET);
+        if (segmentLength != fileLength)
+        {
+            return "segment length " + segmentLength + " in header but file is " + fileLength + " bytes";
+        }
+        return null;
+    }
+
+    /**
+     * @param firstIndex of the segment.
+     * @param generation of the segment.
+     * @return the file name.
+     */
+    public static String fileName(final long firstIndex, final long generation)
+    {
+        return String.format("%020d-%010d%s", firstIndex, generation, SUFFIX);
+    }
+
+    /**
+     * @param name a file name.
+     * @return true if it names a segment.
+     */
+    public static boolean isSegmentFileName(final String name)
+    {
+        return name.endsWith(SUFFIX) && name.length() == 20 + 1 + 10 + SUFFIX.length() && name.charAt(20) == '-';
+    }
+
+    /**
+     * @param name a segment file name.
+     * @return the first index it names.
+     */
+    public static long firstIndexOf(final String name)
+    {
+        return Long.parseLong(name.substring(0, 20));
+    }
+
+    /**
+     * @param name a segment file name.
+     * @return the generation it names.
+     */
+    public static long generationOf(final String name)
+    {
+        return Long.parseLong(name.substring(21, 31));
+    }
+}
