@@ -1,0 +1,685 @@
+package io.octopii.engine;
+
+import io.octopii.engine.internal.ConsensusPublisher;
+import io.octopii.engine.internal.RaftCore;
+import io.octopii.log.RaftLog;
+import io.octopii.log.TermVoteFile;
+import io.octopii.transport.Transport;
+import org.agrona.BitUtil;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.random.RandomGenerator;
+
+/**
+ * One node's Raft: an Agrona {@link Agent} whose duty cycle drains proposals from the ingress ring, polls peer
+ * messages from the {@link Transport}, checks election and heartbeat deadlines, appends to the {@link RaftLog},
+ * replicates, advances the commit index over durable positions and applies committed commands to the
+ * {@link StateMachine}, answering proposers through the egress ring.
+ *
+ * <p><b>Thread.</b> {@link #doWork} and {@link #onClose} on one thread (the agent's, or the embedder's in
+ * {@link ThreadingMode#INVOKER} mode). {@link #newProposalPublisher()} publishers are used on any thread, one
+ * per thread; the {@link #proposalResultAdapter()} by one consumer thread. Accessors such as {@link #role()}
+ * are plain reads meant for the agent's thread and tests.
+ *
+ * <p><b>Lifecycle.</b> Construct with a {@link Context} (concluded here), then run {@link #doWork()} in a
+ * duty cycle. The clock, transport, log, term/vote file, random source, state machine and rings are all
+ * injected, so the same agent runs under a real clock and network or inside the deterministic simulator.
+ * {@link #onClose()} answers pending proposals {@link ProposalStatus#INDETERMINATE}; the log, transport and
+ * term/vote file belong to the caller, who closes them.
+ *
+ * <p><b>Failure.</b> Expected outcomes are {@link ProposalStatus} codes. A safety-critical error (the state
+ * machine threw, a committed entry conflicts or cannot be read) is fail-stop: {@link #role()} becomes
+ * {@link Role#FAILED}, {@link #failure()} says why, the error handler is told once, and the agent does
+ * nothing more.
+ */
+public final class ConsensusAgent implements Agent
+{
+    private final Context ctx;
+    private final RaftCore core;
+    private final ProposalResultAdapter proposalResultAdapter;
+    private final AtomicLong sessionIds = new AtomicLong();
+
+    /**
+     * @param ctx configuration; concluded by this constructor.
+     */
+    public ConsensusAgent(final Context ctx)
+    {
+        ctx.conclude();
+        this.ctx = ctx;
+        this.core = new RaftCore(ctx);
+        this.proposalResultAdapter = new ProposalResultAdapter(ctx.egressRingBuffer());
+        core.start(ctx.nanoClock().nanoTime());
+    }
+
+    /**
+     * A duty cycle at the injected clock's time.
+     *
+     * @return work done (0 lets the idle strategy back off).
+     */
+    public int doWork()
+    {
+        return core.doWork(ctx.nanoClock().nanoTime());
+    }
+
+    /**
+     * A duty cycle at an explicit time: used by the simulator and by embedders that read the clock themselves.
+     *
+     * @param nowNs monotonic time in nanoseconds.
+     * @return work done.
+     */
+    public int doWork(final long nowNs)
+    {
+        return core.doWork(nowNs);
+    }
+
+    /** {@inheritDoc} */
+    public String roleName()
+    {
+        return "octopii-consensus-" + ctx.memberId();
+    }
+
+    /** {@inheritDoc} */
+    public void onClose()
+    {
+        core.close();
+    }
+
+    /**
+     * A publisher of proposals into this node's ingress ring, for one producing thread.
+     *
+     * @return a new publisher (allocates: call at start-up).
+     */
+    public ProposalPublisher newProposalPublisher()
+    {
+        return new ProposalPublisher(ctx.ingressRingBuffer(), ctx.maxCommandLength(), sessionIds.incrementAndGet());
+    }
+
+    /** @return the reader of proposal outcomes (one consumer thread). */
+    public ProposalResultAdapter proposalResultAdapter()
+    {
+        return proposalResultAdapter;
+    }
+
+    /** @return this node's member id. */
+    public int memberId()
+    {
+        return ctx.memberId();
+    }
+
+    /** @return the role, a {@link Role} constant. */
+    public int role()
+    {
+        return core.role();
+    }
+
+    /** @return the current term. */
+    public long term()
+    {
+        return core.term();
+    }
+
+    /** @return the leader known to this node, or {@code -1}. */
+    public int leaderId()
+    {
+        return core.leaderId();
+    }
+
+    /** @return the commit index known to this node. */
+    public long commitIndex()
+    {
+        return core.commitIndex();
+    }
+
+    /** @return the highest index applied to the state machine. */
+    public long appliedIndex()
+    {
+        return core.appliedIndex();
+    }
+
+    /** @return elections this node started (pre-vote rounds included). */
+    public long electionCount()
+    {
+        return core.electionCount();
+    }
+
+    /** @return proposals refused (not leader, back pressure, too long, closed). */
+    public long proposalsRejected()
+    {
+        return core.proposalsRejected();
+    }
+
+    /** @return inbound messages dropped as malformed or forged. */
+    public long rejectedMessages()
+    {
+        return core.rejectedMessages();
+    }
+
+    /** @return whether the node stopped on a fail-stop error. */
+    public boolean isFailed()
+    {
+        return core.role() == Role.FAILED;
+    }
+
+    /** @return why the node stopped, or null. */
+    public Throwable failure()
+    {
+        return core.failure();
+    }
+
+    /** @return the concluded context. */
+    public Context context()
+    {
+        return ctx;
+    }
+
+    /**
+     * Configuration of a {@link ConsensusAgent}. Fluent setters and getters share a name; defaults live in the
+     * field initialisers; {@link #conclude()} validates and creates missing rings, once.
+     */
+    public static final class Context
+    {
+        private boolean isConcluded;
+        private int memberId = -1;
+        private int[] memberIds;
+        private RaftLog log;
+        private TermVoteFile termVoteFile;
+        private Transport transport;
+        private StateMachine stateMachine;
+        private NanoClock nanoClock = SystemNanoClock.INSTANCE;
+        private RandomGenerator random;
+        private ErrorHandler errorHandler = Throwable::printStackTrace;
+        private ThreadingMode threadingMode = ThreadingMode.INVOKER;
+        private long electionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(500);
+        private long heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(50);
+        private long responseTimeoutNs = TimeUnit.MILLISECONDS.toNanos(200);
+        private int maxInFlightAppends = 16;
+        private int maxBatchEntries = 1024;
+        private int maxMessageLength = 64 * 1024;
+        private int maxCommandLength = 8 * 1024;
+        private int maxResultLength = 1024;
+        private int maxPendingProposals = 16 * 1024;
+        private int applyBatchLimit = 4096;
+        private int inboundPollLimit = 256;
+        private int ingressPollLimit = 1024;
+        private int ingressRingLength = 4 * 1024 * 1024;
+        private int egressRingLength = 4 * 1024 * 1024;
+        private RingBuffer ingressRingBuffer;
+        private RingBuffer egressRingBuffer;
+
+        /**
+         * Validate every setting and create the rings not supplied. Idempotent.
+         *
+         * @return this.
+         * @throws IllegalStateException naming the properties and values that do not fit.
+         */
+        public Context conclude()
+        {
+            if (isConcluded)
+            {
+                return this;
+            }
+            if (null == memberIds || memberIds.length == 0)
+            {
+                throw new IllegalStateException("memberIds must be set");
+            }
+            if (Arrays.stream(memberIds).distinct().count() != memberIds.length)
+            {
+                throw new IllegalStateException("memberIds must be distinct: " + Arrays.toString(memberIds));
+            }
+            if (Arrays.stream(memberIds).noneMatch(id -> id == memberId))
+            {
+                throw new IllegalStateException("memberId (" + memberId + ") must be one of memberIds " +
+                    Arrays.toString(memberIds));
+            }
+            requireSet(log, "log");
+            requireSet(termVoteFile, "termVoteFile");
+            requireSet(transport, "transport");
+            requireSet(stateMachine, "stateMachine");
+            requireSet(nanoClock, "nanoClock");
+            requireSet(errorHandler, "errorHandler");
+            if (electionTimeoutNs < 3 * heartbeatIntervalNs)
+            {
+                throw new IllegalStateException("electionTimeoutNs (" + electionTimeoutNs +
+                    ") must be at least 3 x heartbeatIntervalNs (" + heartbeatIntervalNs + ")");
+            }
+            if (heartbeatIntervalNs <= 0 || responseTimeoutNs <= 0)
+            {
+                throw new IllegalStateException("heartbeatIntervalNs (" + heartbeatIntervalNs +
+                    ") and responseTimeoutNs (" + responseTimeoutNs + ") must be positive");
+            }
+            final int effectiveMaxMessageLength = Math.min(maxMessageLength, transport.maxMessageLength());
+            if (ConsensusPublisher.APPEND_ENTRIES_HEADER_LENGTH + ConsensusPublisher.ENTRY_OVERHEAD + maxCommandLength >
+                effectiveMaxMessageLength)
+            {
+                throw new IllegalStateException("maxCommandLength (" + maxCommandLength + ") plus AppendEntries overhead (" +
+                    (ConsensusPublisher.APPEND_ENTRIES_HEADER_LENGTH + ConsensusPublisher.ENTRY_OVERHEAD) +
+                    ") must fit in maxMessageLength (" + maxMessageLength + ") and the transport's (" +
+                    transport.maxMessageLength() + ")");
+            }
+            if (maxInFlightAppends < 1 || maxBatchEntries < 1 || maxPendingProposals < 1 || applyBatchLimit < 1 ||
+                inboundPollLimit < 1 || ingressPollLimit < 1 || maxResultLength < 0)
+            {
+                throw new IllegalStateException("limits must be positive: " + this);
+            }
+            if (null == random)
+            {
+                random = new SplittableRandom(System.nanoTime() ^ ((long)memberId << 32));
+            }
+            if (null == ingressRingBuffer)
+            {
+                ingressRingBuffer = new ManyToOneRingBuffer(newRingBuffer(ingressRingLength, "ingressRingLength"));
+            }
+            if (null == egressRingBuffer)
+            {
+                egressRingBuffer = new OneToOneRingBuffer(newRingBuffer(egressRingLength, "egressRingLength"));
+            }
+            if (ingressRingBuffer.maxMsgLength() < maxCommandLength + 64)
+            {
+                throw new IllegalStateException("ingress ring max message (" + ingressRingBuffer.maxMsgLength() +
+                    ") must hold maxCommandLength (" + maxCommandLength + ") plus 64 bytes of header");
+            }
+            if (egressRingBuffer.maxMsgLength() < maxResultLength + 64)
+            {
+                throw new IllegalStateException("egress ring max message (" + egressRingBuffer.maxMsgLength() +
+                    ") must hold maxResultLength (" + maxResultLength + ") plus 64 bytes of header");
+            }
+            isConcluded = true;
+            return this;
+        }
+
+        private static UnsafeBuffer newRingBuffer(final int length, final String name)
+        {
+            if (!BitUtil.isPowerOfTwo(length))
+            {
+                throw new IllegalStateException(name + " (" + length + ") must be a power of two");
+            }
+            return new UnsafeBuffer(ByteBuffer.allocateDirect(length + RingBufferDescriptor.TRAILER_LENGTH));
+        }
+
+        private static void requireSet(final Object value, final String name)
+        {
+            if (null == value)
+            {
+                throw new IllegalStateException(name + " must be set");
+            }
+        }
+
+        /** @return this node's member id. */
+        public int memberId()
+        {
+            return memberId;
+        }
+
+        /** @param memberId this node's member id. @return this. */
+        public Context memberId(final int memberId)
+        {
+            this.memberId = memberId;
+            return this;
+        }
+
+        /** @return the voting members, this node included. */
+        public int[] memberIds()
+        {
+            return memberIds;
+        }
+
+        /** @param memberIds the voting members, this node included. @return this. */
+        public Context memberIds(final int... memberIds)
+        {
+            this.memberIds = memberIds.clone();
+            return this;
+        }
+
+        /** @return the Raft log (owned by the caller). */
+        public RaftLog log()
+        {
+            return log;
+        }
+
+        /** @param log the Raft log; the agent is its only user on the agent thread. @return this. */
+        public Context log(final RaftLog log)
+        {
+            this.log = log;
+            return this;
+        }
+
+        /** @return where term and vote are persisted. */
+        public TermVoteFile termVoteFile()
+        {
+            return termVoteFile;
+        }
+
+        /** @param termVoteFile where term and vote are persisted (forced). @return this. */
+        public Context termVoteFile(final TermVoteFile termVoteFile)
+        {
+            this.termVoteFile = termVoteFile;
+            return this;
+        }
+
+        /** @return the transport to peers. */
+        public Transport transport()
+        {
+            return transport;
+        }
+
+        /** @param transport the transport to peers. @return this. */
+        public Context transport(final Transport transport)
+        {
+            this.transport = transport;
+            return this;
+        }
+
+        /** @return the replicated service. */
+        public StateMachine stateMachine()
+        {
+            return stateMachine;
+        }
+
+        /** @param stateMachine the replicated service. @return this. */
+        public Context stateMachine(final StateMachine stateMachine)
+        {
+            this.stateMachine = stateMachine;
+            return this;
+        }
+
+        /** @return the clock read by {@link ConsensusAgent#doWork()}. */
+        public NanoClock nanoClock()
+        {
+            return nanoClock;
+        }
+
+        /** @param nanoClock the clock read by {@link ConsensusAgent#doWork()}. @return this. */
+        public Context nanoClock(final NanoClock nanoClock)
+        {
+            this.nanoClock = nanoClock;
+            return this;
+        }
+
+        /** @return the source of election timeout randomization. */
+        public RandomGenerator random()
+        {
+            return random;
+        }
+
+        /** @param random the source of election timeout randomization (seeded in simulation). @return this. */
+        public Context random(final RandomGenerator random)
+        {
+            this.random = random;
+            return this;
+        }
+
+        /** @return where fail-stop and unexpected errors go. */
+        public ErrorHandler errorHandler()
+        {
+            return errorHandler;
+        }
+
+        /** @param errorHandler where fail-stop and unexpected errors go. @return this. */
+        public Context errorHandler(final ErrorHandler errorHandler)
+        {
+            this.errorHandler = errorHandler;
+            return this;
+        }
+
+        /** @return how the embedder runs the agent. */
+        public ThreadingMode threadingMode()
+        {
+            return threadingMode;
+        }
+
+        /** @param threadingMode how the embedder runs the agent. @return this. */
+        public Context threadingMode(final ThreadingMode threadingMode)
+        {
+            this.threadingMode = threadingMode;
+            return this;
+        }
+
+        /** @return base election timeout; the actual one is random in [t, 2t). */
+        public long electionTimeoutNs()
+        {
+            return electionTimeoutNs;
+        }
+
+        /** @param electionTimeoutNs base election timeout. @return this. */
+        public Context electionTimeoutNs(final long electionTimeoutNs)
+        {
+            this.electionTimeoutNs = electionTimeoutNs;
+            return this;
+        }
+
+        /** @return the interval of heartbeats to an idle follower. */
+        public long heartbeatIntervalNs()
+        {
+            return heartbeatIntervalNs;
+        }
+
+        /** @param heartbeatIntervalNs the interval of heartbeats to an idle follower. @return this. */
+        public Context heartbeatIntervalNs(final long heartbeatIntervalNs)
+        {
+            this.heartbeatIntervalNs = heartbeatIntervalNs;
+            return this;
+        }
+
+        /** @return how long AppendEntries may stay unanswered before the leader re-probes the follower. */
+        public long responseTimeoutNs()
+        {
+            return responseTimeoutNs;
+        }
+
+        /** @param responseTimeoutNs unanswered-AppendEntries timeout. @return this. */
+        public Context responseTimeoutNs(final long responseTimeoutNs)
+        {
+            this.responseTimeoutNs = responseTimeoutNs;
+            return this;
+        }
+
+        /** @return the most AppendEntries with entries in flight per follower. */
+        public int maxInFlightAppends()
+        {
+            return maxInFlightAppends;
+        }
+
+        /** @param maxInFlightAppends the pipelining window per follower. @return this. */
+        public Context maxInFlightAppends(final int maxInFlightAppends)
+        {
+            this.maxInFlightAppends = maxInFlightAppends;
+            return this;
+        }
+
+        /** @return the most entries in one AppendEntries. */
+        public int maxBatchEntries()
+        {
+            return maxBatchEntries;
+        }
+
+        /** @param maxBatchEntries the most entries in one AppendEntries. @return this. */
+        public Context maxBatchEntries(final int maxBatchEntries)
+        {
+            this.maxBatchEntries = maxBatchEntries;
+            return this;
+        }
+
+        /** @return the largest message sent (capped by the transport's). */
+        public int maxMessageLength()
+        {
+            return maxMessageLength;
+        }
+
+        /** @param maxMessageLength the largest message sent. @return this. */
+        public Context maxMessageLength(final int maxMessageLength)
+        {
+            this.maxMessageLength = maxMessageLength;
+            return this;
+        }
+
+        /** @return the longest command accepted. */
+        public int maxCommandLength()
+        {
+            return maxCommandLength;
+        }
+
+        /** @param maxCommandLength the longest command accepted. @return this. */
+        public Context maxCommandLength(final int maxCommandLength)
+        {
+            this.maxCommandLength = maxCommandLength;
+            return this;
+        }
+
+        /** @return the longest answer a state machine may write. */
+        public int maxResultLength()
+        {
+            return maxResultLength;
+        }
+
+        /** @param maxResultLength the longest answer a state machine may write. @return this. */
+        public Context maxResultLength(final int maxResultLength)
+        {
+            this.maxResultLength = maxResultLength;
+            return this;
+        }
+
+        /** @return the most proposals appended and not yet applied (beyond: BACK_PRESSURED). */
+        public int maxPendingProposals()
+        {
+            return maxPendingProposals;
+        }
+
+        /** @param maxPendingProposals the most proposals appended and not yet applied. @return this. */
+        public Context maxPendingProposals(final int maxPendingProposals)
+        {
+            this.maxPendingProposals = maxPendingProposals;
+            return this;
+        }
+
+        /** @return the most entries applied per duty cycle. */
+        public int applyBatchLimit()
+        {
+            return applyBatchLimit;
+        }
+
+        /** @param applyBatchLimit the most entries applied per duty cycle. @return this. */
+        public Context applyBatchLimit(final int applyBatchLimit)
+        {
+            this.applyBatchLimit = applyBatchLimit;
+            return this;
+        }
+
+        /** @return the most peer messages handled per duty cycle. */
+        public int inboundPollLimit()
+        {
+            return inboundPollLimit;
+        }
+
+        /** @param inboundPollLimit the most peer messages per duty cycle. @return this. */
+        public Context inboundPollLimit(final int inboundPollLimit)
+        {
+            this.inboundPollLimit = inboundPollLimit;
+            return this;
+        }
+
+        /** @return the most proposals read from ingress per duty cycle. */
+        public int ingressPollLimit()
+        {
+            return ingressPollLimit;
+        }
+
+        /** @param ingressPollLimit the most proposals per duty cycle. @return this. */
+        public Context ingressPollLimit(final int ingressPollLimit)
+        {
+            this.ingressPollLimit = ingressPollLimit;
+            return this;
+        }
+
+        /** @return capacity of the ingress ring created by {@link #conclude()} (power of two). */
+        public int ingressRingLength()
+        {
+            return ingressRingLength;
+        }
+
+        /** @param ingressRingLength capacity of the ingress ring (power of two). @return this. */
+        public Context ingressRingLength(final int ingressRingLength)
+        {
+            this.ingressRingLength = ingressRingLength;
+            return this;
+        }
+
+        /** @return capacity of the egress ring created by {@link #conclude()} (power of two). */
+        public int egressRingLength()
+        {
+            return egressRingLength;
+        }
+
+        /** @param egressRingLength capacity of the egress ring (power of two). @return this. */
+        public Context egressRingLength(final int egressRingLength)
+        {
+            this.egressRingLength = egressRingLength;
+            return this;
+        }
+
+        /** @return the many-to-one ring proposals arrive on. */
+        public RingBuffer ingressRingBuffer()
+        {
+            return ingressRingBuffer;
+        }
+
+        /** @param ingressRingBuffer a many-to-one ring for proposals (else one is created). @return this. */
+        public Context ingressRingBuffer(final RingBuffer ingressRingBuffer)
+        {
+            this.ingressRingBuffer = ingressRingBuffer;
+            return this;
+        }
+
+        /** @return the one-to-one ring outcomes leave on. */
+        public RingBuffer egressRingBuffer()
+        {
+            return egressRingBuffer;
+        }
+
+        /** @param egressRingBuffer a one-to-one ring for outcomes (else one is created). @return this. */
+        public Context egressRingBuffer(final RingBuffer egressRingBuffer)
+        {
+            this.egressRingBuffer = egressRingBuffer;
+            return this;
+        }
+
+        /** {@inheritDoc} */
+        public String toString()
+        {
+            return "ConsensusAgent.Context{" +
+                "memberId=" + memberId +
+                ", memberIds=" + Arrays.toString(memberIds) +
+                ", threadingMode=" + threadingMode +
+                ", electionTimeoutNs=" + electionTimeoutNs +
+                ", heartbeatIntervalNs=" + heartbeatIntervalNs +
+                ", responseTimeoutNs=" + responseTimeoutNs +
+                ", maxInFlightAppends=" + maxInFlightAppends +
+                ", maxBatchEntries=" + maxBatchEntries +
+                ", maxMessageLength=" + maxMessageLength +
+                ", maxCommandLength=" + maxCommandLength +
+                ", maxResultLength=" + maxResultLength +
+                ", maxPendingProposals=" + maxPendingProposals +
+                ", applyBatchLimit=" + applyBatchLimit +
+                ", inboundPollLimit=" + inboundPollLimit +
+                ", ingressPollLimit=" + ingressPollLimit +
+                ", ingressRingLength=" + ingressRingLength +
+                ", egressRingLength=" + egressRingLength +
+                ", log=" + log +
+                ", transport=" + transport +
+                ", nanoClock=" + nanoClock +
+                '}';
+        }
+    }
+}

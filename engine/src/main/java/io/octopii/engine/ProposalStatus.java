@@ -1,0 +1,59 @@
+package io.octopii.engine;
+
+/**
+ * Outcomes of a proposal, as plain {@code int}s so the hot path never allocates. The values equal the wire
+ * protocol's {@code ResultStatus} so they travel unchanged in a {@code ProposalResult}.
+ *
+ * <p>What the caller should do with each:
+ * <ul>
+ *     <li>{@link #OK}: the command was committed and applied; the result is the state machine's answer.</li>
+ *     <li>{@link #NOT_LEADER}: nothing was appended; retry at the leader whose id comes with the outcome
+ *     ({@code -1} when unknown, e.g. during an election).</li>
+ *     <li>{@link #BACK_PRESSURED}: nothing was appended; too many proposals are in flight, retry later.</li>
+ *     <li>{@link #MAX_LENGTH_EXCEEDED}: the command is longer than the configured maximum; do not retry.</li>
+ *     <li>{@link #CLOSED}: the node is closed or has failed; nothing was appended.</li>
+ *     <li>{@link #INDETERMINATE}: the command was appended but leadership was lost before it committed. It
+ *     may or may not be applied by a later leader. Retrying gives at-least-once semantics; not retrying gives
+ *     at-most-once. Exactly-once needs idempotent commands (e.g. a client id and sequence number checked by
+ *     the state machine).</li>
+ * </ul>
+ */
+public final class ProposalStatus
+{
+    /** Committed and applied. */
+    public static final int OK = 0;
+    /** This node is not the leader; nothing appended. */
+    public static final int NOT_LEADER = 1;
+    /** Too many proposals in flight; nothing appended. */
+    public static final int BACK_PRESSURED = 2;
+    /** Command too long; nothing appended. */
+    public static final int MAX_LENGTH_EXCEEDED = 3;
+    /** Node closed or failed. */
+    public static final int CLOSED = 4;
+    /** Appended, then leadership lost: the outcome is unknown. */
+    public static final int INDETERMINATE = 5;
+
+    private ProposalStatus()
+    {
+    }
+
+    /**
+     * Name of a status for logs and messages (constant strings, no allocation).
+     *
+     * @param status one of the constants.
+     * @return its name, or {@code "UNKNOWN"}.
+     */
+    public static String name(final int status)
+    {
+        switch (status)
+        {
+            case OK: return "OK";
+            case NOT_LEADER: return "NOT_LEADER";
+            case BACK_PRESSURED: return "BACK_PRESSURED";
+            case MAX_LENGTH_EXCEEDED: return "MAX_LENGTH_EXCEEDED";
+            case CLOSED: return "CLOSED";
+            case INDETERMINATE: return "INDETERMINATE";
+            default: return "UNKNOWN";
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package io.octopii.engine.internal;
+
+import io.octopii.codec.sbe.AppendEntriesEncoder;
+import io.octopii.codec.sbe.AppendEntriesResponseEncoder;
+import io.octopii.codec.sbe.BooleanType;
+import io.octopii.codec.sbe.EntryType;
+import io.octopii.codec.sbe.MessageHeaderEncoder;
+import io.octopii.codec.sbe.RequestVoteEncoder;
+import io.octopii.codec.sbe.TimeoutNowEncoder;
+import io.octopii.codec.sbe.VoteEncoder;
+import io.octopii.transport.Transport;
+import org.agrona.BufferUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Encodes Raft messages, one pre-built encoder per message type, into one send buffer and offers them to the
+ * transport on the consensus channel.
+ *
+ * <p>AppendEntries is written in three steps ({@link #beginAppendEntries}, {@link #appendEntry} per entry,
+ * {@link #sendAppendEntries}) so the entries are copied once, from the log's view into the send buffer.
+ *
+ * <p><b>Thread.</b> The consensus agent only. <b>Allocation.</b> None after construction.
+ * <b>Failure.</b> Every send returns the transport's result; a refused send is the caller's to retry
+ * (Raft retransmits on its own timers).
+ */
+public final class ConsensusPublisher
+{
+    /** Bytes an entry adds to an AppendEntries besides its payload. */
+    public static final int ENTRY_OVERHEAD =
+        AppendEntriesEncoder.EntriesEncoder.sbeBlockLength() + AppendEntriesEncoder.EntriesEncoder.payloadHeaderLength();
+    /** Bytes of an AppendEntries without entries. */
+    public static final int APPEND_ENTRIES_HEADER_LENGTH =
+        MessageHeaderEncoder.ENCODED_LENGTH + AppendEntriesEncoder.BLOCK_LENGTH +
+        AppendEntriesEncoder.EntriesEncoder.sbeHeaderSize();
+
+    private final Transport transport;
+    private final UnsafeBuffer sendBuffer;
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final AppendEntriesEncoder appendEntriesEncoder = new AppendEntriesEncoder();
+    private final AppendEntriesResponseEncoder appendEntriesResponseEncoder = new AppendEntriesResponseEncoder();
+    private final RequestVoteEncoder requestVoteEncoder = new RequestVoteEncoder();
+    private final VoteEncoder voteEncoder = new VoteEncoder();
+    private final TimeoutNowEncoder timeoutNowEncoder = new TimeoutNowEncoder();
+    private AppendEntriesEncoder.EntriesEncoder entriesEncoder;
+    private long sendFailures;
+
+    /**
+     * @param transport        to send through.
+     * @param maxMessageLength size of the send buffer.
+     */
+    public ConsensusPublisher(final Transport transport, final int maxMessageLength)
+    {
+        this.transport = transport;
+        this.sendBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(maxMessageLength, 64));
+    }
+
+    /** @return sends the transport refused. */
+    public long sendFailures()
+    {
+        return sendFailures;
+    }
+
+    /**
+     * Start an AppendEntries; follow with exactly {@code entryCount} calls to {@link #appendEntry}.
+     */
+    public void beginAppendEntries(
+        final long term,
+        final int leaderId,
+        final long prevLogIndex,
+        final long prevLogTerm,
+        final long leaderCommit,
+        final long sequence,
+        final int entryCount)
+    {
+        entriesEncoder = appendEntriesEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .term(term)
+            .leaderId(leaderId)
+            .prevLogIndex(prevLogIndex)
+            .prevLogTerm(prevLogTerm)
+            .leaderCommit(leaderCommit)
+            .sequence(sequence)
+            .entriesCount(entryCount);
+    }
+
+    /** Add one entry to the AppendEntries being built. */
+    public void appendEntry(
+        final long index,
+        final long entryTerm,
+        final int entryType,
+        final int entryFlags,
+        final DirectBuffer payload,
+        final int offset,
+        final int length)
+    {
+        entriesEncoder.next()
+            .index(index)
+            .entryTerm(entryTerm)
+            .entryType(EntryType.get((short)entryType))
+            .entryFlags((short)entryFlags)
+            .putPayload(payload, offset, length);
+    }
+
+    /**
+     * Send the AppendEntries built.
+     *
+     * @param memberId destination.
+     * @return the transport's result (negative when refused).
+     */
+    public long sendAppendEntries(final int memberId)
+    {
+        return offer(memberId, MessageHeaderEncoder.ENCODED_LENGTH + appendEntriesEncoder.encodedLength());
+    }
+
+    /** Answer an AppendEntries. */
+    public long appendEntriesResponse(
+        final int memberId,
+        final long term,
+        final int followerId,
+        final boolean success,
+        final long matchIndex,
+        final long lastLogIndex,
+        final long conflictIndex,
+        final long conflictTerm,
+        final long sequence)
+    {
+        appendEntriesResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .term(term)
+            .followerId(followerId)
+            .success(success ? BooleanType.TRUE : BooleanType.FALSE)
+            .matchIndex(matchIndex)
+            .lastLogIndex(lastLogIndex)
+            .conflictIndex(conflictIndex)
+            .conflictTerm(conflictTerm)
+            .sequence(sequence);
+        return offer(memberId, MessageHeaderEncoder.ENCODED_LENGTH + appendEntriesResponseEncoder.encodedLength());
+    }
+
+    /** Ask for a (pre-)vote. */
+    public long requestVote(
+        final int memberId,
+        final long term,
+        final int candidateId,
+        final long lastLogIndex,
+        final long lastLogTerm,
+        final boolean preVote,
+        final boolean transfer)
+    {
+        requestVoteEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .term(term)
+            .candidateId(candidateId)
+            .lastLogIndex(lastLogIndex)
+            .lastLogTerm(lastLogTerm)
+            .preVote(preVote ? BooleanType.TRUE : BooleanType.FALSE)
+            .leadershipTransfer(transfer ? BooleanType.TRUE : BooleanType.FALSE);
+        return offer(memberId, MessageHeaderEncoder.ENCODED_LENGTH + requestVoteEncoder.encodedLength());
+    }
+
+    /** Answer a RequestVote. */
+    public long vote(
+        final int memberId,
+        final long term,
+        final int voterId,
+        final long candidateTerm,
+        final boolean preVote,
+        final boolean granted)
+    {
+        voteEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .term(term)
+            .voterId(voterId)
+            .candidateTerm(candidateTerm)
+            .preVote(preVote ? BooleanType.TRUE : BooleanType.FALSE)
+            .granted(granted ? BooleanType.TRUE : BooleanType.FALSE);
+        return offer(memberId, MessageHeaderEncoder.ENCODED_LENGTH + voteEncoder.encodedLength());
+    }
+
+    /** Tell a follower to start an election now (leadership transfer). */
+    public long timeoutNow(final int memberId, final long term, final int leaderId)
+    {
+        timeoutNowEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .term(term)
+            .leaderId(leaderId)
+            .targetId(memberId);
+        return offer(memberId, MessageHeaderEncoder.ENCODED_LENGTH + timeoutNowEncoder.encodedLength());
+    }
+
+    private long offer(final int memberId, final int length)
+    {
+        final long result = transport.offer(memberId, Transport.Channel.CONSENSUS, sendBuffer, 0, length);
+        if (result < 0)
+        {
+            sendFailures++;
+        }
+        return result;
+    }
+}

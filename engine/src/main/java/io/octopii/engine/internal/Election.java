@@ -1,0 +1,465 @@
+package io.octopii.engine.internal;
+
+import io.octopii.engine.Role;
+
+import java.util.Arrays;
+import java.util.random.RandomGenerator;
+
+/**
+ * Raft's election state: role, current term, vote, known leader and the election deadline, stepped with an
+ * explicit {@code nowNs} so it is tested without threads or a network.
+ *
+ * <ul>
+ *     <li><b>Randomized timeouts</b>: a follower that hears nothing from a leader for a random time in
+ *     {@code [electionTimeoutNs, 2 x electionTimeoutNs)} starts an election.</li>
+ *     <li><b>PreVote</b>: it first asks for pre-votes for {@code term + 1} without changing its term; only with
+ *     a majority of pre-votes does it become a candidate. A partitioned node therefore never inflates terms
+ *     and never disrupts a healthy leader when it returns.</li>
+ *     <li><b>Leader stickiness</b>: a node that heard from a live leader within the election timeout, or that
+ *     is the leader, refuses (pre-)votes unless the request is a leadership transfer.</li>
+ *     <li><b>Persistence</b>: every change of term or vote goes through {@link Actions#persist} (forced) before
+ *     any message that depends on it is sent.</li>
+ * </ul>
+ * CheckQuorum is decided by the caller, who knows when followers last answered; it calls {@link #stepDown}.
+ *
+ * <p><b>Thread.</b> The consensus agent only. <b>Allocation.</b> None after construction.
+ */
+public final class Election
+{
+    /** No member: no vote cast, or no leader known. */
+    public static final int NULL_MEMBER = -1;
+
+    /**
+     * What the election asks of its owner. Implemented by the consensus agent; by recording fakes in tests.
+     */
+    public interface Actions
+    {
+        /**
+         * Persist term and vote, forced to disk, before returning.
+         *
+         * @param term     current term.
+         * @param votedFor member voted for in that term, or {@link #NULL_MEMBER}.
+         */
+        void persist(long term, int votedFor);
+
+        /**
+         * Send a RequestVote to every other voting member.
+         *
+         * @param term     the term asked for (current term + 1 for a pre-vote).
+         * @param preVote  whether this is a pre-vote.
+         * @param transfer whether this follows a leadership transfer (overrides stickiness).
+         */
+        void broadcastRequestVote(long term, boolean preVote, boolean transfer);
+
+        /**
+         * Answer a RequestVote.
+         *
+         * @param candidateId   who asked.
+         * @param term          this node's current term.
+         * @param candidateTerm the term in the request.
+         * @param preVote       whether the request was a pre-vote.
+         * @param granted       the answer.
+         */
+        void sendVote(int candidateId, long term, long candidateTerm, boolean preVote, boolean granted);
+
+        /** This node won the election for the current term. */
+        void onElected();
+
+        /** This node stopped being leader (a higher term, or CheckQuorum). */
+        void onLeadershipLost();
+    }
+
+    private final int[] memberIds;
+    private final int selfId;
+    private final int majority;
+    private final long electionTimeoutNs;
+    private final RandomGenerator random;
+    private final Actions actions;
+    private final boolean[] granted;
+
+    private int role = Role.FOLLOWER;
+    private long term;
+    private int votedFor = NULL_MEMBER;
+    private int leaderId = NULL_MEMBER;
+    private long electionDeadlineNs;
+    private long lastLeaderContactNs = Long.MIN_VALUE / 2;
+    private boolean isTransfer;
+    private long electionCount;
+
+    /**
+     * @param memberIds         voting members, this node included.
+     * @param selfId            this node.
+     * @param electionTimeoutNs base election timeout.
+     * @param random            source of the timeout randomization.
+     * @param actions           the owner's side effects.
+     */
+    public Election(
+        final int[] memberIds,
+        final int selfId,
+        final long electionTimeoutNs,
+        final RandomGenerator random,
+        final Actions actions)
+    {
+        this.memberIds = memberIds.clone();
+        this.selfId = selfId;
+        this.majority = memberIds.length / 2 + 1;
+        this.electionTimeoutNs = electionTimeoutNs;
+        this.random = random;
+        this.actions = actions;
+        this.granted = new boolean[memberIds.length];
+        if (indexOf(selfId) < 0)
+        {
+            throw new IllegalArgumentException("selfId " + selfId + " is not in memberIds " + Arrays.toString(memberIds));
+        }
+    }
+
+    /**
+     * Start as a follower with the persisted term and vote (after a restart, or for the first time).
+     *
+     * @param term     persisted term.
+     * @param votedFor persisted vote.
+     * @param nowNs    now.
+     */
+    public void start(final long term, final int votedFor, final long nowNs)
+    {
+        this.term = term;
+        this.votedFor = votedFor;
+        this.role = Role.FOLLOWER;
+        this.leaderId = NULL_MEMBER;
+        resetDeadline(nowNs);
+    }
+
+    /** @return the current role, a {@link Role} constant. */
+    public int role()
+    {
+        return role;
+    }
+
+    /** @return the current term. */
+    public long term()
+    {
+        return term;
+    }
+
+    /** @return the member voted for in the current term, or {@link #NULL_MEMBER}. */
+    public int votedFor()
+    {
+        return votedFor;
+    }
+
+    /** @return the known leader of the current term, or {@link #NULL_MEMBER}. */
+    public int leaderId()
+    {
+        return leaderId;
+    }
+
+    /** @return when the next election starts if nothing is heard from a leader. */
+    public long electionDeadlineNs()
+    {
+        return electionDeadlineNs;
+    }
+
+    /** @return elections (pre-vote rounds) started by this node. */
+    public long electionCount()
+    {
+        return electionCount;
+    }
+
+    /** Stop taking part (fail-stop). */
+    public void fail()
+    {
+        role = Role.FAILED;
+    }
+
+    /**
+     * Check the election deadline.
+     *
+     * @param nowNs now.
+     * @return 1 if an election round started, else 0.
+     */
+    public int onTimer(final long nowNs)
+    {
+        if (role == Role.LEADER || role == Role.FAILED || nowNs < electionDeadlineNs)
+        {
+            return 0;
+        }
+        startPreVote(nowNs, false);
+        return 1;
+    }
+
+    /**
+     * Start an election at once, as a leadership transfer target (TimeoutNow).
+     *
+     * @param nowNs now.
+     */
+    public void onTimeoutNow(final long nowNs)
+    {
+        if (role != Role.LEADER && role != Role.FAILED)
+        {
+            startPreVote(nowNs, true);
+        }
+    }
+
+    /**
+     * A RequestVote arrived.
+     *
+     * @param nowNs         now.
+     * @param candidateId   who asks.
+     * @param candidateTerm the term asked for.
+     * @param lastLogIndex  the candidate's last log index.
+     * @param lastLogTerm   the candidate's last log term.
+     * @param preVote       whether it is a pre-vote.
+     * @param transfer      whether it follows a leadership transfer.
+     * @param myLastIndex   this node's last log index.
+     * @param myLastTerm    this node's last log term.
+     */
+    public void onRequestVote(
+        final long nowNs,
+        final int candidateId,
+        final long candidateTerm,
+        final long lastLogIndex,
+        final long lastLogTerm,
+        final boolean preVote,
+        final boolean transfer,
+        final long myLastIndex,
+        final long myLastTerm)
+    {
+        if (role == Role.FAILED || indexOf(candidateId) < 0)
+        {
+            return;
+        }
+        final boolean upToDate = lastLogTerm > myLastTerm || (lastLogTerm == myLastTerm && lastLogIndex >= myLastIndex);
+        final boolean sticky = !transfer && (role == Role.LEADER ||
+            (leaderId != NULL_MEMBER && nowNs - lastLeaderContactNs < electionTimeoutNs));
+
+        if (preVote)
+        {
+            final boolean grant = candidateTerm > term && upToDate && !sticky;
+            actions.sendVote(candidateId, term, candidateTerm, true, grant);
+            return;
+        }
+
+        if (candidateTerm < term || sticky)
+        {
+            actions.sendVote(candidateId, term, candidateTerm, false, false);
+            return;
+        }
+        if (candidateTerm > term)
+        {
+            becomeFollower(nowNs, candidateTerm, NULL_MEMBER, false);
+        }
+        final boolean grant = upToDate && (votedFor == NULL_MEMBER || votedFor == candidateId);
+        if (grant)
+        {
+            if (votedFor != candidateId)
+            {
+                votedFor = candidateId;
+                actions.persist(term, votedFor);
+            }
+            resetDeadline(nowNs);
+        }
+        actions.sendVote(candidateId, term, candidateTerm, false, grant);
+    }
+
+    /**
+     * A Vote arrived.
+     *
+     * @param nowNs         now.
+     * @param voterId       who answered.
+     * @param voterTerm     the voter's current term.
+     * @param candidateTerm the term the vote is for.
+     * @param preVote       whether it answers a pre-vote.
+     * @param isGranted     the answer.
+     */
+    public void onVote(
+        final long nowNs,
+        final int voterId,
+        final long voterTerm,
+        final long candidateTerm,
+        final boolean preVote,
+        final boolean isGranted)
+    {
+        final int voterIndex = indexOf(voterId);
+        if (role == Role.FAILED || voterIndex < 0)
+        {
+            return;
+        }
+        if (voterTerm > term && !isGranted)
+        {
+            becomeFollower(nowNs, voterTerm, NULL_MEMBER, true);
+            return;
+        }
+        if (!isGranted)
+        {
+            return;
+        }
+        if (preVote && role == Role.PRE_CANDIDATE && candidateTerm == term + 1)
+        {
+            granted[voterIndex] = true;
+            if (grantedCount() >= majority)
+            {
+                startElection(nowNs);
+            }
+        }
+        else if (!preVote && role == Role.CANDIDATE && candidateTerm == term)
+        {
+            granted[voterIndex] = true;
+            if (grantedCount() >= majority)
+            {
+                becomeLeader();
+            }
+        }
+    }
+
+    /**
+     * A message from a leader (AppendEntries, TimeoutNow...) with a term at least the current one.
+     *
+     * @param nowNs      now.
+     * @param leaderTerm the leader's term.
+     * @param leaderId   the leader.
+     * @return false if the message is from an older term and must be rejected.
+     */
+    public boolean onLeaderMessage(final long nowNs, final long leaderTerm, final int leaderId)
+    {
+        if (leaderTerm < term || role == Role.FAILED)
+        {
+            return false;
+        }
+        if (leaderTerm > term || role != Role.FOLLOWER || this.leaderId != leaderId)
+        {
+            becomeFollower(nowNs, leaderTerm, leaderId, leaderTerm > term);
+        }
+        lastLeaderContactNs = nowNs;
+        resetDeadline(nowNs);
+        return true;
+    }
+
+    /**
+     * Any message (a response, typically) revealing a higher term: become follower in it.
+     *
+     * @param nowNs     now.
+     * @param otherTerm the term seen.
+     * @return whether the term changed.
+     */
+    public boolean onHigherTerm(final long nowNs, final long otherTerm)
+    {
+        if (otherTerm > term && role != Role.FAILED)
+        {
+            becomeFollower(nowNs, otherTerm, NULL_MEMBER, true);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Stop leading without a term change (CheckQuorum failed).
+     *
+     * @param nowNs now.
+     */
+    public void stepDown(final long nowNs)
+    {
+        if (role == Role.LEADER)
+        {
+            role = Role.FOLLOWER;
+            leaderId = NULL_MEMBER;
+            resetDeadline(nowNs);
+            actions.onLeadershipLost();
+        }
+    }
+
+    private void startPreVote(final long nowNs, final boolean transfer)
+    {
+        electionCount++;
+        role = Role.PRE_CANDIDATE;
+        leaderId = NULL_MEMBER;
+        isTransfer = transfer;
+        Arrays.fill(granted, false);
+        granted[indexOf(selfId)] = true;
+        resetDeadline(nowNs);
+        if (grantedCount() >= majority)
+        {
+            startElection(nowNs);
+        }
+        else
+        {
+            actions.broadcastRequestVote(term + 1, true, transfer);
+        }
+    }
+
+    private void startElection(final long nowNs)
+    {
+        role = Role.CANDIDATE;
+        term++;
+        votedFor = selfId;
+        actions.persist(term, votedFor);
+        Arrays.fill(granted, false);
+        granted[indexOf(selfId)] = true;
+        resetDeadline(nowNs);
+        if (grantedCount() >= majority)
+        {
+            becomeLeader();
+        }
+        else
+        {
+            actions.broadcastRequestVote(term, false, isTransfer);
+        }
+    }
+
+    private void becomeLeader()
+    {
+        role = Role.LEADER;
+        leaderId = selfId;
+        actions.onElected();
+    }
+
+    private void becomeFollower(final long nowNs, final long newTerm, final int newLeaderId, final boolean resetTimer)
+    {
+        final boolean wasLeader = role == Role.LEADER;
+        if (newTerm > term)
+        {
+            term = newTerm;
+            votedFor = NULL_MEMBER;
+            actions.persist(term, votedFor);
+        }
+        role = Role.FOLLOWER;
+        leaderId = newLeaderId;
+        if (resetTimer)
+        {
+            resetDeadline(nowNs);
+        }
+        if (wasLeader)
+        {
+            actions.onLeadershipLost();
+        }
+    }
+
+    private void resetDeadline(final long nowNs)
+    {
+        electionDeadlineNs = nowNs + electionTimeoutNs + (long)(random.nextDouble() * electionTimeoutNs);
+    }
+
+    private int grantedCount()
+    {
+        int count = 0;
+        for (final boolean g : granted)
+        {
+            if (g)
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private int indexOf(final int memberId)
+    {
+        for (int i = 0; i < memberIds.length; i++)
+        {
+            if (memberIds[i] == memberId)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

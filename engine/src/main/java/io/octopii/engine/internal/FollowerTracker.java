@@ -1,0 +1,233 @@
+package io.octopii.engine.internal;
+
+/**
+ * The leader's view of replication to one follower: where to send next, what the follower has acknowledged
+ * durably, and the window of pipelined AppendEntries not yet answered.
+ *
+ * <p>Every AppendEntries carries a sequence number, echoed in the response. The number of requests in flight
+ * is {@code lastSentSequence - highestAckedSequence}. A rejected request (log mismatch) moves
+ * {@link #nextIndex()} back using the follower's conflict hint and switches to <i>probing</i>: one request
+ * at a time until one succeeds. Answers to requests sent before the rejection are then stale and ignored.
+ * If no answer arrives within the response timeout, everything in flight is forgotten and probing restarts
+ * from the last acknowledged position, so a lost message never stalls the follower.
+ *
+ * <p><b>Thread.</b> The consensus agent only. <b>Allocation.</b> None.
+ */
+public final class FollowerTracker
+{
+    private final int memberId;
+    private final int memberIndex;
+    private long nextIndex = 1;
+    private long matchIndex;
+    private long verifiedIndex;
+    private long lastSentSequence;
+    private long highestAckedSequence;
+    private long staleBelowSequence;
+    private boolean isProbing = true;
+    private long lastSendNs;
+    private long lastResponseNs;
+    private long lastAckProgressNs;
+
+    /**
+     * @param memberId    the follower's member id.
+     * @param memberIndex its position in the configuration.
+     */
+    public FollowerTracker(final int memberId, final int memberIndex)
+    {
+        this.memberId = memberId;
+        this.memberIndex = memberIndex;
+    }
+
+    /**
+     * Start tracking for a new term of leadership.
+     *
+     * @param leaderLastIndex the leader's last log index (before its no-op).
+     * @param nowNs           now; counts as a response for CheckQuorum so a new leader gets a full timeout.
+     */
+    public void reset(final long leaderLastIndex, final long nowNs)
+    {
+        nextIndex = leaderLastIndex + 1;
+        matchIndex = 0;
+        verifiedIndex = 0;
+        staleBelowSequence = lastSentSequence + 1;
+        highestAckedSequence = lastSentSequence;
+        isProbing = true;
+        lastSendNs = Long.MIN_VALUE / 2;
+        lastResponseNs = nowNs;
+        lastAckProgressNs = nowNs;
+    }
+
+    /** @return the follower's member id. */
+    public int memberId()
+    {
+        return memberId;
+    }
+
+    /** @return the follower's position in the configuration. */
+    public int memberIndex()
+    {
+        return memberIndex;
+    }
+
+    /** @return the next index to send. */
+    public long nextIndex()
+    {
+        return nextIndex;
+    }
+
+    /** @return highest index the follower acknowledged as durable and matching. */
+    public long matchIndex()
+    {
+        return matchIndex;
+    }
+
+    /** @return highest index the follower reported as matching (perhaps not yet durable). */
+    public long verifiedIndex()
+    {
+        return verifiedIndex;
+    }
+
+    /** @return whether the tracker sends one request at a time until the follower's position is found. */
+    public boolean isProbing()
+    {
+        return isProbing;
+    }
+
+    /** @return the time of the last response of any kind (CheckQuorum). */
+    public long lastResponseNs()
+    {
+        return lastResponseNs;
+    }
+
+    /** @return the time of the last send (heartbeat scheduling). */
+    public long lastSendNs()
+    {
+        return lastSendNs;
+    }
+
+    /** @return requests sent and not yet answered. */
+    public long inFlight()
+    {
+        return lastSentSequence - highestAckedSequence;
+    }
+
+    /**
+     * @param windowLimit the most requests carrying entries allowed in flight.
+     * @return whether another request with entries may be sent now.
+     */
+    public boolean canSendEntries(final int windowLimit)
+    {
+        return inFlight() < (isProbing ? 1 : windowLimit);
+    }
+
+    /** @return the sequence number the next request will carry. */
+    public long nextSequence()
+    {
+        return lastSentSequence + 1;
+    }
+
+    /**
+     * Record a request sent.
+     *
+     * @param nowNs      now.
+     * @param entryCount entries it carries (0 for a heartbeat); {@link #nextIndex()} advances past them.
+     * @return the sequence number to put in the request.
+     */
+    public long onSent(final long nowNs, final int entryCount)
+    {
+        if (lastSentSequence == highestAckedSequence)
+        {
+            lastAckProgressNs = nowNs;
+        }
+        lastSendNs = nowNs;
+        nextIndex += entryCount;
+        return ++lastSentSequence;
+    }
+
+    /**
+     * A successful response.
+     *
+     * @param sequence      echoed sequence.
+     * @param durableIndex  what the follower holds durably and matching.
+     * @param verifiedIndex what the follower holds matching (durable or not).
+     * @param nowNs         now.
+     * @return whether {@link #matchIndex()} advanced.
+     */
+    public boolean onSuccess(final long sequence, final long durableIndex, final long verifiedIndex, final long nowNs)
+    {
+        lastResponseNs = nowNs;
+        if (sequence > highestAckedSequence && sequence <= lastSentSequence)
+        {
+            highestAckedSequence = sequence;
+            lastAckProgressNs = nowNs;
+        }
+        if (verifiedIndex > this.verifiedIndex)
+        {
+            this.verifiedIndex = verifiedIndex;
+        }
+        if (sequence >= staleBelowSequence)
+        {
+            isProbing = false;
+        }
+        if (nextIndex <= this.verifiedIndex)
+        {
+            nextIndex = this.verifiedIndex + 1;
+        }
+        if (durableIndex > matchIndex)
+        {
+            matchIndex = durableIndex;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * A rejection: the follower's log does not hold the entry before what was sent.
+     *
+     * @param sequence        echoed sequence.
+     * @param conflictIndex   the follower's hint: first index to try.
+     * @param leaderLastIndex the leader's last index.
+     * @param nowNs           now.
+     */
+    public void onFailure(final long sequence, final long conflictIndex, final long leaderLastIndex, final long nowNs)
+    {
+        lastResponseNs = nowNs;
+        if (sequence < staleBelowSequence)
+        {
+            return;
+        }
+        long next = Math.min(conflictIndex, leaderLastIndex + 1);
+        next = Math.max(next, matchIndex + 1);
+        nextIndex = next;
+        if (verifiedIndex >= next)
+        {
+            verifiedIndex = next - 1;
+        }
+        isProbing = true;
+        highestAckedSequence = lastSentSequence;
+        staleBelowSequence = lastSentSequence + 1;
+        lastAckProgressNs = nowNs;
+    }
+
+    /**
+     * Forget requests in flight when none has been answered within the timeout, and probe again from the last
+     * acknowledged position.
+     *
+     * @param nowNs     now.
+     * @param timeoutNs how long requests may stay unanswered.
+     * @return whether the tracker was reset.
+     */
+    public boolean checkTimeout(final long nowNs, final long timeoutNs)
+    {
+        if (inFlight() > 0 && nowNs - lastAckProgressNs > timeoutNs)
+        {
+            nextIndex = Math.max(matchIndex, verifiedIndex) + 1;
+            isProbing = true;
+            highestAckedSequence = lastSentSequence;
+            staleBelowSequence = lastSentSequence + 1;
+            lastAckProgressNs = nowNs;
+            return true;
+        }
+        return false;
+    }
+}

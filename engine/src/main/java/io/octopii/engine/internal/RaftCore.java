@@ -1,0 +1,761 @@
+package io.octopii.engine.internal;
+
+import io.octopii.codec.sbe.AppendEntriesDecoder;
+import io.octopii.engine.ConsensusAgent;
+import io.octopii.engine.ProposalStatus;
+import io.octopii.engine.Role;
+import io.octopii.engine.StateMachine;
+import io.octopii.log.EntryType;
+import io.octopii.log.LogRecordView;
+import io.octopii.log.RaftLog;
+import io.octopii.log.TermVoteFile;
+import io.octopii.transport.Transport;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * All Raft state of one node and its duty cycle: inbound messages, election timers, proposals, replication,
+ * commit and apply. The public face is {@link ConsensusAgent}; this class is internal.
+ *
+ * <p><b>Thread.</b> One thread, the consensus agent's. <b>Allocation.</b> None in steady state; elections and
+ * failures may allocate (messages, error reports).
+ *
+ * <p><b>Failure.</b> Fail-stop on what breaks safety: an exception from the state machine, an attempt to
+ * truncate a committed entry, an unreadable committed entry, a log append refused on a leader for a reason
+ * other than back pressure. The node's role becomes {@link Role#FAILED}, {@link #failure()} says why and the
+ * error handler receives it once; every pending proposal is answered {@link ProposalStatus#INDETERMINATE}.
+ */
+public final class RaftCore implements Election.Actions
+{
+    private static final UnsafeBuffer EMPTY = new UnsafeBuffer(new byte[0]);
+
+    private final ConsensusAgent.Context ctx;
+    private final RaftLog log;
+    private final TermVoteFile termVoteFile;
+    private final Transport transport;
+    private final StateMachine stateMachine;
+    private final int selfId;
+    private final int selfIndex;
+    private final int[] memberIds;
+    private final FollowerTracker[] followers;
+    private final Election election;
+    private final CommitTracker commitTracker;
+    private final ConsensusPublisher publisher;
+    private final ConsensusAdapter adapter;
+    private final IngressAdapter ingressAdapter;
+    private final EgressPublisher egressPublisher;
+    private final PendingProposals pending;
+    private final LogRecordView view = new LogRecordView();
+    private final UnsafeBuffer payloadView = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer responseBuffer;
+    private final int maxMessageLength;
+
+    private long nowNs;
+    private long commitIndex;
+    private long appliedIndex;
+    private long followerVerifiedTerm = -1;
+    private long followerVerifiedIndex;
+    private long followerAckedIndex;
+    private long lastReceivedSequence;
+    private long lastCheckQuorumNs;
+    private Throwable failure;
+    private boolean isClosed;
+
+    private long proposalsAccepted;
+    private long proposalsRejected;
+    private long leaderElectedCount;
+    private long malformedEntries;
+
+    /**
+     * @param ctx a concluded context.
+     */
+    public RaftCore(final ConsensusAgent.Context ctx)
+    {
+        this.ctx = ctx;
+        this.log = ctx.log();
+        this.termVoteFile = ctx.termVoteFile();
+        this.transport = ctx.transport();
+        this.stateMachine = ctx.stateMachine();
+        this.selfId = ctx.memberId();
+        this.memberIds = ctx.memberIds().clone();
+        this.maxMessageLength = Math.min(ctx.maxMessageLength(), transport.maxMessageLength());
+
+        int self = -1;
+        this.followers = new FollowerTracker[memberIds.length - 1];
+        for (int i = 0, f = 0; i < memberIds.length; i++)
+        {
+            if (memberIds[i] == selfId)
+            {
+                self = i;
+            }
+            else
+            {
+                followers[f++] = new FollowerTracker(memberIds[i], i);
+            }
+        }
+        this.selfIndex = self;
+        this.commitTracker = new CommitTracker(memberIds.length);
+        this.election = new Election(memberIds, selfId, ctx.electionTimeoutNs(), ctx.random(), this);
+        this.publisher = new ConsensusPublisher(transport, maxMessageLength);
+        this.adapter = new ConsensusAdapter(this);
+        this.ingressAdapter = new IngressAdapter(this, ctx.ingressRingBuffer());
+        this.egressPublisher = new EgressPublisher(ctx.egressRingBuffer(), ctx.maxResultLength());
+        this.pending = new PendingProposals(ctx.maxPendingProposals());
+        this.responseBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+            org.agrona.BitUtil.findNextPositivePowerOfTwo(Math.max(64, ctx.maxResultLength())), 64));
+    }
+
+    /**
+     * Start as a follower with the persisted term and vote.
+     *
+     * @param nowNs now.
+     */
+    public void start(final long nowNs)
+    {
+        this.nowNs = nowNs;
+        final long lastIndex = log.lastIndex();
+        final long firstIndex = log.firstIndex();
+        appliedIndex = Math.max(0, firstIndex - 1);
+        commitIndex = appliedIndex;
+        if (lastIndex < appliedIndex)
+        {
+            throw new IllegalStateException("log lastIndex " + lastIndex + " below firstIndex " + firstIndex);
+        }
+        election.start(termVoteFile.currentTerm(), termVoteFile.votedFor(), nowNs);
+        lastCheckQuorumNs = nowNs;
+    }
+
+    /**
+     * One duty cycle.
+     *
+     * @param nowNs now, from the injected clock.
+     * @return work done.
+     */
+    public int doWork(final long nowNs)
+    {
+        if (isClosed || election.role() == Role.FAILED)
+        {
+            return 0;
+        }
+        this.nowNs = nowNs;
+        int work = egressPublisher.drainOverflow();
+
+        work += transport.poll(adapter, ctx.inboundPollLimit());
+        work += election.onTimer(nowNs);
+        if (!egressPublisher.hasOverflow())
+        {
+            work += ingressAdapter.poll(ctx.ingressPollLimit(), egressPublisher);
+        }
+
+        final int role = election.role();
+        if (role == Role.LEADER)
+        {
+            commitTracker.onDurable(selfIndex, Math.min(log.durableIndex(), log.lastIndex()));
+            updateCommitIndex();
+            work += replicate(nowNs);
+            checkQuorum(nowNs);
+        }
+        else if (role == Role.FOLLOWER)
+        {
+            work += acknowledgeDurableProgress();
+        }
+
+        work += apply();
+        return work;
+    }
+
+    /** @return the role, a {@link Role} constant. */
+    public int role()
+    {
+        return election.role();
+    }
+
+    /** @return current term. */
+    public long term()
+    {
+        return election.term();
+    }
+
+    /** @return known leader, or {@link Election#NULL_MEMBER}. */
+    public int leaderId()
+    {
+        return election.leaderId();
+    }
+
+    /** @return this node's member id. */
+    public int memberId()
+    {
+        return selfId;
+    }
+
+    /** @return commit index known to this node. */
+    public long commitIndex()
+    {
+        return commitIndex;
+    }
+
+    /** @return highest index applied to the state machine. */
+    public long appliedIndex()
+    {
+        return appliedIndex;
+    }
+
+    /** @return elections started by this node. */
+    public long electionCount()
+    {
+        return election.electionCount();
+    }
+
+    /** @return times this node became leader. */
+    public long leaderElectedCount()
+    {
+        return leaderElectedCount;
+    }
+
+    /** @return proposals appended to the log by this node as leader. */
+    public long proposalsAccepted()
+    {
+        return proposalsAccepted;
+    }
+
+    /** @return proposals refused (not leader, back pressure, too long). */
+    public long proposalsRejected()
+    {
+        return proposalsRejected;
+    }
+
+    /** @return inbound messages dropped as malformed or forged. */
+    public long rejectedMessages()
+    {
+        return adapter.rejectedCount() + malformedEntries;
+    }
+
+    /** @return why the node stopped, or null. */
+    public Throwable failure()
+    {
+        return failure;
+    }
+
+    /** @return the log this node appends to. */
+    public RaftLog log()
+    {
+        return log;
+    }
+
+    /** Stop: answer pending proposals and refuse everything after. Idempotent. */
+    public void close()
+    {
+        if (!isClosed)
+        {
+            if (election.role() == Role.LEADER)
+            {
+                pending.resolveAll(egressPublisher, ProposalStatus.INDETERMINATE, selfId, election.term());
+            }
+            isClosed = true;
+        }
+    }
+
+    /** @return whether closed. */
+    public boolean isClosed()
+    {
+        return isClosed;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Proposals
+
+    /**
+     * A proposal from the ingress ring.
+     *
+     * @param correlationId the proposer's id.
+     * @param command       the command (a view into the ring, valid during the call).
+     * @param offset        where it starts.
+     * @param length        its length.
+     */
+    void onProposal(final long correlationId, final UnsafeBuffer command, final int offset, final int length)
+    {
+        final long term = election.term();
+        if (isClosed || election.role() == Role.FAILED)
+        {
+            reject(correlationId, ProposalStatus.CLOSED);
+            return;
+        }
+        if (election.role() != Role.LEADER)
+        {
+            reject(correlationId, ProposalStatus.NOT_LEADER);
+            return;
+        }
+        if (length > ctx.maxCommandLength())
+        {
+            reject(correlationId, ProposalStatus.MAX_LENGTH_EXCEEDED);
+            return;
+        }
+        final long index = log.lastIndex() + 1;
+        if (!pending.hasCapacity(index, appliedIndex))
+        {
+            reject(correlationId, ProposalStatus.BACK_PRESSURED);
+            return;
+        }
+        final long result = log.append(term, index, EntryType.ENTRY, 0, command, offset, length);
+        if (result != index)
+        {
+            reject(correlationId, ProposalStatus.BACK_PRESSURED);
+            return;
+        }
+        pending.add(index, correlationId);
+        proposalsAccepted++;
+    }
+
+    private void reject(final long correlationId, final int status)
+    {
+        proposalsRejected++;
+        egressPublisher.result(correlationId, status, -1, election.term(), election.leaderId(), EMPTY, 0);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Election actions
+
+    /** {@inheritDoc} */
+    public void persist(final long term, final int votedFor)
+    {
+        termVoteFile.update(term, votedFor);
+    }
+
+    /** {@inheritDoc} */
+    public void broadcastRequestVote(final long term, final boolean preVote, final boolean transfer)
+    {
+        final long lastIndex = log.lastIndex();
+        final long lastTerm = log.lastTerm();
+        for (final FollowerTracker f : followers)
+        {
+            publisher.requestVote(f.memberId(), term, selfId, lastIndex, lastTerm, preVote, transfer);
+        }
+    }
+
+    /** {@inheritDoc} */
+    public void sendVote(
+        final int candidateId, final long term, final long candidateTerm, final boolean preVote, final boolean granted)
+    {
+        publisher.vote(candidateId, term, selfId, candidateTerm, preVote, granted);
+    }
+
+    /** {@inheritDoc} */
+    public void onElected()
+    {
+        leaderElectedCount++;
+        final long lastIndex = log.lastIndex();
+        for (final FollowerTracker f : followers)
+        {
+            f.reset(lastIndex, nowNs);
+        }
+        commitTracker.reset();
+        lastCheckQuorumNs = nowNs;
+        final long index = lastIndex + 1;
+        final long result = log.append(election.term(), index, EntryType.NO_OP, 0, EMPTY, 0, 0);
+        if (result != index)
+        {
+            fail(new IllegalStateException("leader could not append its no-op at index " + index + ": status " + result));
+        }
+    }
+
+    /** {@inheritDoc} */
+    public void onLeadershipLost()
+    {
+        pending.resolveAll(egressPublisher, ProposalStatus.INDETERMINATE, election.leaderId(), election.term());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Inbound Raft messages
+
+    void onRequestVote(
+        final long term,
+        final int candidateId,
+        final long lastLogIndex,
+        final long lastLogTerm,
+        final boolean preVote,
+        final boolean transfer)
+    {
+        election.onRequestVote(
+            nowNs, candidateId, term, lastLogIndex, lastLogTerm, preVote, transfer, log.lastIndex(), log.lastTerm());
+    }
+
+    void onVote(final long term, final int voterId, final long candidateTerm, final boolean preVote, final boolean granted)
+    {
+        election.onVote(nowNs, voterId, term, candidateTerm, preVote, granted);
+    }
+
+    void onTimeoutNow(final long term, final int leaderId, final int targetId)
+    {
+        if (targetId == selfId && term == election.term() && leaderId == election.leaderId())
+        {
+            election.onTimeoutNow(nowNs);
+        }
+    }
+
+    void onAppendEntries(
+        final long term,
+        final int leaderId,
+        final long prevLogIndex,
+        final long prevLogTerm,
+        final long leaderCommit,
+        final long sequence,
+        final AppendEntriesDecoder.EntriesDecoder entries)
+    {
+        if (!election.onLeaderMessage(nowNs, term, leaderId))
+        {
+            publisher.appendEntriesResponse(leaderId, election.term(), selfId, false, 0, 0, 0, 0, sequence);
+            return;
+        }
+        if (term != followerVerifiedTerm)
+        {
+            // what matched an earlier leader says nothing about this one's log
+            followerVerifiedTerm = term;
+            followerVerifiedIndex = 0;
+            followerAckedIndex = 0;
+            lastReceivedSequence = 0;
+        }
+        lastReceivedSequence = Math.max(lastReceivedSequence, sequence);
+
+        final long lastIndex = log.lastIndex();
+        if (prevLogIndex > lastIndex)
+        {
+            publisher.appendEntriesResponse(
+                leaderId, term, selfId, false, followerAckedIndex, followerVerifiedIndex, lastIndex + 1, 0, sequence);
+            return;
+        }
+        if (prevLogIndex > 0 && prevLogIndex >= log.firstIndex())
+        {
+            final long localTerm = log.term(prevLogIndex);
+            if (localTerm != prevLogTerm)
+            {
+                final long conflictIndex = firstIndexOfTerm(prevLogIndex, localTerm);
+                publisher.appendEntriesResponse(
+                    leaderId, term, selfId, false, followerAckedIndex, followerVerifiedIndex, conflictIndex, localTerm,
+                    sequence);
+                return;
+            }
+        }
+
+        long verified = prevLogIndex;
+        long expectedIndex = prevLogIndex + 1;
+        while (entries.hasNext())
+        {
+            final AppendEntriesDecoder.EntriesDecoder entry = entries.next();
+            final long index = entry.index();
+            final long entryTerm = entry.entryTerm();
+            final int entryType = entry.entryTypeRaw();
+            final int entryFlags = entry.entryFlags();
+            entry.wrapPayload(payloadView);
+            if (index != expectedIndex)
+            {
+                malformedEntries++;
+                break;
+            }
+            expectedIndex++;
+
+            if (index <= log.lastIndex())
+            {
+                if (log.term(index) == entryTerm)
+                {
+                    verified = index;
+                    continue;
+                }
+                if (index <= commitIndex)
+                {
+                    fail(new IllegalStateException("leader " + leaderId + " term " + term +
+                        " sent a conflicting entry at committed index " + index + " (commitIndex " + commitIndex + ")"));
+                    return;
+                }
+                log.truncateFrom(index);
+            }
+            final long result = log.append(entryTerm, index, entryType, entryFlags, payloadView, 0, payloadView.capacity());
+            if (result != index)
+            {
+                break;
+            }
+            verified = index;
+        }
+
+        if (verified > followerVerifiedIndex)
+        {
+            followerVerifiedIndex = verified;
+        }
+        final long newCommit = Math.min(leaderCommit, followerVerifiedIndex);
+        if (newCommit > commitIndex)
+        {
+            commitIndex = newCommit;
+        }
+        final long acked = Math.min(followerVerifiedIndex, log.durableIndex());
+        if (acked > followerAckedIndex)
+        {
+            followerAckedIndex = acked;
+        }
+        publisher.appendEntriesResponse(
+            leaderId, term, selfId, true, followerAckedIndex, followerVerifiedIndex, 0, 0, sequence);
+    }
+
+    void onAppendEntriesResponse(
+        final long term,
+        final int followerId,
+        final boolean success,
+        final long matchIndex,
+        final long verifiedIndex,
+        final long conflictIndex,
+        final long conflictTerm,
+        final long sequence)
+    {
+        if (election.onHigherTerm(nowNs, term) || election.role() != Role.LEADER || term != election.term())
+        {
+            return;
+        }
+        final FollowerTracker f = tracker(followerId);
+        if (null == f)
+        {
+            return;
+        }
+        final long lastIndex = log.lastIndex();
+        if (success)
+        {
+            if (f.onSuccess(sequence, Math.min(matchIndex, lastIndex), Math.min(verifiedIndex, lastIndex), nowNs))
+            {
+                commitTracker.onDurable(f.memberIndex(), f.matchIndex());
+            }
+        }
+        else
+        {
+            f.onFailure(sequence, conflictIndex, lastIndex, nowNs);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Leader duties
+
+    private void updateCommitIndex()
+    {
+        final long quorumIndex = commitTracker.quorumIndex();
+        if (quorumIndex > commitIndex && log.term(quorumIndex) == election.term())
+        {
+            commitIndex = quorumIndex;
+        }
+    }
+
+    private int replicate(final long nowNs)
+    {
+        int work = 0;
+        final long lastIndex = log.lastIndex();
+        for (final FollowerTracker f : followers)
+        {
+            f.checkTimeout(nowNs, ctx.responseTimeoutNs());
+            boolean sent = false;
+            while (f.nextIndex() <= lastIndex && f.canSendEntries(ctx.maxInFlightAppends()))
+            {
+                if (!sendEntries(f, lastIndex, nowNs))
+                {
+                    break;
+                }
+                sent = true;
+                work++;
+            }
+            if (!sent && nowNs - f.lastSendNs() >= ctx.heartbeatIntervalNs())
+            {
+                final long prevIndex = Math.min(f.verifiedIndex(), lastIndex);
+                final long sequence = f.nextSequence();
+                publisher.beginAppendEntries(
+                    election.term(), selfId, prevIndex, termAt(prevIndex), commitIndex, sequence, 0);
+                publisher.sendAppendEntries(f.memberId());
+                f.onSent(nowNs, 0);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    private boolean sendEntries(final FollowerTracker f, final long lastIndex, final long nowNs)
+    {
+        final long fromIndex = f.nextIndex();
+        final long prevIndex = fromIndex - 1;
+        if (fromIndex < log.firstIndex())
+        {
+            return false; // needs a snapshot: not reachable until compaction is used
+        }
+        int count = 0;
+        int length = ConsensusPublisher.APPEND_ENTRIES_HEADER_LENGTH;
+        final int maxEntries = ctx.maxBatchEntries();
+        for (long i = fromIndex; i <= lastIndex && count < maxEntries; i++)
+        {
+            if (!log.read(i, view))
+            {
+                fail(new IllegalStateException("leader cannot read its own entry " + i));
+                return false;
+            }
+            final int entryLength = ConsensusPublisher.ENTRY_OVERHEAD + view.payloadLength();
+            if (count > 0 && length + entryLength > maxMessageLength)
+            {
+                break;
+            }
+            length += entryLength;
+            count++;
+        }
+        final long sequence = f.nextSequence();
+        publisher.beginAppendEntries(
+            election.term(), selfId, prevIndex, termAt(prevIndex), commitIndex, sequence, count);
+        for (int k = 0; k < count; k++)
+        {
+            log.read(fromIndex + k, view);
+            publisher.appendEntry(
+                fromIndex + k, view.term(), view.entryType(), view.flags(), view.buffer(), view.payloadOffset(),
+                view.payloadLength());
+        }
+        if (publisher.sendAppendEntries(f.memberId()) < 0)
+        {
+            return false;
+        }
+        f.onSent(nowNs, count);
+        return true;
+    }
+
+    private void checkQuorum(final long nowNs)
+    {
+        final long timeoutNs = ctx.electionTimeoutNs();
+        if (nowNs - lastCheckQuorumNs < timeoutNs)
+        {
+            return;
+        }
+        lastCheckQuorumNs = nowNs;
+        int live = 1;
+        for (final FollowerTracker f : followers)
+        {
+            if (nowNs - f.lastResponseNs() < timeoutNs)
+            {
+                live++;
+            }
+        }
+        if (live < commitTracker.majority())
+        {
+            election.stepDown(nowNs);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Follower duties
+
+    private int acknowledgeDurableProgress()
+    {
+        final int leaderId = election.leaderId();
+        if (leaderId == Election.NULL_MEMBER || followerVerifiedTerm != election.term())
+        {
+            return 0;
+        }
+        final long acked = Math.min(followerVerifiedIndex, log.durableIndex());
+        if (acked > followerAckedIndex)
+        {
+            followerAckedIndex = acked;
+            publisher.appendEntriesResponse(
+                leaderId, election.term(), selfId, true, followerAckedIndex, followerVerifiedIndex, 0, 0,
+                lastReceivedSequence);
+            return 1;
+        }
+        return 0;
+    }
+
+    private long firstIndexOfTerm(final long fromIndex, final long term)
+    {
+        long index = fromIndex;
+        final long floor = Math.max(log.firstIndex(), commitIndex + 1);
+        while (index > floor && log.term(index - 1) == term)
+        {
+            index--;
+        }
+        return index;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Apply
+
+    private int apply()
+    {
+        final long upTo = Math.min(commitIndex, appliedIndex + ctx.applyBatchLimit());
+        int work = 0;
+        while (appliedIndex < upTo)
+        {
+            final long index = appliedIndex + 1;
+            final boolean isOwned = pending.isPending(index);
+            if (isOwned && !egressPublisher.hasRoomForResult())
+            {
+                break;
+            }
+            if (!log.read(index, view))
+            {
+                fail(new IllegalStateException("committed entry " + index + " cannot be read (firstIndex " +
+                    log.firstIndex() + ", lastIndex " + log.lastIndex() + ")"));
+                return work;
+            }
+            int resultLength = 0;
+            final long entryTerm = view.term();
+            if (view.entryType() == EntryType.ENTRY)
+            {
+                try
+                {
+                    resultLength = stateMachine.onCommit(
+                        index, entryTerm, view.buffer(), view.payloadOffset(), view.payloadLength(), index == upTo,
+                        responseBuffer);
+                }
+                catch (final Throwable t)
+                {
+                    fail(new IllegalStateException("state machine failed applying index " + index + " term " +
+                        entryTerm + ": node stopped (fail-stop)", t));
+                    return work;
+                }
+                if (resultLength < 0 || resultLength > ctx.maxResultLength())
+                {
+                    fail(new IllegalStateException("state machine returned result length " + resultLength +
+                        " at index " + index + " (maxResultLength " + ctx.maxResultLength() + ")"));
+                    return work;
+                }
+            }
+            appliedIndex = index;
+            work++;
+            if (isOwned)
+            {
+                final long correlationId = pending.remove(index);
+                egressPublisher.result(
+                    correlationId, ProposalStatus.OK, index, entryTerm, election.leaderId(), responseBuffer, resultLength);
+            }
+        }
+        return work;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private void fail(final Throwable t)
+    {
+        if (null == failure)
+        {
+            failure = t;
+            final boolean wasLeader = election.role() == Role.LEADER;
+            election.fail();
+            if (wasLeader)
+            {
+                pending.resolveAll(egressPublisher, ProposalStatus.INDETERMINATE, Election.NULL_MEMBER, election.term());
+            }
+            ctx.errorHandler().onError(t);
+        }
+    }
+
+    private long termAt(final long index)
+    {
+        return index <= 0 ? 0 : log.term(index);
+    }
+
+    private FollowerTracker tracker(final int memberId)
+    {
+        for (final FollowerTracker f : followers)
+        {
+            if (f.memberId() == memberId)
+            {
+                return f;
+            }
+        }
+        return null;
+    }
+}

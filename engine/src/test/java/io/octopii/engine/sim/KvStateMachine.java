@@ -1,0 +1,141 @@
+package io.octopii.engine.sim;
+
+import io.octopii.engine.StateMachine;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.Long2LongHashMap;
+
+/**
+ * The simulator's replicated service: a map of {@code long} keys to {@code long} values. Commands are
+ * {@code [op:1][key:8][value:8]} (little-endian); the answer is 8 bytes, the value read by a get or written by
+ * a put. Every applied entry is folded into a running checksum and reported to an optional
+ * {@link ApplyObserver}, which is how the simulator checks that every node applies the same prefix.
+ *
+ * <p><b>Thread.</b> The agent's. <b>Allocation.</b> None once the map holds every key used.
+ */
+public final class KvStateMachine implements StateMachine
+{
+    /** Command length in bytes. */
+    public static final int COMMAND_LENGTH = 17;
+    /** Answer length in bytes. */
+    public static final int RESULT_LENGTH = 8;
+    /** Op code of a put. */
+    public static final byte OP_PUT = 1;
+    /** Op code of a get. */
+    public static final byte OP_GET = 2;
+    /** Value of a key never written. */
+    public static final long ABSENT = LinearizabilityChecker.ABSENT;
+
+    /** Sees every applied entry. */
+    @FunctionalInterface
+    public interface ApplyObserver
+    {
+        /**
+         * @param memberId the applying node.
+         * @param index    the entry's index.
+         * @param term     the entry's term.
+         * @param checksum a checksum of the command bytes.
+         */
+        void onApply(int memberId, long index, long term, long checksum);
+    }
+
+    private final int memberId;
+    private final ApplyObserver observer;
+    private final Long2LongHashMap map = new Long2LongHashMap(64, 0.65f, ABSENT, true);
+    private long lastIndex;
+    private long appliedCount;
+    private long invalidCount;
+
+    /**
+     * @param memberId the node this instance runs on.
+     * @param observer told about every applied entry, or null.
+     */
+    public KvStateMachine(final int memberId, final ApplyObserver observer)
+    {
+        this.memberId = memberId;
+        this.observer = observer;
+    }
+
+    /** {@inheritDoc} */
+    public int onCommit(
+        final long index,
+        final long term,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final boolean endOfBatch,
+        final MutableDirectBuffer response)
+    {
+        if (index <= lastIndex)
+        {
+            throw new IllegalStateException("member " + memberId + " applied index " + index + " after " + lastIndex);
+        }
+        lastIndex = index;
+        appliedCount++;
+        long checksum = term * 31 + length;
+        for (int i = 0; i < length; i++)
+        {
+            checksum = checksum * 131 + buffer.getByte(offset + i);
+        }
+        if (null != observer)
+        {
+            observer.onApply(memberId, index, term, checksum);
+        }
+        if (length != COMMAND_LENGTH)
+        {
+            invalidCount++; // an invalid command is a normal answer, never a poison pill
+            response.putLong(0, ABSENT);
+            return RESULT_LENGTH;
+        }
+        final byte op = buffer.getByte(offset);
+        final long key = buffer.getLong(offset + 1);
+        final long value = buffer.getLong(offset + 9);
+        if (op == OP_PUT)
+        {
+            map.put(key, value);
+            response.putLong(0, value);
+        }
+        else if (op == OP_GET)
+        {
+            response.putLong(0, map.get(key));
+        }
+        else
+        {
+            invalidCount++;
+            response.putLong(0, ABSENT);
+        }
+        return RESULT_LENGTH;
+    }
+
+    /** @return value of a key, or {@link #ABSENT}. */
+    public long get(final long key)
+    {
+        return map.get(key);
+    }
+
+    /** @return highest index applied. */
+    public long lastIndex()
+    {
+        return lastIndex;
+    }
+
+    /** @return entries applied. */
+    public long appliedCount()
+    {
+        return appliedCount;
+    }
+
+    /** @return commands answered as invalid. */
+    public long invalidCount()
+    {
+        return invalidCount;
+    }
+
+    /** Encode a command. */
+    public static void encode(final MutableDirectBuffer buffer, final int offset, final byte op, final long key, final long value)
+    {
+        buffer.putByte(offset, op);
+        buffer.putLong(offset + 1, key);
+        buffer.putLong(offset + 9, value);
+    }
+}

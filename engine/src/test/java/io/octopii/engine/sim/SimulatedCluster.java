@@ -1,0 +1,448 @@
+package io.octopii.engine.sim;
+
+import io.octopii.engine.ConsensusAgent;
+import io.octopii.engine.ProposalPublisher;
+import io.octopii.engine.ProposalResultAdapter;
+import io.octopii.engine.Role;
+import io.octopii.log.FsyncPolicy;
+import io.octopii.log.InMemoryStorage;
+import io.octopii.log.LogFlusher;
+import io.octopii.log.RaftLog;
+import io.octopii.log.TermVoteFile;
+import io.octopii.transport.sim.SimulatedNetwork;
+import io.octopii.transport.sim.SimulatedTransport;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A deterministic in-JVM cluster: N {@link ConsensusAgent}s driven round-robin on the calling thread with a
+ * simulated clock, a {@link SimulatedNetwork} and, per node, an {@link InMemoryStorage} disk whose crash loses
+ * every unforced write (and may tear the last page). Fsync latency is modelled by running each node's
+ * {@link LogFlusher} only on some steps. Everything random derives from one seed, so a seed replays a run
+ * exactly; every failure message carries it.
+ *
+ * <p>After every {@link #step()} the {@link InvariantChecker} verifies Raft's safety properties (unless
+ * disabled with {@link Options#checkInvariants}, as allocation gates and benchmarks do).
+ *
+ * <p><b>Thread.</b> One thread. <b>Lifecycle.</b> Construct, step, {@link #close()}.
+ * <b>Failure.</b> An invariant violation or a node's fail-stop throws {@link AssertionError} naming the seed.
+ */
+public final class SimulatedCluster implements AutoCloseable
+{
+    /** Settings of a simulated cluster; public fields, set before construction. */
+    public static final class Options
+    {
+        /** Members, ids 0 .. nodeCount - 1. */
+        public int nodeCount = 3;
+        /** The only source of randomness. */
+        public long seed = 1;
+        /** Simulated time per step. */
+        public long tickNs = TimeUnit.MILLISECONDS.toNanos(1);
+        /** Base election timeout. */
+        public long electionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(150);
+        /** Heartbeat interval. */
+        public long heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(30);
+        /** Unanswered AppendEntries timeout. */
+        public long responseTimeoutNs = TimeUnit.MILLISECONDS.toNanos(60);
+        /** Probability a node's flusher runs in a step (fsync latency). */
+        public double flushProbability = 0.5;
+        /** fsync policy of the logs. */
+        public FsyncPolicy fsyncPolicy = FsyncPolicy.DURABLE;
+        /** Segment length of the logs. */
+        public int segmentLength = 1024 * 1024;
+        /** Initial position capacity of the logs. */
+        public int logIndexCapacity = 64 * 1024;
+        /** Largest message on the network. */
+        public int maxMessageLength = 64 * 1024;
+        /** Pipelining window per follower. */
+        public int maxInFlightAppends = 8;
+        /** Most entries per AppendEntries. */
+        public int maxBatchEntries = 256;
+        /** Most proposals pending on a leader. */
+        public int maxPendingProposals = 4096;
+        /** Ring capacities. */
+        public int ringLength = 1024 * 1024;
+        /** Check invariants after every step. */
+        public boolean checkInvariants = true;
+        /** Run the full log matching check every this many steps. */
+        public int fullCheckInterval = 64;
+
+        /** @return a copy with another seed. */
+        public Options seed(final long seed)
+        {
+            this.seed = seed;
+            return this;
+        }
+    }
+
+    private final Options options;
+    private final SplittableRandom random;
+    private final SplittableRandom crashRandom;
+    private final SplittableRandom flushRandom;
+    private final SimulatedNetwork network;
+    private final InvariantChecker invariants;
+    private final InMemoryStorage[] storages;
+    private final RaftLog[] logs;
+    private final LogFlusher[] flushers;
+    private final TermVoteFile[] termVoteFiles;
+    private final ConsensusAgent[] agents;
+    private final KvStateMachine[] stateMachines;
+    private final ProposalPublisher[] publishers;
+    private final SplittableRandom[] nodeRandoms;
+    private final int[] memberIds;
+    private final ManualClock clock = new ManualClock();
+    private long steps;
+    private long crashes;
+
+    /**
+     * @param options settings; read at construction.
+     */
+    public SimulatedCluster(final Options options)
+    {
+        this.options = options;
+        this.random = new SplittableRandom(options.seed);
+        this.network = new SimulatedNetwork(options.nodeCount, random.nextLong(), options.maxMessageLength);
+        this.crashRandom = random.split();
+        this.flushRandom = random.split();
+        final int n = options.nodeCount;
+        this.invariants = new InvariantChecker(n);
+        this.storages = new InMemoryStorage[n];
+        this.logs = new RaftLog[n];
+        this.flushers = new LogFlusher[n];
+        this.termVoteFiles = new TermVoteFile[n];
+        this.agents = new ConsensusAgent[n];
+        this.stateMachines = new KvStateMachine[n];
+        this.publishers = new ProposalPublisher[n];
+        this.nodeRandoms = new SplittableRandom[n];
+        this.memberIds = new int[n];
+        clock.nowNs = TimeUnit.SECONDS.toNanos(1);
+        network.nowNs(clock.nowNs);
+        for (int i = 0; i < n; i++)
+        {
+            memberIds[i] = i;
+            nodeRandoms[i] = random.split();
+            storages[i] = new InMemoryStorage("node-" + i);
+        }
+        for (int i = 0; i < n; i++)
+        {
+            startNode(i);
+        }
+    }
+
+    /** @return the options. */
+    public Options options()
+    {
+        return options;
+    }
+
+    /** @return the seed. */
+    public long seed()
+    {
+        return options.seed;
+    }
+
+    /** @return the simulated network (faults, partitions). */
+    public SimulatedNetwork network()
+    {
+        return network;
+    }
+
+    /** @return the safety checker. */
+    public InvariantChecker invariants()
+    {
+        return invariants;
+    }
+
+    /** @return simulated time now. */
+    public long nowNs()
+    {
+        return clock.nowNs;
+    }
+
+    /** @return steps run. */
+    public long steps()
+    {
+        return steps;
+    }
+
+    /** @return crashes injected. */
+    public long crashes()
+    {
+        return crashes;
+    }
+
+    /** @return nodes. */
+    public int nodeCount()
+    {
+        return options.nodeCount;
+    }
+
+    /** @return whether a node runs (not crashed). */
+    public boolean isUp(final int memberId)
+    {
+        return null != agents[memberId];
+    }
+
+    /** @return a node's agent, or null while it is down. */
+    public ConsensusAgent agent(final int memberId)
+    {
+        return agents[memberId];
+    }
+
+    /** @return a node's log, or null while it is down. */
+    public RaftLog log(final int memberId)
+    {
+        return logs[memberId];
+    }
+
+    /** @return a node's state machine, or null while it is down. */
+    public KvStateMachine stateMachine(final int memberId)
+    {
+        return stateMachines[memberId];
+    }
+
+    /** @return the publisher into a node's ingress (replaced on restart), or null while it is down. */
+    public ProposalPublisher publisher(final int memberId)
+    {
+        return publishers[memberId];
+    }
+
+    /** @return the reader of a node's egress (replaced on restart), or null while it is down. */
+    public ProposalResultAdapter results(final int memberId)
+    {
+        return null == agents[memberId] ? null : agents[memberId].proposalResultAdapter();
+    }
+
+    /**
+     * @return the leader with the highest term among running nodes, or -1.
+     */
+    public int leaderId()
+    {
+        int leader = -1;
+        long term = -1;
+        for (int i = 0; i < agents.length; i++)
+        {
+            final ConsensusAgent agent = agents[i];
+            if (null != agent && agent.role() == Role.LEADER && agent.term() > term)
+            {
+                leader = i;
+                term = agent.term();
+            }
+        }
+        return leader;
+    }
+
+    /**
+     * One step: advance the clock by a tick, run every running node's agent (and, with the configured
+     * probability, its flusher), then check invariants.
+     */
+    public void step()
+    {
+        steps++;
+        clock.nowNs += options.tickNs;
+        network.nowNs(clock.nowNs);
+        final long nowNs = clock.nowNs;
+        for (int i = 0; i < agents.length; i++)
+        {
+            final ConsensusAgent agent = agents[i];
+            if (null == agent)
+            {
+                continue;
+            }
+            if (flushRandom.nextDouble() < options.flushProbability)
+            {
+                flushers[i].doWork();
+            }
+            agent.doWork(nowNs);
+            if (agent.isFailed())
+            {
+                throw new AssertionError(describe() + ": member " + i + " failed: " + agent.failure(), agent.failure());
+            }
+        }
+        if (options.checkInvariants)
+        {
+            checkInvariants();
+        }
+    }
+
+    /**
+     * Run steps for a span of simulated time.
+     *
+     * @param durationNs how long.
+     */
+    public void run(final long durationNs)
+    {
+        final long end = clock.nowNs + durationNs;
+        while (clock.nowNs < end)
+        {
+            step();
+        }
+    }
+
+    /**
+     * Crash a node: its disk loses every unforced write (perhaps tearing a page), its queued messages and
+     * its rings are lost.
+     */
+    public void crash(final int memberId)
+    {
+        if (null == agents[memberId])
+        {
+            return;
+        }
+        crashes++;
+        agents[memberId] = null;
+        publishers[memberId] = null;
+        stateMachines[memberId] = null;
+        logs[memberId] = null;
+        flushers[memberId] = null;
+        termVoteFiles[memberId] = null;
+        network.memberDown(memberId, true);
+        network.transport(memberId).close();
+        storages[memberId].crash(crashRandom);
+    }
+
+    /** Restart a crashed node from what its disk kept. */
+    public void restart(final int memberId)
+    {
+        if (null != agents[memberId])
+        {
+            return;
+        }
+        network.memberDown(memberId, false);
+        network.transport(memberId).reopen();
+        invariants.onRestart(memberId);
+        startNode(memberId);
+    }
+
+    /**
+     * Checks every invariant now (the per-step checks, and the full log matching check every
+     * {@link Options#fullCheckInterval} steps).
+     */
+    public void checkInvariants()
+    {
+        try
+        {
+            for (int i = 0; i < agents.length; i++)
+            {
+                if (null != agents[i])
+                {
+                    invariants.checkNode(i, agents[i], logs[i]);
+                }
+            }
+            if (steps % options.fullCheckInterval == 0)
+            {
+                invariants.checkLogMatching(logs);
+            }
+        }
+        catch (final AssertionError e)
+        {
+            throw new AssertionError(describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Full log matching check now. */
+    public void checkLogMatching()
+    {
+        try
+        {
+            invariants.checkLogMatching(logs);
+        }
+        catch (final AssertionError e)
+        {
+            throw new AssertionError(describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** @return the seed, step, time and every node's state, for failure messages. */
+    public String describe()
+    {
+        final StringBuilder sb = new StringBuilder()
+            .append("seed=").append(options.seed)
+            .append(" step=").append(steps)
+            .append(" timeMs=").append(TimeUnit.NANOSECONDS.toMillis(clock.nowNs))
+            .append(" (replay with -Doctopii.sim.seed=").append(options.seed).append(')');
+        for (int i = 0; i < agents.length; i++)
+        {
+            final ConsensusAgent a = agents[i];
+            sb.append("\n  member ").append(i).append(": ");
+            if (null == a)
+            {
+                sb.append("DOWN");
+            }
+            else
+            {
+                sb.append(Role.name(a.role()))
+                    .append(" term=").append(a.term())
+                    .append(" leader=").append(a.leaderId())
+                    .append(" commit=").append(a.commitIndex())
+                    .append(" applied=").append(a.appliedIndex())
+                    .append(" last=").append(logs[i].lastIndex())
+                    .append(" durable=").append(logs[i].durableIndex());
+            }
+        }
+        return sb.toString();
+    }
+
+    /** {@inheritDoc} */
+    public void close()
+    {
+        for (int i = 0; i < agents.length; i++)
+        {
+            if (null != agents[i])
+            {
+                agents[i].onClose();
+                logs[i].close();
+                termVoteFiles[i].close();
+            }
+            storages[i].close();
+        }
+    }
+
+    private void startNode(final int i)
+    {
+        final InMemoryStorage storage = storages[i];
+        logs[i] = RaftLog.open(new RaftLog.Context()
+            .storage(storage)
+            .segmentLength(options.segmentLength)
+            .fsyncPolicy(options.fsyncPolicy)
+            .indexCapacity(options.logIndexCapacity));
+        flushers[i] = new LogFlusher(logs[i], clock);
+        termVoteFiles[i] = TermVoteFile.open(storage);
+        stateMachines[i] = new KvStateMachine(i, options.checkInvariants ? invariants : null);
+        final SimulatedTransport transport = network.transport(i);
+        agents[i] = new ConsensusAgent(new ConsensusAgent.Context()
+            .memberId(i)
+            .memberIds(memberIds)
+            .log(logs[i])
+            .termVoteFile(termVoteFiles[i])
+            .transport(transport)
+            .stateMachine(stateMachines[i])
+            .nanoClock(clock)
+            .random(nodeRandoms[i])
+            .errorHandler(t -> { })
+            .electionTimeoutNs(options.electionTimeoutNs)
+            .heartbeatIntervalNs(options.heartbeatIntervalNs)
+            .responseTimeoutNs(options.responseTimeoutNs)
+            .maxInFlightAppends(options.maxInFlightAppends)
+            .maxBatchEntries(options.maxBatchEntries)
+            .maxMessageLength(options.maxMessageLength)
+            .maxCommandLength(1024)
+            .maxResultLength(64)
+            .maxPendingProposals(options.maxPendingProposals)
+            .ingressRingLength(options.ringLength)
+            .egressRingLength(options.ringLength));
+        publishers[i] = agents[i].newProposalPublisher();
+    }
+
+    /** The simulated clock, shared by agents and flushers. */
+    static final class ManualClock implements org.agrona.concurrent.NanoClock
+    {
+        long nowNs;
+
+        public long nanoTime()
+        {
+            return nowNs;
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package io.octopii.engine.sim;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One seeded simulation: a cluster, a key-value workload and a fault mix; faults for a while, then every fault
+ * stops and liveness is asserted (a leader is elected and every outstanding proposal is answered within a
+ * bounded simulated time); finally log matching and linearizability of the recorded history are checked.
+ * Any failure throws {@link AssertionError} whose message starts with the seed.
+ */
+public final class SimulationRun
+{
+    /** Bound on recovery after faults stop, simulated. */
+    public static final long LIVENESS_BOUND_NS = TimeUnit.SECONDS.toNanos(10);
+
+    private final long seed;
+    private final FaultInjector.Mix mix;
+    private final long faultPhaseNs;
+    private SimulatedCluster cluster;
+    private KvWorkload workload;
+    private long recoveryNs;
+
+    /**
+     * @param seed         the seed.
+     * @param mix          the faults.
+     * @param faultPhaseNs how long faults are injected, simulated.
+     */
+    public SimulationRun(final long seed, final FaultInjector.Mix mix, final long faultPhaseNs)
+    {
+        this.seed = seed;
+        this.mix = mix;
+        this.faultPhaseNs = faultPhaseNs;
+    }
+
+    /** @return the workload of the last run. */
+    public KvWorkload workload()
+    {
+        return workload;
+    }
+
+    /** @return the cluster of the last run (closed). */
+    public SimulatedCluster cluster()
+    {
+        return cluster;
+    }
+
+    /** @return simulated time from the end of faults until every proposal was answered. */
+    public long recoveryNs()
+    {
+        return recoveryNs;
+    }
+
+    /**
+     * Run it.
+     *
+     * @return a one-line summary.
+     */
+    public String run()
+    {
+        final SplittableRandom random = new SplittableRandom(seed);
+        final SimulatedCluster.Options options = new SimulatedCluster.Options();
+        options.seed = random.nextLong();
+        options.nodeCount = random.nextInt(4) == 0 ? 5 : 3;
+        options.flushProbability = 0.2 + random.nextDouble() * 0.8;
+        cluster = new SimulatedCluster(options);
+        try
+        {
+            workload = new KvWorkload(cluster, random.split(), 2 + random.nextInt(4), 1 + random.nextInt(4),
+                0.05 + random.nextDouble() * 0.3);
+            final FaultInjector faults = new FaultInjector(cluster, workload, random.split(), mix);
+
+            final long faultEnd = cluster.nowNs() + faultPhaseNs;
+            while (cluster.nowNs() < faultEnd)
+            {
+                faults.step();
+                cluster.step();
+                workload.step();
+            }
+
+            faults.healAll();
+            workload.issuing(false);
+            final long healedAt = cluster.nowNs();
+            final long deadline = healedAt + LIVENESS_BOUND_NS;
+            while (cluster.leaderId() < 0 || workload.outstanding() > 0 || !leaderCommittedItsTerm())
+            {
+                if (cluster.nowNs() >= deadline)
+                {
+                    throw new AssertionError(prefix() + "no recovery within " +
+                        TimeUnit.NANOSECONDS.toMillis(LIVENESS_BOUND_NS) + " ms after faults stopped: leader=" +
+                        cluster.leaderId() + " outstanding=" + workload.outstanding() + "\n" + cluster.describe());
+                }
+                cluster.step();
+                workload.step();
+            }
+            recoveryNs = cluster.nowNs() - healedAt;
+            cluster.checkLogMatching();
+
+            final LinearizabilityChecker.Result result = workload.history().check();
+            if (!result.isLinearizable())
+            {
+                throw new AssertionError(prefix() + result + "\n" + cluster.describe());
+            }
+            return prefix() + "nodes=" + options.nodeCount + " steps=" + cluster.steps() + " committed=" +
+                cluster.invariants().maxCommitted() + " ok=" + workload.okCount() + " indeterminate=" +
+                workload.indeterminateCount() + " failed=" + workload.failCount() + " crashes=" + cluster.crashes() +
+                " recoveryMs=" + TimeUnit.NANOSECONDS.toMillis(recoveryNs);
+        }
+        catch (final AssertionError e)
+        {
+            if (e.getMessage() != null && e.getMessage().startsWith("sim seed="))
+            {
+                throw e;
+            }
+            throw new AssertionError(prefix() + e.getMessage(), e);
+        }
+        catch (final RuntimeException e)
+        {
+            throw new AssertionError(prefix() + e + "\n" + cluster.describe(), e);
+        }
+        finally
+        {
+            cluster.close();
+        }
+    }
+
+    private boolean leaderCommittedItsTerm()
+    {
+        final int leader = cluster.leaderId();
+        return leader >= 0 && cluster.log(leader).term(cluster.agent(leader).commitIndex()) == cluster.agent(leader).term();
+    }
+
+    private String prefix()
+    {
+        return "sim seed=" + seed + " mix=" + mix + " (replay: -Doctopii.sim.seed=" + seed + " -Doctopii.sim.mix=" + mix + "): ";
+    }
+}
