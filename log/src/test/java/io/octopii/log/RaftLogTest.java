@@ -1,0 +1,326 @@
+package io.octopii.log;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.Arrays;
+
+import static io.octopii.log.LogTestUtil.appendDeterministic;
+import static io.octopii.log.LogTestUtil.assertDeterministic;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RaftLogTest
+{
+    private static final int SEGMENT_LENGTH = 16 * 1024;
+
+    @TempDir
+    File dir;
+
+    private final ArrayList<AutoCloseable> toClose = new ArrayList<>();
+    private final UnsafeBuffer scratch = LogTestUtil.directBuffer(64 * 1024);
+    private final LogRecordView view = new LogRecordView();
+    private final InMemoryStorage memory = new InMemoryStorage("test");
+
+    @AfterEach
+    void after() throws Exception
+    {
+        for (int i = toClose.size() - 1; i >= 0; i--)
+        {
+            toClose.get(i).close();
+        }
+    }
+
+    private RaftLog open(final boolean mapped)
+    {
+        final RaftLog.Context ctx = new RaftLog.Context().segmentLength(SEGMENT_LENGTH).eventHandler(s -> {});
+        if (mapped)
+        {
+            ctx.directory(dir);
+        }
+        else
+        {
+            ctx.storage(memory);
+        }
+        final RaftLog log = RaftLog.open(ctx);
+        toClose.add(log);
+        return log;
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = { true, false })
+    void shouldAppendReadAndLookUpTermsAcrossSegmentRolls(final boolean mapped)
+    {
+        final RaftLog log = open(mapped);
+        assertEquals(1, log.firstIndex());
+        assertEquals(0, log.lastIndex());
+        assertEquals(RaftLog.NULL_TERM, log.term(0));
+        for (int i = 1; i <= 500; i++)
+        {
+            assertEquals(i, appendDeterministic(log, scratch, 3));
+        }
+        assertTrue(log.segmentRolls() > 5, "rolls=" + log.segmentRolls());
+        for (int i = 1; i <= 500; i++)
+        {
+            assertDeterministic(log, view, i, 3, "mapped=" + mapped);
+            assertEquals(LogTestUtil.termOf(i, 3), log.term(i));
+        }
+        assertFalse(log.read(501, view));
+        assertFalse(log.read(0, view));
+        assertEquals(RaftLog.NULL_TERM, log.term(501));
+        assertEquals(LogTestUtil.termOf(500, 3), log.lastTerm());
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = { true, false })
+    void shouldRejectOutOfOrderIndexAndOversizedPayload(final boolean mapped)
+    {
+        final RaftLog log = open(mapped);
+        assertEquals(RaftLog.INDEX_OUT_OF_ORDER, log.append(1, 2, EntryType.ENTRY, 0, scratch, 0, 8));
+        assertEquals(RaftLog.LENGTH_TOO_LARGE, log.append(1, 1, EntryType.ENTRY, 0, scratch, 0, SEGMENT_LENGTH));
+        assertEquals(RaftLog.LENGTH_TOO_LARGE, log.tryClaim(1, EntryType.ENTRY, 0, SEGMENT_LENGTH));
+        assertEquals(0, log.lastIndex());
+        final int max = SEGMENT_LENGTH - 64 - 32;
+        assertEquals(1, log.append(1, 1, EntryType.ENTRY, 0, scratch, 0, max));
+        assertEquals(2, log.append(1, 2, EntryType.ENTRY, 0, scratch, 0, 1));
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = { true, false })
+    void shouldCommitAndAbortClaims(final boolean mapped)
+    {
+        final RaftLog log = open(mapped);
+        assertEquals(1, log.tryClaim(7, EntryType.NO_OP, 5, 0));
+        assertEquals(RaftLog.CLAIM_ACTIVE, log.tryClaim(7, EntryType.ENTRY, 0, 10));
+        assertEquals(RaftLog.CLAIM_ACTIVE, log.append(7, 1, EntryType.ENTRY, 0, scratch, 0, 10));
+        assertEquals(1, log.commitClaim());
+
+        assertEquals(2, log.tryClaim(7, EntryType.ENTRY, 0, 100));
+        log.claimBuffer().setMemory(log.claimOffset(), 100, (byte)0x55);
+        log.abortClaim();
+        assertEquals(1, log.lastIndex());
+
+        assertEquals(2, log.tryClaim(8, EntryType.CONFIGURATION, 1, 3));
+        log.claimBuffer().putBytes(log.claimOffset(), new byte[] { 1, 2, 3 });
+        assertEquals(2, log.commitClaim());
+        assertThrows(IllegalStateException.class, log::commitClaim);
+
+        assertTrue(log.read(1, view));
+        assertEquals(EntryType.NO_OP, view.entryType());
+        assertEquals(5, view.flags());
+        assertEquals(0, view.payloadLength());
+        assertTrue(log.read(2, view));
+        assertEquals(8, view.term());
+        assertEquals(EntryType.CONFIGURATION, view.entryType());
+        assertEquals(3, view.payloadLength());
+        assertEquals(3, view.buffer().getByte(view.payloadOffset() + 2));
+    }
+
+    @Test
+    void shouldRecoverAbortedClaimSpaceAsCleanTail()
+    {
+        RaftLog log = open(true);
+        appendDeterministic(log, scratch, 1);
+        log.tryClaim(1, EntryType.ENTRY, 0, 300);
+        log.claimBuffer().setMemory(log.claimOffset(), 300, (byte)0x55);
+        log.abortClaim();
+        log.close();
+        log = open(true);
+        assertEquals(1, log.lastIndex());
+        assertEquals(0, log.tornTailsCut());
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = { true, false })
+    void shouldSurviveReopenWithTruncationCompactionAndReset(final boolean mapped)
+    {
+        RaftLog log = open(mapped);
+        for (int i = 1; i <= 300; i++)
+        {
+            appendDeterministic(log, scratch, 5);
+        }
+        log.truncateFrom(250);
+        assertEquals(249, log.lastIndex());
+        for (int i = 250; i <= 260; i++)
+        {
+            appendDeterministic(log, scratch, 6);   // different salt: different bytes than before truncation
+        }
+        log.compactBelow(100);
+        final long first = log.firstIndex();
+        assertTrue(first > 1 && first <= 100, "first=" + first);
+        assertEquals(LogTestUtil.termOf(first - 1, 5), log.term(first - 1));
+        log.close();
+
+        log = open(mapped);
+        assertEquals(first, log.firstIndex());
+        assertEquals(260, log.lastIndex());
+        assertEquals(260, log.durableIndex());
+        for (long i = first; i < 250; i++)
+        {
+            assertDeterministic(log, view, i, 5, "after reopen");
+        }
+        for (long i = 250; i <= 260; i++)
+        {
+            assertDeterministic(log, view, i, 6, "after reopen");
+        }
+        assertEquals(LogTestUtil.termOf(first - 1, 5), log.term(first - 1));
+
+        log.resetTo(10_000, 42);
+        assertEquals(10_001, log.firstIndex());
+        assertEquals(10_000, log.lastIndex());
+        assertEquals(42, log.term(10_000));
+        assertEquals(42, log.lastTerm());
+        assertEquals(1, log.segmentCount());
+        assertEquals(10_001, appendDeterministic(log, scratch, 7));
+        log.close();
+
+        log = open(mapped);
+        assertEquals(10_001, log.firstIndex());
+        assertEquals(10_001, log.lastIndex());
+        assertEquals(42, log.term(10_000));
+        assertDeterministic(log, view, 10_001, 7, "after reset and reopen");
+        if (mapped)
+        {
+            final String[] names = dir.list();
+            Arrays.sort(names);
+            assertEquals(1, names.length, "files left: " + Arrays.toString(names));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = { true, false })
+    void shouldDeleteCompactedSegmentFiles(final boolean mapped)
+    {
+        final RaftLog log = open(mapped);
+        for (int i = 1; i <= 400; i++)
+        {
+            appendDeterministic(log, scratch, 2);
+        }
+        final int before = countSegments(mapped);
+        assertEquals(log.segmentCount(), before);
+        log.compactBelow(log.lastIndex());
+        assertEquals(1, log.segmentCount());
+        assertEquals(1, countSegments(mapped));
+        assertTrue(log.firstIndex() <= log.lastIndex());
+        log.compactBelow(Long.MAX_VALUE);
+        assertEquals(1, log.segmentCount(), "the active segment stays");
+    }
+
+    @Test
+    void shouldRejectTruncationBelowFirstIndex()
+    {
+        final RaftLog log = open(false);
+        for (int i = 1; i <= 400; i++)
+        {
+            appendDeterministic(log, scratch, 2);
+        }
+        log.compactBelow(300);
+        final IllegalArgumentException ex =
+            assertThrows(IllegalArgumentException.class, () -> log.truncateFrom(log.firstIndex() - 1));
+        assertTrue(ex.getMessage().contains("below firstIndex"), ex.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = { true, false })
+    void shouldPublishDurableIndexOnlyAfterFlush(final boolean mapped)
+    {
+        final RaftLog log = open(mapped);
+        final LogFlusher flusher = new LogFlusher(log);
+        assertEquals(0, log.durableIndex());
+        for (int i = 1; i <= 200; i++)
+        {
+            appendDeterministic(log, scratch, 4);
+        }
+        assertEquals(0, log.durableIndex());
+        flusher.flushAll();
+        assertEquals(200, log.durableIndex());
+        if (!mapped)
+        {
+            assertEquals(0, memory.unforcedBytes());
+        }
+        log.truncateFrom(150);
+        assertEquals(149, log.durableIndex());
+        appendDeterministic(log, scratch, 4);
+        assertEquals(149, log.durableIndex());
+        while (flusher.doWork() > 0)
+        {
+            // drain
+        }
+        assertEquals(150, log.durableIndex());
+    }
+
+    @Test
+    void shouldReportLastIndexAsDurableUnderPolicyNone()
+    {
+        final RaftLog log = RaftLog.open(new RaftLog.Context().storage(memory).segmentLength(SEGMENT_LENGTH)
+            .fsyncPolicy(FsyncPolicy.NONE));
+        toClose.add(log);
+        appendDeterministic(log, scratch, 1);
+        appendDeterministic(log, scratch, 1);
+        assertEquals(2, log.durableIndex());
+        assertEquals(0, new LogFlusher(log).doWork());
+    }
+
+    @Test
+    void shouldForceAtMostOncePerIntervalUnderIntervalPolicy()
+    {
+        final long[] now = { 0 };
+        final RaftLog log = RaftLog.open(new RaftLog.Context().storage(memory).segmentLength(SEGMENT_LENGTH)
+            .fsyncPolicy(FsyncPolicy.INTERVAL_MS).fsyncIntervalMs(5));
+        toClose.add(log);
+        final LogFlusher flusher = new LogFlusher(log, () -> now[0]);
+        appendDeterministic(log, scratch, 1);
+        assertTrue(flusher.doWork() > 0);
+        assertEquals(1, log.durableIndex());
+        appendDeterministic(log, scratch, 1);
+        now[0] += 4_000_000;
+        assertEquals(0, flusher.doWork(), "interval not elapsed");
+        assertEquals(1, log.durableIndex());
+        now[0] += 1_000_000;
+        assertTrue(flusher.doWork() > 0);
+        assertEquals(2, log.durableIndex());
+    }
+
+    @Test
+    void shouldScanFromIndexUntilHandlerStops()
+    {
+        final RaftLog log = open(false);
+        for (int i = 1; i <= 50; i++)
+        {
+            appendDeterministic(log, scratch, 9);
+        }
+        final long[] seen = new long[64];
+        final int[] count = { 0 };
+        final int delivered = log.scan(10, 100, view, r ->
+        {
+            seen[count[0]++] = r.index();
+            return r.index() < 20;
+        });
+        assertEquals(11, delivered);
+        assertEquals(10, seen[0]);
+        assertEquals(20, seen[10]);
+        assertEquals(3, log.scan(48, 100, view, r -> true));
+    }
+
+    private int countSegments(final boolean mapped)
+    {
+        final String[] names = mapped ? dir.list() : memory.list();
+        int count = 0;
+        for (final String name : names)
+        {
+            if (name.endsWith(".seg"))
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+}
