@@ -164,12 +164,20 @@ public final class TermVoteFile implements AutoCloseable
     public void update(final long term, final int votedFor)
     {
         final long nextSequence = sequence + 1;
-        final int slotOffset = (int)(nextSequence & 1) * SLOT_STRIDE;
+        final int slotOffset = nextSlotOffset();
         writeSlot(buffer, slotOffset, nextSequence, term, votedFor);
         file.force(slotOffset, SLOT_LENGTH);
         sequence = nextSequence;
         currentTerm = term;
         this.votedFor = votedFor;
+    }
+
+    /**
+     * @return offset of the slot the next {@link #update} will write (the older one).
+     */
+    int nextSlotOffset()
+    {
+        return (int)((sequence + 1) & 1) * SLOT_STRIDE;
     }
 
     /**

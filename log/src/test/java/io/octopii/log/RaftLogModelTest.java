@@ -1,0 +1,224 @@
+package io.octopii.log;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Seeded random append / truncate / compact / reset / reopen (and, on the in-memory storage, crash)
+ * sequences checked against a simple in-memory model after every operation. The seed is in every
+ * failure message.
+ */
+class RaftLogModelTest
+{
+    private static final int SEGMENT_LENGTH = 8 * 1024;
+
+    @TempDir
+    File dir;
+
+    private final UnsafeBuffer scratch = LogTestUtil.directBuffer(4096);
+    private final LogRecordView view = new LogRecordView();
+
+    /** Model entry: term plus the payload's seed and length (bytes are a function of them). */
+    private static final class Entry
+    {
+        final long term;
+        final long payloadSeed;
+        final int length;
+
+        Entry(final long term, final long payloadSeed, final int length)
+        {
+            this.term = term;
+            this.payloadSeed = payloadSeed;
+            this.length = length;
+        }
+    }
+
+    private final ArrayList<Entry> model = new ArrayList<>(); // model.get(i) is index modelFirst + i
+    private long modelFirst;
+    private long modelBaseTerm;
+    private long currentTerm;
+
+    @ParameterizedTest
+    @ValueSource(longs = { 1, 42, 0xCAFEBABEL, 7_777_777 })
+    void shouldMatchModelOnRealFiles(final long seed)
+    {
+        run(seed, new MappedFileStorage(dir), false, 1_500);
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = { 1, 2, 3, 42, 0xCAFEBABEL, 99_991, 123_456_789 })
+    void shouldMatchModelOnInMemoryStorageIncludingCrashes(final long seed)
+    {
+        run(seed, new InMemoryStorage("model-" + seed), true, 4_000);
+    }
+
+    private void run(final long seed, final LogStorage storage, final boolean crashes, final int operations)
+    {
+        final SplittableRandom random = new SplittableRandom(seed);
+        model.clear();
+        modelFirst = 1;
+        modelBaseTerm = 0;
+        currentTerm = 1;
+        RaftLog log = open(storage);
+        LogFlusher flusher = new LogFlusher(log);
+        try
+        {
+            for (int op = 0; op < operations; op++)
+            {
+                final String context = "seed=" + seed + " op=" + op;
+                final int dice = random.nextInt(1000);
+                if (dice < 700)
+                {
+                    if (random.nextInt(20) == 0)
+                    {
+                        currentTerm++;
+                    }
+                    final long index = modelFirst + model.size();
+                    final int length = random.nextInt(random.nextInt(8) == 0 ? 3000 : 120);
+                    final long payloadSeed = random.nextLong();
+                    fill(payloadSeed, length);
+                    if (random.nextBoolean())
+                    {
+                        assertEquals(index, log.append(currentTerm, index, EntryType.ENTRY, length, scratch, 0, length),
+                            context);
+                    }
+                    else
+                    {
+                        assertEquals(index, log.tryClaim(currentTerm, EntryType.ENTRY, length, length), context);
+                        log.claimBuffer().putBytes(log.claimOffset(), scratch, 0, length);
+                        assertEquals(index, log.commitClaim(), context);
+                    }
+                    model.add(new Entry(currentTerm, payloadSeed, length));
+                }
+                else if (dice < 780)
+                {
+                    if (!model.isEmpty())
+                    {
+                        final long from = modelFirst + random.nextInt(model.size());
+                        log.truncateFrom(from);
+                        while (modelFirst + model.size() > from)
+                        {
+                            model.remove(model.size() - 1);
+                        }
+                        currentTerm++;
+                    }
+                }
+                else if (dice < 820)
+                {
+                    if (!model.isEmpty())
+                    {
+                        final long below = modelFirst + random.nextInt(model.size());
+                        log.compactBelow(below);
+                        final long newFirst = log.firstIndex();
+                        assertTrue(newFirst >= modelFirst && newFirst <= below, context + " newFirst=" + newFirst);
+                        while (modelFirst < newFirst)
+                        {
+                            modelBaseTerm = model.remove(0).term;
+                            modelFirst++;
+                        }
+                    }
+                }
+                else if (dice < 830)
+                {
+                    final long base = modelFirst + model.size() - 1 + random.nextInt(50);
+                    currentTerm++;
+                    log.resetTo(base, currentTerm);
+                    model.clear();
+                    modelFirst = base + 1;
+                    modelBaseTerm = currentTerm;
+                }
+                else if (dice < 900)
+                {
+                    flusher.doWork();
+                }
+                else if (dice < 930)
+                {
+                    flusher.flushAll();
+                    log.close();
+                    log = open(storage);
+                    flusher = new LogFlusher(log);
+                }
+                else if (crashes && dice < 960)
+                {
+                    if (random.nextBoolean())
+                    {
+                        flusher.doWork();
+                    }
+                    final long durable = log.durableIndex();
+                    ((InMemoryStorage)storage).crash(random);
+                    log = open(storage);
+                    flusher = new LogFlusher(log);
+                    final long recovered = log.lastIndex();
+                    assertTrue(recovered >= durable, context + ": durable " + durable + " but recovered only " + recovered);
+                    assertTrue(recovered <= modelFirst + model.size() - 1, context + ": recovered " + recovered +
+                        " beyond model last " + (modelFirst + model.size() - 1));
+                    while (modelFirst + model.size() - 1 > recovered)
+                    {
+                        model.remove(model.size() - 1);
+                    }
+                    currentTerm++;
+                }
+                verify(log, context);
+            }
+        }
+        finally
+        {
+            log.close();
+            storage.close();
+        }
+    }
+
+    private RaftLog open(final LogStorage storage)
+    {
+        return RaftLog.open(new RaftLog.Context().storage(storage).segmentLength(SEGMENT_LENGTH).indexCapacity(16)
+            .eventHandler(s -> {}));
+    }
+
+    private void fill(final long payloadSeed, final int length)
+    {
+        final SplittableRandom bytes = new SplittableRandom(payloadSeed);
+        for (int i = 0; i < length; i++)
+        {
+            scratch.putByte(i, (byte)bytes.nextInt());
+        }
+    }
+
+    private void verify(final RaftLog log, final String context)
+    {
+        assertEquals(modelFirst, log.firstIndex(), context + " firstIndex");
+        assertEquals(modelFirst + model.size() - 1, log.lastIndex(), context + " lastIndex");
+        assertEquals(modelBaseTerm, log.term(modelFirst - 1), context + " base term");
+        assertTrue(log.durableIndex() <= log.lastIndex(), context + " durable beyond last");
+        assertFalse(log.read(modelFirst - 1, view), context);
+        assertFalse(log.read(log.lastIndex() + 1, view), context);
+        for (int i = 0; i < model.size(); i++)
+        {
+            final long index = modelFirst + i;
+            final Entry entry = model.get(i);
+            assertTrue(log.read(index, view), context + " read " + index);
+            assertEquals(index, view.index(), context);
+            assertEquals(entry.term, view.term(), context + " term of " + index);
+            assertEquals(entry.term, log.term(index), context + " term() of " + index);
+            assertEquals(entry.length, view.payloadLength(), context + " length of " + index);
+            assertEquals(entry.length, view.flags(), context);
+            final SplittableRandom bytes = new SplittableRandom(entry.payloadSeed);
+            for (int b = 0; b < entry.length; b++)
+            {
+                if ((byte)bytes.nextInt() != view.buffer().getByte(view.payloadOffset() + b))
+                {
+                    throw new AssertionError(context + ": byte " + b + " of index " + index + " differs");
+                }
+            }
+        }
+    }
+}
