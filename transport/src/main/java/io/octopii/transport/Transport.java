@@ -59,6 +59,19 @@ public interface Transport extends AutoCloseable
     /** This node's member id. */
     int localMemberId();
 
+    /**
+     * Optional capability: deliver inbound RPC-framework messages (template ids 30-39 arriving on the
+     * {@link Channel#RPC} channel) to {@code receiver} on the transport's own I/O threads instead of
+     * through {@link #poll}, so RPC handlers never wait for the engine's duty cycle. The receiver is
+     * called concurrently from several threads, must copy what it keeps and return quickly.
+     *
+     * @return false when the implementation does not support it; such messages then arrive through poll.
+     */
+    default boolean divertRpc(final InboundHandler receiver)
+    {
+        return false;
+    }
+
     /** Stop all threads, close all sockets and files. Idempotent. */
     @Override
     void close();

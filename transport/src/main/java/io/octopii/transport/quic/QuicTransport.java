@@ -1,0 +1,896 @@
+package io.octopii.transport.quic;
+
+import io.octopii.codec.FrameDispatcher;
+import io.octopii.codec.FrameReason;
+import io.octopii.codec.Framing;
+import io.octopii.transport.MemberAddress;
+import io.octopii.transport.Transport;
+import io.octopii.transport.TransportContext;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.Int2IntHashMap;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import tech.kwik.core.QuicClientConnection;
+import tech.kwik.core.QuicConnection;
+import tech.kwik.core.QuicStream;
+import tech.kwik.core.server.ApplicationProtocolConnection;
+import tech.kwik.core.server.ApplicationProtocolConnectionFactory;
+import tech.kwik.core.server.ServerConnectionConfig;
+import tech.kwik.core.server.ServerConnector;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.DatagramSocket;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+
+import static io.octopii.transport.quic.StreamBatchDescriptor.*;
+
+/**
+ * The {@link Transport} over QUIC (Kwik 0.10.8): one connection per pair of members, dialled by the
+ * member with the lower id, TLS 1.3 with the dialled member's certificate checked against the cluster
+ * trust store, then a handshake on which both sides prove the cluster secret ({@link LinkHandshake})
+ * before any other frame is accepted.
+ *
+ * <p>Channels: consensus messages travel as sequence-numbered datagrams ({@link ConsensusSenderAgent});
+ * RPC and shipping messages as acknowledged batches on fresh streams ({@link StreamLaneAgent}), one lane
+ * thread per link and channel, so bulk bytes never delay heartbeats and a stalled Kwik stream costs a
+ * stall timeout, not the link. Links re-dial with exponential back-off and jitter; quiet links send
+ * keep-alives and a peer silent for the idle timeout is disconnected.
+ *
+ * <p><b>Threads:</b> {@link #offer} is safe from any thread (the outbound rings are many-to-one);
+ * {@link #poll} from one thread (the engine's agent). The transport starts, all named
+ * {@code octopii-quic-*}: one consensus sender, two lanes per peer, one dialler per peer with a
+ * higher id, one datagram thread, a timer and a pool of stream readers; Kwik starts its own threads
+ * per connection. {@link #close()} stops all of them, Kwik's included, and closes every socket.
+ *
+ * <p><b>Failure:</b> nothing here ends the JVM: the server's UDP socket is a
+ * {@link ContainedDatagramSocket}, so Kwik's {@code System.exit(9)} on a socket error cannot be
+ * reached. Refused peers, malformed frames and stalls are counted ({@link #count}) and logged to the
+ * platform logger {@code io.octopii.transport.quic} with a message naming the reason.
+ */
+public final class QuicTransport implements Transport
+{
+    static final long STREAM_ABANDONED_CODE = 1;
+    static final long STREAM_MALFORMED_CODE = 2;
+    private static final System.Logger LOGGER = System.getLogger("io.octopii.transport.quic");
+    private static final Channel[] CHANNELS = Channel.values();
+    private static final int RPC_TEMPLATE_MIN = 30;
+    private static final int RPC_TEMPLATE_MAX = 39;
+    private static final long REFUSAL_CLOSE_DELAY_MS = 100;
+    private static final long DIALLER_POLL_NS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    private final TransportContext ctx;
+    private final int localMemberId;
+    private final int maxMessageLength;
+    private final int maxBatchBody;
+    private final PeerLink[] links;
+    private final Int2IntHashMap linkIndexByMember = new Int2IntHashMap(16, 0.5f, -1, true);
+    private final ManyToOneRingBuffer inbound;
+    private final AtomicLongArray counters = new AtomicLongArray(TransportEvent.COUNT);
+    private final KwikLogRouter kwikLog = new KwikLogRouter(this);
+    private final InetAddress localAddress;
+    private final ClusterTrustManager trustManager;
+    private final ContainedDatagramSocket serverSocket;
+    private final ServerConnector server;
+    private final ThreadPoolExecutor datagramExecutor;
+    private final ExecutorService readers;
+    private final ScheduledExecutorService timer;
+    private final AgentRunner consensusRunner;
+    private final List<AgentRunner> laneRunners = new ArrayList<>();
+    private final List<Thread> diallers = new ArrayList<>();
+    private final Set<LinkSession> sessions = ConcurrentHashMap.newKeySet();
+    private final MessageHandler pollAdapter = this::onInbound;
+    private InboundHandler pollHandler;
+    private volatile InboundHandler rpcReceiver;
+    private volatile String lastRefusal = "";
+    private volatile boolean isClosed;
+
+    private QuicTransport(final TransportContext ctx) throws IOException
+    {
+        this.ctx = ctx;
+        this.localMemberId = ctx.localMemberId();
+        this.maxMessageLength = ctx.maxMessageLength();
+        this.maxBatchBody = Math.max(ctx.maxBatchLength(), maxMessageLength + Framing.LENGTH_PREFIX);
+        this.inbound = new ManyToOneRingBuffer(new UnsafeBuffer(
+            ByteBuffer.allocateDirect(ctx.inboundRingLength() + RingBufferDescriptor.TRAILER_LENGTH)));
+
+        final List<PeerLink> peers = new ArrayList<>();
+        final int[] ringLengths = {ctx.consensusRingLength(), ctx.rpcRingLength(), ctx.shippingRingLength()};
+        for (final MemberAddress member : ctx.members())
+        {
+            if (member.id() != localMemberId)
+            {
+                linkIndexByMember.put(member.id(), peers.size());
+                peers.add(new PeerLink(peers.size(), member, localMemberId < member.id(), ringLengths));
+            }
+        }
+        this.links = peers.toArray(new PeerLink[0]);
+
+        final MemberAddress self = ctx.member(localMemberId);
+        this.localAddress = resolve(self.host());
+        this.trustManager = new ClusterTrustManager(ctx.trustStore());
+        final String id = String.valueOf(localMemberId);
+        this.datagramExecutor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+            named("octopii-quic-datagrams-" + id, true), new ThreadPoolExecutor.DiscardPolicy());
+        this.readers = Executors.newCachedThreadPool(named("octopii-quic-reader-" + id, true));
+        this.timer = Executors.newSingleThreadScheduledExecutor(named("octopii-quic-timer-" + id, true));
+
+        this.serverSocket = new ContainedDatagramSocket(new InetSocketAddress(localAddress, self.port()), this::onSocketError);
+        final ServerConnectionConfig config = ServerConnectionConfig.builder()
+            .maxIdleTimeout((int)TimeUnit.NANOSECONDS.toMillis(ctx.idleTimeoutNs() * 2))
+            .maxConnectionBufferSize(ctx.connectionWindow())
+            .maxUnidirectionalStreamBufferSize(ctx.streamWindow())
+            .maxBidirectionalStreamBufferSize(64 * 1024)
+            .maxOpenPeerInitiatedUnidirectionalStreams(256)
+            .maxOpenPeerInitiatedBidirectionalStreams(4)
+            .retryRequired(false)
+            .connectionIdLength(8)
+            .build();
+        try
+        {
+            this.server = ServerConnector.builder()
+                .withSocket(serverSocket)
+                .withKeyStore(ctx.keyStore(), ctx.keyAlias(), ctx.keyStorePassword())
+                .withConfiguration(config)
+                .withLogger(kwikLog)
+                .build();
+        }
+        catch (final Exception ex)
+        {
+            serverSocket.close();
+            shutdownExecutors();
+            throw new IOException("cannot start the QUIC server for member " + self + ": " + ex.getMessage(), ex);
+        }
+        server.registerApplicationProtocol(TransportNames.ALPN, new AcceptorFactory());
+
+        this.consensusRunner = new AgentRunner(
+            new BackoffIdleStrategy(50, 10, 1_000, 100_000), this::onError, null,
+            new ConsensusSenderAgent(this, links, ctx.keepAliveIntervalNs(), ctx.idleTimeoutNs()));
+        for (final PeerLink link : links)
+        {
+            for (final Channel channel : new Channel[]{Channel.RPC, Channel.SHIPPING})
+            {
+                laneRunners.add(new AgentRunner(
+                    new BackoffIdleStrategy(50, 10, 1_000, 200_000), this::onError, null,
+                    new StreamLaneAgent(this, link, channel.ordinal(), ctx.stallTimeoutNs(), ctx.maxBatchLength(),
+                        maxMessageLength)));
+            }
+        }
+    }
+
+    /**
+     * Start a transport: binds this member's UDP port, starts the server and begins dialling every
+     * member with a higher id. Concludes the context if that has not been done.
+     *
+     * @throws IOException when the port cannot be bound or the key store does not fit Kwik.
+     */
+    public static QuicTransport launch(final TransportContext ctx) throws IOException
+    {
+        if (!ctx.isConcluded())
+        {
+            ctx.conclude();
+        }
+        final QuicTransport transport = new QuicTransport(ctx);
+        transport.start();
+        return transport;
+    }
+
+    private void start()
+    {
+        server.start();
+        AgentRunner.startOnThread(consensusRunner);
+        for (final AgentRunner runner : laneRunners)
+        {
+            AgentRunner.startOnThread(runner);
+        }
+        for (final PeerLink link : links)
+        {
+            if (link.isDialler)
+            {
+                final Thread thread = new Thread(() -> dialLoop(link),
+                    "octopii-quic-dial-" + localMemberId + "-" + link.memberId());
+                thread.setDaemon(true);
+                diallers.add(thread);
+                thread.start();
+            }
+        }
+        LOGGER.log(System.Logger.Level.INFO, "member {0} listening on {1}:{2}; {3}",
+            localMemberId, localAddress.getHostAddress(), String.valueOf(serverSocket.getLocalPort()), ctx);
+    }
+
+    // ---------------------------------------------------------------- Transport SPI
+
+    @Override
+    public long offer(final int memberId, final Channel channel, final DirectBuffer buffer, final int offset,
+        final int length)
+    {
+        if (isClosed)
+        {
+            return CLOSED;
+        }
+        final int index = linkIndexByMember.get(memberId);
+        if (index < 0)
+        {
+            return UNKNOWN_MEMBER;
+        }
+        if (length > maxMessageLength)
+        {
+            return MAX_LENGTH_EXCEEDED;
+        }
+        final PeerLink link = links[index];
+        if (link.session() == null)
+        {
+            return NOT_CONNECTED;
+        }
+        final ManyToOneRingBuffer ring = link.outbound[channel.ordinal()];
+        if (!ring.write(1, buffer, offset, length))
+        {
+            return BACK_PRESSURED;
+        }
+        return ring.producerPosition();
+    }
+
+    @Override
+    public int poll(final InboundHandler handler, final int limit)
+    {
+        if (isClosed)
+        {
+            return 0;
+        }
+        pollHandler = handler;
+        try
+        {
+            return inbound.read(pollAdapter, limit);
+        }
+        finally
+        {
+            pollHandler = null;
+        }
+    }
+
+    private void onInbound(final int typeId, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        final PeerLink link = links[(typeId >> 2) - 1];
+        pollHandler.onMessage(link.memberId(), CHANNELS[typeId & 3], buffer, index, length);
+    }
+
+    @Override
+    public LinkState linkState(final int memberId)
+    {
+        if (isClosed)
+        {
+            return LinkState.CLOSED;
+        }
+        final int index = linkIndexByMember.get(memberId);
+        return index < 0 ? LinkState.DISCONNECTED : links[index].state();
+    }
+
+    @Override
+    public int maxMessageLength()
+    {
+        return maxMessageLength;
+    }
+
+    @Override
+    public int localMemberId()
+    {
+        return localMemberId;
+    }
+
+    @Override
+    public boolean divertRpc(final InboundHandler receiver)
+    {
+        rpcReceiver = receiver;
+        return true;
+    }
+
+    /** How many times an event has happened since launch. Any thread. */
+    public long count(final TransportEvent event)
+    {
+        return counters.get(event.ordinal());
+    }
+
+    /** Every non-zero counter as {@code NAME=value, ...}; for logs and failure messages. Allocates. */
+    public String countersSummary()
+    {
+        final StringBuilder builder = new StringBuilder("member ").append(localMemberId).append(": ");
+        for (final TransportEvent event : TransportEvent.values())
+        {
+            final long value = count(event);
+            if (value != 0)
+            {
+                builder.append(event.name()).append('=').append(value).append(' ');
+            }
+        }
+        return builder.toString();
+    }
+
+    /** The message of the latest refusal on either side (empty when none). Any thread. */
+    public String lastRefusal()
+    {
+        return lastRefusal;
+    }
+
+    /** The last refusal reported for the link to a member, or null. Any thread. */
+    public String lastRefusal(final int memberId)
+    {
+        final int index = linkIndexByMember.get(memberId);
+        return index < 0 ? null : links[index].lastRefusal();
+    }
+
+    /** The UDP port the server is bound to. */
+    public int port()
+    {
+        return serverSocket.getLocalPort();
+    }
+
+    /** The configuration this transport runs with. */
+    public TransportContext context()
+    {
+        return ctx;
+    }
+
+    /** Test hook: make the server's OS socket fail under Kwik's blocked receive (a real SocketException). */
+    void failServerSocket()
+    {
+        serverSocket.failUnderlyingSocket();
+    }
+
+    // ---------------------------------------------------------------- dialling
+
+    private void dialLoop(final PeerLink link)
+    {
+        long backoffNs = ctx.reconnectBackoffMinNs();
+        while (!isClosed)
+        {
+            if (link.session() != null)
+            {
+                LockSupport.parkNanos(DIALLER_POLL_NS);
+                continue;
+            }
+            if (dialOnce(link))
+            {
+                backoffNs = ctx.reconnectBackoffMinNs();
+                continue;
+            }
+            final long sleepNs = backoffNs / 2 + ThreadLocalRandom.current().nextLong(backoffNs / 2 + 1);
+            final long deadlineNs = System.nanoTime() + sleepNs;
+            while (!isClosed && deadlineNs - System.nanoTime() > 0)
+            {
+                LockSupport.parkNanos(Math.min(DIALLER_POLL_NS, deadlineNs - System.nanoTime()));
+            }
+            backoffNs = Math.min(ctx.reconnectBackoffMaxNs(), backoffNs * 2);
+        }
+    }
+
+    private boolean dialOnce(final PeerLink link)
+    {
+        link.state(LinkState.CONNECTING);
+        final QuicClientConnection connection;
+        try
+        {
+            connection = QuicClientConnection.newBuilder()
+                .host(link.address.host())
+                .port(link.address.port())
+                .preferIPv4()
+                .applicationProtocol(TransportNames.ALPN)
+                .customTrustManager(trustManager)
+                .enableDatagramExtension()
+                .connectTimeout(Duration.ofNanos(ctx.connectTimeoutNs()))
+                .maxIdleTimeout(Duration.ofNanos(ctx.idleTimeoutNs() * 2))
+                .defaultStreamReceiveBufferSize(ctx.streamWindow())
+                .maxOpenPeerInitiatedUnidirectionalStreams(256)
+                .maxOpenPeerInitiatedBidirectionalStreams(4)
+                .socketFactory(destination -> new DatagramSocket(new InetSocketAddress(localAddress, 0)))
+                .logger(kwikLog)
+                .build();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            increment(TransportEvent.DIAL_FAILED);
+            link.state(LinkState.DISCONNECTED);
+            LOGGER.log(System.Logger.Level.WARNING, "member " + localMemberId + " cannot dial " + link.address, ex);
+            return false;
+        }
+        final LinkSession session = new LinkSession(this, connection, true);
+        sessions.add(session);
+        connection.setConnectionListener(session);
+        connection.setDatagramHandler(session::onDatagram, datagramExecutor);
+        connection.setPeerInitiatedStreamCallback(stream -> readers.execute(() -> onStream(session, stream)));
+        try
+        {
+            connection.connect();
+            final var watchdog = timer.schedule(() -> handshakeTimedOut(session, "dialled member " +
+                link.memberId()), ctx.handshakeTimeoutNs(), TimeUnit.NANOSECONDS);
+            final QuicStream stream = connection.createStream(true);
+            final LinkHandshake handshake = new LinkHandshake(ctx.clusterId(), localMemberId, ctx.clusterSecret());
+            handshake.dial(stream.getInputStream(), stream.getOutputStream(), link.memberId());
+            stream.getOutputStream().close();
+            watchdog.cancel(false);
+            if (session.isClosed() || isClosed)
+            {
+                session.close("closing");
+                return false;
+            }
+            onAuthenticated(session, link);
+            return true;
+        }
+        catch (final LinkHandshake.Refusal refusal)
+        {
+            increment(refusal.event);
+            final String message = "member " + localMemberId + " refused by or refusing " + link.address + ": " +
+                refusal.getMessage();
+            link.refused(message);
+            refusal(message);
+            session.close(refusal.status.name());
+            return false;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            if (!isClosed)
+            {
+                increment(TransportEvent.DIAL_FAILED);
+                LOGGER.log(System.Logger.Level.DEBUG, "member " + localMemberId + " failed to connect to " +
+                    link.address + ": " + ex);
+            }
+            session.close("connect failed");
+            link.state(LinkState.DISCONNECTED);
+            return false;
+        }
+    }
+
+    private void onAuthenticated(final LinkSession session, final PeerLink link)
+    {
+        session.authenticated(link);
+        final LinkSession replaced = link.attach(session);
+        if (replaced == session)
+        {
+            session.close("transport closing");
+            return;
+        }
+        if (replaced != null)
+        {
+            replaced.close("replaced by a newer connection");
+        }
+        increment(TransportEvent.LINK_UP);
+        LOGGER.log(System.Logger.Level.INFO, "member {0}: link to member {1} up ({2})",
+            localMemberId, link.memberId(), session.isDialler ? "dialled" : "accepted");
+    }
+
+    private void handshakeTimedOut(final LinkSession session, final String who)
+    {
+        if (!session.isAuthenticated() && !session.isClosed())
+        {
+            increment(TransportEvent.REFUSED_HANDSHAKE_TIMEOUT);
+            refusal("member " + localMemberId + ": handshake with " + who + " did not complete within " +
+                TimeUnit.NANOSECONDS.toMillis(ctx.handshakeTimeoutNs()) + " ms");
+            session.close("handshake timeout");
+        }
+    }
+
+    // ---------------------------------------------------------------- accepting
+
+    private final class AcceptorFactory implements ApplicationProtocolConnectionFactory
+    {
+        @Override
+        public ApplicationProtocolConnection createConnection(final String protocol, final QuicConnection connection)
+        {
+            final LinkSession session = new LinkSession(QuicTransport.this, connection, false);
+            if (isClosed)
+            {
+                connection.close();
+                return null;
+            }
+            sessions.add(session);
+            connection.setConnectionListener(session);
+            connection.setDatagramHandler(session::onDatagram, datagramExecutor);
+            timer.schedule(() -> handshakeTimedOut(session, "an inbound connection"),
+                ctx.handshakeTimeoutNs(), TimeUnit.NANOSECONDS);
+            return new ApplicationProtocolConnection()
+            {
+                @Override
+                public void acceptPeerInitiatedStream(final QuicStream stream)
+                {
+                    readers.execute(() -> onStream(session, stream));
+                }
+            };
+        }
+
+        @Override
+        public boolean enableDatagramExtension()
+        {
+            return true;
+        }
+
+        @Override
+        public int maxConcurrentPeerInitiatedUnidirectionalStreams()
+        {
+            return 256;
+        }
+
+        @Override
+        public int maxConcurrentPeerInitiatedBidirectionalStreams()
+        {
+            return 4;
+        }
+    }
+
+    private void onStream(final LinkSession session, final QuicStream stream)
+    {
+        try
+        {
+            if (session.isAuthenticated())
+            {
+                receiveBatch(session, stream);
+            }
+            else if (!session.isDialler && stream.isBidirectional() && session.handshakeStarted.compareAndSet(false, true))
+            {
+                acceptHandshake(session, stream);
+            }
+            else
+            {
+                increment(TransportEvent.UNAUTHENTICATED_TRAFFIC_DROPPED);
+                abort(stream);
+            }
+        }
+        catch (final IOException ex)
+        {
+            abort(stream);  // Reset by the sender (abandoned batch) or the connection closed.
+        }
+        catch (final RuntimeException ex)
+        {
+            onError(ex);
+            abort(stream);
+        }
+    }
+
+    private void acceptHandshake(final LinkSession session, final QuicStream stream) throws IOException
+    {
+        final LinkHandshake handshake = new LinkHandshake(ctx.clusterId(), localMemberId, ctx.clusterSecret());
+        try
+        {
+            handshake.accept(stream.getInputStream(), stream.getOutputStream(),
+                (id) -> linkIndexByMember.get(id) >= 0 && id < localMemberId);
+            stream.getOutputStream().close();
+        }
+        catch (final LinkHandshake.Refusal refusal)
+        {
+            increment(refusal.event);
+            refusal("member " + localMemberId + " refused a connection: " + refusal.status + ": " + refusal.getMessage());
+            try
+            {
+                stream.getOutputStream().close();
+            }
+            catch (final IOException ignore)
+            {
+                // Closing regardless.
+            }
+            timer.schedule(() -> session.close(refusal.status.name()), REFUSAL_CLOSE_DELAY_MS, TimeUnit.MILLISECONDS);
+            return;
+        }
+        if (session.isClosed() || isClosed)
+        {
+            session.close("closing");
+            return;
+        }
+        onAuthenticated(session, links[linkIndexByMember.get(handshake.peerId())]);
+    }
+
+    private void receiveBatch(final LinkSession session, final QuicStream stream) throws IOException
+    {
+        if (stream.isBidirectional())
+        {
+            malformedStream(session, stream, "a bidirectional stream after the handshake");
+            return;
+        }
+        final InputStream in = stream.getInputStream();
+        final byte[] header = new byte[HEADER_LENGTH];
+        LinkHandshake.readFully(in, header, 0, HEADER_LENGTH);
+        final UnsafeBuffer headerBuffer = new UnsafeBuffer(header);
+        final int channel = header[CHANNEL_OFFSET];
+        final long sequence = headerBuffer.getLong(SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        final int length = headerBuffer.getInt(LENGTH_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        if ((channel != Channel.RPC.ordinal() && channel != Channel.SHIPPING.ordinal()) ||
+            sequence < 1 || length < Framing.LENGTH_PREFIX + Framing.HEADER_LENGTH || length > maxBatchBody)
+        {
+            malformedStream(session, stream, "batch header (channel " + channel + ", sequence " + sequence +
+                ", length " + length + ")");
+            return;
+        }
+        final byte[] body = new byte[length];
+        LinkHandshake.readFully(in, body, 0, length);
+        final UnsafeBuffer view = new UnsafeBuffer(body);
+        final Channel ch = CHANNELS[channel];
+        synchronized (session.receiveLocks[channel])
+        {
+            final FrameDispatcher validator = session.batchValidators[channel];
+            int position = 0;
+            while (position < length)
+            {
+                int reason = Framing.checkPrefix(view, position, length - position, maxMessageLength);
+                if (reason == FrameReason.OK)
+                {
+                    reason = validator.check(view, position + Framing.LENGTH_PREFIX, Framing.messageLength(view, position));
+                }
+                if (reason != FrameReason.OK)
+                {
+                    validator.countRejection(reason);
+                    onMalformed(session, "stream batch on " + ch, reason);
+                    abort(stream);
+                    return;
+                }
+                position += Framing.LENGTH_PREFIX + Framing.messageLength(view, position);
+            }
+            final long expected = session.expectedBatch[channel];
+            if (sequence < expected)
+            {
+                increment(TransportEvent.DUPLICATE_BATCH);
+            }
+            else if (sequence > expected)
+            {
+                malformedStream(session, stream, "batch " + sequence + " while expecting " + expected);
+                return;
+            }
+            else
+            {
+                position = 0;
+                while (position < length)
+                {
+                    final int messageLength = Framing.messageLength(view, position);
+                    if (!deliver(session, ch, view, position + Framing.LENGTH_PREFIX, messageLength, true))
+                    {
+                        return;
+                    }
+                    position += Framing.LENGTH_PREFIX + messageLength;
+                }
+                session.expectedBatch[channel] = expected + 1;
+            }
+        }
+        sendAck(session, channel, sequence);
+    }
+
+    private void sendAck(final LinkSession session, final int channel, final long sequence)
+    {
+        final byte[] ack = new byte[LinkDatagramDescriptor.ACK_LENGTH];
+        final UnsafeBuffer buffer = new UnsafeBuffer(ack);
+        buffer.putByte(LinkDatagramDescriptor.TYPE_OFFSET, LinkDatagramDescriptor.TYPE_ACK);
+        buffer.putByte(LinkDatagramDescriptor.ACK_CHANNEL_OFFSET, (byte)channel);
+        buffer.putLong(LinkDatagramDescriptor.ACK_SEQUENCE_OFFSET, sequence, ByteOrder.LITTLE_ENDIAN);
+        try
+        {
+            session.connection.sendDatagram(ack);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (!session.isClosed())
+            {
+                onError(ex);
+            }
+        }
+    }
+
+    private void malformedStream(final LinkSession session, final QuicStream stream, final String what)
+    {
+        increment(TransportEvent.MALFORMED_BATCH);
+        LOGGER.log(System.Logger.Level.WARNING, "member {0}: closed a stream from member {1}: unexpected {2}",
+            localMemberId, session.link() == null ? "?" : session.link().memberId(), what);
+        abort(stream);
+    }
+
+    private static void abort(final QuicStream stream)
+    {
+        try
+        {
+            stream.abortReading(STREAM_MALFORMED_CODE);
+        }
+        catch (final RuntimeException ignore)
+        {
+            // Already closed.
+        }
+    }
+
+    // ---------------------------------------------------------------- package-private services
+
+    /**
+     * Hand an inbound, validated message to the engine (inbound ring) or the RPC receiver.
+     *
+     * @param isBlocking wait (bounded by the session's and transport's life) while the inbound ring is full.
+     * @return false if it could not be delivered.
+     */
+    boolean deliver(final LinkSession session, final Channel channel, final DirectBuffer buffer, final int offset,
+        final int length, final boolean isBlocking)
+    {
+        final PeerLink link = session.link();
+        if (channel == Channel.RPC)
+        {
+            final InboundHandler receiver = rpcReceiver;
+            final int templateId = buffer.getShort(offset + 2, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+            if (receiver != null && templateId >= RPC_TEMPLATE_MIN && templateId <= RPC_TEMPLATE_MAX)
+            {
+                receiver.onMessage(link.memberId(), channel, buffer, offset, length);
+                return true;
+            }
+        }
+        final int typeId = link.inboundTypeIdBase + channel.ordinal();
+        if (inbound.write(typeId, buffer, offset, length))
+        {
+            return true;
+        }
+        if (!isBlocking)
+        {
+            return false;
+        }
+        final IdleStrategy idle = new BackoffIdleStrategy(10, 10, 10_000, 1_000_000);
+        while (!isClosed && !session.isClosed())
+        {
+            idle.idle();
+            if (inbound.write(typeId, buffer, offset, length))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    void increment(final TransportEvent event)
+    {
+        counters.incrementAndGet(event.ordinal());
+    }
+
+    void add(final TransportEvent event, final long delta)
+    {
+        counters.addAndGet(event.ordinal(), delta);
+    }
+
+    void onMalformed(final LinkSession session, final String what, final int reason)
+    {
+        increment(TransportEvent.MALFORMED_FRAME);
+        LOGGER.log(System.Logger.Level.WARNING, "member {0}: rejected a malformed {1} from member {2}: {3}",
+            localMemberId, what, session.link() == null ? "?" : session.link().memberId(), FrameReason.describe(reason));
+    }
+
+    void onError(final Throwable error)
+    {
+        increment(TransportEvent.UNEXPECTED_ERROR);
+        ctx.errorHandler().onError(error);
+    }
+
+    private void onSocketError(final Throwable error)
+    {
+        increment(TransportEvent.SOCKET_ERROR_CONTAINED);
+        LOGGER.log(System.Logger.Level.WARNING, "member " + localMemberId + ": server socket error contained, " +
+            "re-opening the socket: " + error);
+    }
+
+    private void refusal(final String message)
+    {
+        lastRefusal = message;
+        LOGGER.log(System.Logger.Level.WARNING, message);
+    }
+
+    void sessionClosed(final LinkSession session)
+    {
+        sessions.remove(session);
+    }
+
+    // ---------------------------------------------------------------- close
+
+    @Override
+    public void close()
+    {
+        if (isClosed)
+        {
+            return;
+        }
+        isClosed = true;
+        for (final PeerLink link : links)
+        {
+            link.close();
+        }
+        for (final Thread dialler : diallers)
+        {
+            dialler.interrupt();
+        }
+        for (final Thread dialler : diallers)
+        {
+            join(dialler);
+        }
+        CloseHelper.quietClose(consensusRunner);
+        CloseHelper.quietCloseAll(laneRunners);
+        for (final LinkSession session : sessions.toArray(new LinkSession[0]))
+        {
+            session.close("transport closing");
+        }
+        try
+        {
+            server.close();
+        }
+        catch (final RuntimeException ex)
+        {
+            onError(ex);
+        }
+        serverSocket.close();
+        shutdownExecutors();
+    }
+
+    private void shutdownExecutors()
+    {
+        datagramExecutor.shutdownNow();
+        readers.shutdownNow();
+        timer.shutdownNow();
+        try
+        {
+            datagramExecutor.awaitTermination(5, TimeUnit.SECONDS);
+            readers.awaitTermination(5, TimeUnit.SECONDS);
+            timer.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void join(final Thread thread)
+    {
+        try
+        {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static InetAddress resolve(final String host) throws UnknownHostException
+    {
+        final InetAddress[] all = InetAddress.getAllByName(host);
+        for (final InetAddress address : all)
+        {
+            if (address instanceof Inet4Address)
+            {
+                return address;
+            }
+        }
+        return all[0];
+    }
+
+    private static ThreadFactory named(final String prefix, final boolean isDaemon)
+    {
+        final AtomicInteger counter = new AtomicInteger();
+        return (runnable) ->
+        {
+            final Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
+            thread.setDaemon(isDaemon);
+            return thread;
+        };
+    }
+}

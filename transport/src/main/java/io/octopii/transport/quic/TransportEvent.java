@@ -1,0 +1,55 @@
+package io.octopii.transport.quic;
+
+/**
+ * What a {@link QuicTransport} counts. Read with {@link QuicTransport#count(TransportEvent)}; each
+ * counter only grows. Refusals are counted on the side that refused.
+ */
+public enum TransportEvent
+{
+    /** A peer completed the handshake and its link is up (either direction). */
+    LINK_UP,
+    /** An established link went down (peer closed, idle timeout, replaced, transport closing). */
+    LINK_DOWN,
+    /** A dial attempt failed before the handshake (unreachable, TLS failure, timeout). */
+    DIAL_FAILED,
+    /** Refused a peer claiming another cluster id. */
+    REFUSED_WRONG_CLUSTER,
+    /** Refused a peer whose node id is not a member (or must not dial us). */
+    REFUSED_UNKNOWN_MEMBER,
+    /** Refused a peer whose HMAC proof of the cluster secret did not verify. */
+    REFUSED_BAD_PROOF,
+    /** Refused a peer speaking no protocol version we speak. */
+    REFUSED_PROTOCOL_VERSION,
+    /** Refused a connection that sent a malformed or unexpected handshake frame. */
+    REFUSED_MALFORMED_HANDSHAKE,
+    /** Refused a connection that did not finish the handshake in time. */
+    REFUSED_HANDSHAKE_TIMEOUT,
+    /** We were refused by the peer we dialled (its HandshakeResult or a failed proof of the peer). */
+    REFUSED_BY_PEER,
+    /** A stream or datagram arrived on a connection that is not yet authenticated; dropped. */
+    UNAUTHENTICATED_TRAFFIC_DROPPED,
+    /** An inbound message failed codec validation; its stream was closed or its datagram dropped. */
+    MALFORMED_FRAME,
+    /** An inbound stream batch had a bad header; the stream was closed. */
+    MALFORMED_BATCH,
+    /** Consensus messages dropped because the inbound ring was full (Raft retransmits). */
+    INBOUND_CONSENSUS_DROPPED,
+    /** Consensus messages abandoned because a fragment was lost or reordered. */
+    CONSENSUS_REASSEMBLY_DROPPED,
+    /** Duplicate datagrams discarded. */
+    DUPLICATE_DATAGRAM,
+    /** Stream batches not acknowledged in time: the stream was abandoned and the batch re-sent. */
+    STREAM_STALL,
+    /** Duplicate stream batches (re-sent after a stall) discarded by the receiver. */
+    DUPLICATE_BATCH,
+    /** Outbound messages discarded because their link went down before they were sent. */
+    OUTBOUND_DISCARDED,
+    /** Socket errors under the server connector, contained (the socket was re-opened). */
+    SOCKET_ERROR_CONTAINED,
+    /** Errors reported by Kwik's logger. */
+    KWIK_ERROR_LOGGED,
+    /** Unexpected exceptions on transport threads (also passed to the error handler). */
+    UNEXPECTED_ERROR;
+
+    static final int COUNT = values().length;
+}

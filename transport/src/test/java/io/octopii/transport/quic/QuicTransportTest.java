@@ -1,0 +1,161 @@
+package io.octopii.transport.quic;
+
+import io.octopii.transport.Transport;
+import io.octopii.transport.Transport.Channel;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.octopii.transport.quic.QuicTestCluster.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(120)
+class QuicTransportTest
+{
+    private final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 1024));
+    private final TestMessages messages = new TestMessages();
+    private QuicTestCluster cluster;
+
+    @AfterEach
+    void tearDown()
+    {
+        if (cluster != null)
+        {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void shouldExchangeFramesInAllDirectionsOnEveryChannel()
+    {
+        cluster = QuicTestCluster.start(3);
+        cluster.awaitFullyConnected(20_000);
+        final int perPair = 200;
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[20_000]);
+        int expected = 0;
+        for (int i = 0; i < perPair; i++)
+        {
+            for (int from = 1; from <= 3; from++)
+            {
+                for (int to = 1; to <= 3; to++)
+                {
+                    if (from == to)
+                    {
+                        continue;
+                    }
+                    for (final Channel channel : Channel.values())
+                    {
+                        final long value = ((from * 10L + to) * 10 + channel.ordinal()) * 1_000_000L + i;
+                        final int length = i % 50 == 7 ?
+                            messages.large(buffer, 0, value, from, 5_000 + i * 50, payload) :
+                            messages.small(buffer, 0, value, from);
+                        offerUntilQueued(from, to, channel, length);
+                        expected++;
+                    }
+                }
+            }
+        }
+        final Map<String, List<Long>> received = new HashMap<>();
+        final int[] count = {0};
+        final int total = expected;
+        await(30_000, () -> "all " + total + " messages delivered; got " + count[0] + " " + sizes(received) + " " +
+            cluster.transport(1).countersSummary() + cluster.transport(2).countersSummary() +
+            cluster.transport(3).countersSummary(), () ->
+        {
+            for (int id = 1; id <= 3; id++)
+            {
+                final int to = id;
+                count[0] += cluster.transport(id).poll((from, channel, buf, offset, length) ->
+                    received.computeIfAbsent(from + ">" + to + ":" + channel, (k) -> new ArrayList<>())
+                        .add(messages.value(buf, offset)), 100);
+            }
+            return count[0] >= total;
+        });
+        assertEquals(total, count[0]);
+        for (final Map.Entry<String, List<Long>> entry : received.entrySet())
+        {
+            final List<Long> values = entry.getValue();
+            assertEquals(perPair, values.size(), entry.getKey());
+            for (int i = 0; i < perPair; i++)
+            {
+                assertEquals(i, values.get(i) % 1_000_000L, entry.getKey() + " in order");
+            }
+        }
+        assertEquals(18, received.size());
+    }
+
+    @Test
+    void shouldFailFastWhenPeerStoppedAndReconnectWhenItRestarts()
+    {
+        cluster = QuicTestCluster.start(3);
+        cluster.awaitFullyConnected(20_000);
+        cluster.stop(3);
+        await(10_000, "members 1 and 2 see member 3 down", () ->
+            cluster.transport(1).linkState(3) != Transport.LinkState.CONNECTED &&
+            cluster.transport(2).linkState(3) != Transport.LinkState.CONNECTED);
+        final int length = messages.small(buffer, 0, 42, 1);
+        assertEquals(Transport.NOT_CONNECTED, cluster.transport(1).offer(3, Channel.CONSENSUS, buffer, 0, length));
+        assertEquals(Transport.NOT_CONNECTED, cluster.transport(2).offer(3, Channel.RPC, buffer, 0, length));
+        assertTrue(cluster.transport(1).offer(2, Channel.CONSENSUS, buffer, 0, length) > 0, "1 -> 2 still up");
+
+        cluster.restart(3);
+        cluster.awaitFullyConnected(20_000);
+        offerUntilQueued(3, 1, Channel.CONSENSUS, length);
+        offerUntilQueued(1, 3, Channel.RPC, length);
+        final int[] got = new int[4];
+        await(10_000, "frames flow both ways after the restart", () ->
+        {
+            got[1] += cluster.transport(1).poll((from, channel, buf, offset, len) -> {}, 10);
+            got[3] += cluster.transport(3).poll((from, channel, buf, offset, len) -> {}, 10);
+            return got[1] >= 1 && got[3] >= 1;
+        });
+        assertTrue(cluster.transport(1).count(TransportEvent.LINK_DOWN) >= 1);
+    }
+
+    @Test
+    void shouldRejectOversizedAndUnknownMemberOffers()
+    {
+        cluster = QuicTestCluster.start(2);
+        final QuicTransport transport = cluster.transport(1);
+        assertEquals(Transport.UNKNOWN_MEMBER, transport.offer(9, Channel.CONSENSUS, buffer, 0, 64));
+        assertEquals(Transport.MAX_LENGTH_EXCEEDED,
+            transport.offer(2, Channel.CONSENSUS, buffer, 0, transport.maxMessageLength() + 1));
+        cluster.close();
+        assertEquals(Transport.CLOSED, transport.offer(2, Channel.CONSENSUS, buffer, 0, 64));
+        assertEquals(Transport.LinkState.CLOSED, transport.linkState(2));
+        assertEquals(0, transport.poll((from, channel, buf, offset, len) -> {}, 10));
+    }
+
+    private static String sizes(final Map<String, List<Long>> received)
+    {
+        final StringBuilder builder = new StringBuilder();
+        received.forEach((key, values) -> builder.append(key).append('=').append(values.size()).append(' '));
+        return builder.toString();
+    }
+
+    private void offerUntilQueued(final int from, final int to, final Channel channel, final int length)
+    {
+        final long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true)
+        {
+            final long result = cluster.transport(from).offer(to, channel, buffer, 0, length);
+            if (result > 0)
+            {
+                return;
+            }
+            if (result != Transport.BACK_PRESSURED || System.nanoTime() - deadline > 0)
+            {
+                throw new AssertionError("offer " + from + " -> " + to + " on " + channel + " returned " + result);
+            }
+            Thread.yield();
+        }
+    }
+}
