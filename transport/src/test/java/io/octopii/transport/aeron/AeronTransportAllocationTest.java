@@ -1,0 +1,129 @@
+package io.octopii.transport.aeron;
+
+import io.octopii.transport.MemberAddress;
+import io.octopii.transport.Transport;
+import io.octopii.transport.Transport.Channel;
+import io.octopii.transport.conformance.ConformanceMessages;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The offer and poll paths allocate nothing per message: 200k messages (small ones on CONSENSUS, and
+ * every 16th one larger than the MTU on SHIPPING, so reassembly is on the path too) are offered and
+ * polled on this thread while {@code ThreadMXBean} counts the bytes this thread allocates.
+ */
+class AeronTransportAllocationTest
+{
+    private static final int WARM_UP_MESSAGES = 50_000;
+    private static final int MEASURED_MESSAGES = 200_000;
+    private static final long WAIT_NS = TimeUnit.SECONDS.toNanos(30);
+
+    private final com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+    private AeronTransport sender;
+    private AeronTransport receiver;
+    private final CountingHandler handler = new CountingHandler();
+    private final IdleStrategy idle = new BackoffIdleStrategy(1, 1, 1_000, 100_000);
+
+    @AfterEach
+    void close()
+    {
+        CloseHelper.closeAll(sender, receiver);
+    }
+
+    @Test
+    void shouldAllocateNothingPerMessageOnOfferAndPoll() throws Exception
+    {
+        final List<MemberAddress> members = AeronTestSupport.loopbackMembers(2);
+        sender = AeronTransport.launch(AeronTestContexts.small(1, members));
+        receiver = AeronTransport.launch(AeronTestContexts.small(2, members));
+        AeronTestSupport.awaitConnected(WAIT_NS, sender, receiver);
+
+        final ConformanceMessages messages = new ConformanceMessages();
+        final UnsafeBuffer small = new UnsafeBuffer(new byte[64]);
+        final int smallLength = messages.encode(small, 1, Channel.CONSENSUS.ordinal(), 1, 64);
+        final int largeLength = 3000;
+        assertTrue(largeLength > sender.context().maxPayloadLength(), "large message must exceed the MTU payload");
+        final UnsafeBuffer large = new UnsafeBuffer(new byte[largeLength]);
+        messages.encode(large, 1, Channel.SHIPPING.ordinal(), 2, largeLength);
+
+        exchange(WARM_UP_MESSAGES, small, smallLength, large, largeLength);
+
+        final long before = threads.getCurrentThreadAllocatedBytes();
+        exchange(MEASURED_MESSAGES, small, smallLength, large, largeLength);
+        final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+        assertEquals(WARM_UP_MESSAGES + MEASURED_MESSAGES, handler.count, "every message delivered");
+        assertEquals(0, handler.misattributed, "messages attributed to the wrong member");
+        assertEquals(0, allocated, "bytes allocated on the offering and polling thread over " + MEASURED_MESSAGES +
+            " messages");
+    }
+
+    private void exchange(
+        final int count, final DirectBuffer small, final int smallLength, final DirectBuffer large, final int largeLength)
+    {
+        final long target = handler.count + count;
+        final long deadlineNs = System.nanoTime() + WAIT_NS;
+        int sent = 0;
+        while (handler.count < target)
+        {
+            if (sent < count)
+            {
+                final boolean isLarge = (sent & 15) == 15;
+                final long result = isLarge ?
+                    sender.offer(2, Channel.SHIPPING, large, 0, largeLength) :
+                    sender.offer(2, Channel.CONSENSUS, small, 0, smallLength);
+                if (result > 0)
+                {
+                    sent++;
+                }
+                else if (result != Transport.BACK_PRESSURED)
+                {
+                    fail("offer returned " + result + " after " + sent + " messages");
+                }
+            }
+            final int work = receiver.poll(handler, 64) + sender.poll(handler, 64);
+            if (0 == work && sent == count)
+            {
+                idle.idle();
+            }
+            else if (0 == work)
+            {
+                idle.reset();
+            }
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                fail("only " + (handler.count - (target - count)) + " of " + count + " messages delivered in time");
+            }
+        }
+    }
+
+    private static final class CountingHandler implements Transport.InboundHandler
+    {
+        long count;
+        long misattributed;
+
+        public void onMessage(final int fromMemberId, final Channel channel, final DirectBuffer buffer, final int offset,
+            final int length)
+        {
+            count++;
+            if (fromMemberId != 1)
+            {
+                misattributed++;
+            }
+        }
+    }
+}
