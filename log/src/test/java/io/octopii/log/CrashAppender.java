@@ -1,0 +1,129 @@
+package io.octopii.log;
+
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.File;
+import java.io.PrintStream;
+
+/**
+ * Child process for {@link ProcessCrashTest}: appends deterministic records under
+ * {@link FsyncPolicy#DURABLE} with a real flusher thread and prints {@code D <index>} each time the
+ * durable index advances, {@code R <name>} just before a segment file is created, until it is killed.
+ * Arguments: directory, segment length, salt.
+ */
+public final class CrashAppender
+{
+    private CrashAppender()
+    {
+    }
+
+    public static void main(final String[] args)
+    {
+        final File dir = new File(args[0]);
+        final int segmentLength = Integer.parseInt(args[1]);
+        final long salt = Long.parseLong(args[2]);
+        final PrintStream out = System.out;
+        final LogStorage storage = new AnnouncingStorage(new MappedFileStorage(dir), out);
+        final RaftLog log = RaftLog.open(new RaftLog.Context().storage(storage).segmentLength(segmentLength));
+        out.println("S " + log.lastIndex());
+        out.flush();
+        final AgentRunner runner = new AgentRunner(
+            new BackoffIdleStrategy(10, 10, 1_000, 100_000), Throwable::printStackTrace, null, new LogFlusher(log));
+        AgentRunner.startOnThread(runner);
+
+        final UnsafeBuffer scratch = LogTestUtil.directBuffer(64 * 1024);
+        long reported = log.durableIndex();
+        final long deadline = System.nanoTime() + 60_000_000_000L; // never outlive a broken parent
+        while (System.nanoTime() < deadline)
+        {
+            if (log.lastIndex() - log.durableIndex() < 2_000)
+            {
+                if (LogTestUtil.appendDeterministic(log, scratch, salt) < 0)
+                {
+                    throw new IllegalStateException("append failed at " + (log.lastIndex() + 1));
+                }
+            }
+            else
+            {
+                Thread.onSpinWait();
+            }
+            final long durable = log.durableIndex();
+            if (durable > reported)
+            {
+                reported = durable;
+                out.println("D " + durable);
+                out.flush();
+            }
+        }
+        System.exit(3);
+    }
+
+    /** Delegates to a real storage and announces each segment creation. */
+    static final class AnnouncingStorage implements LogStorage
+    {
+        private final LogStorage delegate;
+        private final PrintStream out;
+
+        AnnouncingStorage(final LogStorage delegate, final PrintStream out)
+        {
+            this.delegate = delegate;
+            this.out = out;
+        }
+
+        public StorageFile createFile(
+            final String name, final int length, final DirectBuffer initial, final int initialOffset, final int initialLength)
+        {
+            out.println("R " + name);
+            out.flush();
+            return delegate.createFile(name, length, initial, initialOffset, initialLength);
+        }
+
+        public StorageFile openFile(final String name)
+        {
+            return delegate.openFile(name);
+        }
+
+        public StreamFile createStream(final String name)
+        {
+            return delegate.createStream(name);
+        }
+
+        public StreamFile openStream(final String name)
+        {
+            return delegate.openStream(name);
+        }
+
+        public boolean exists(final String name)
+        {
+            return delegate.exists(name);
+        }
+
+        public void delete(final String name)
+        {
+            delegate.delete(name);
+        }
+
+        public void rename(final String from, final String to)
+        {
+            delegate.rename(from, to);
+        }
+
+        public String[] list()
+        {
+            return delegate.list();
+        }
+
+        public String describe()
+        {
+            return delegate.describe();
+        }
+
+        public void close()
+        {
+            delegate.close();
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.octopii.log;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * A child JVM appends under {@link FsyncPolicy#DURABLE} and reports each durable index; the test
+ * kills it with SIGKILL at a random moment, reopens the log and checks that every reported-durable
+ * index is present with identical bytes. The child then resumes on the recovered log, for many rounds.
+ */
+class ProcessCrashTest
+{
+    private static final long SALT = 5;
+    private static final long LINE_TIMEOUT_MS = 30_000;
+
+    @TempDir
+    File dir;
+
+    @ParameterizedTest(name = "seed={0} segmentLength={1} killMidRoll={2}")
+    @CsvSource({ "20251126, 1048576, false", "777, 16384, true" })
+    void shouldKeepEveryReportedDurableIndexAcrossKillMinus9(
+        final long seed, final int segmentLength, final boolean killMidRoll) throws Exception
+    {
+        final SplittableRandom random = new SplittableRandom(seed);
+        final LogRecordView view = new LogRecordView();
+        long verifiedUpTo = 0;
+        int killsDuringRoll = 0;
+        for (int round = 0; round < 20; round++)
+        {
+            final String context = "seed=" + seed + " segmentLength=" + segmentLength + " round=" + round;
+            final Process child = startChild(segmentLength);
+            final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+            final Thread pump = pump(child, lines);
+            long maxDurable = 0;
+            try
+            {
+                String started = take(lines, context + " waiting for child start");
+                while (started.startsWith("R "))
+                {
+                    started = take(lines, context + " waiting for child start");
+                }
+                assertTrue(started.startsWith("S "), context + ": " + started);
+                final long target = Long.parseLong(started.substring(2)) + 1 + random.nextInt(killMidRoll ? 200 : 3_000);
+                boolean armed = false;
+                while (true)
+                {
+                    final String line = take(lines, context + " waiting for durable index " + target);
+                    if (line.startsWith("D "))
+                    {
+                        maxDurable = Math.max(maxDurable, Long.parseLong(line.substring(2)));
+                        armed |= maxDurable >= target;
+                        if (armed && !killMidRoll)
+                        {
+                            break;
+                        }
+                    }
+                    else if (line.startsWith("R ") && armed && killMidRoll)
+                    {
+                        killsDuringRoll++;
+                        break;
+                    }
+                }
+            }
+            finally
+            {
+                child.destroyForcibly(); // SIGKILL on Linux
+                if (!child.waitFor(LINE_TIMEOUT_MS, TimeUnit.MILLISECONDS))
+                {
+                    fail(context + ": child did not die after SIGKILL");
+                }
+            }
+            pump.join(LINE_TIMEOUT_MS);
+            assertTrue(!pump.isAlive(), context + ": output pump did not finish");
+            for (final String line : drain(lines))
+            {
+                if (line.startsWith("D "))
+                {
+                    maxDurable = Math.max(maxDurable, Long.parseLong(line.substring(2)));
+                }
+                else if (line.startsWith("Exception") || line.startsWith("\tat"))
+                {
+                    fail(context + ": child failed: " + line);
+                }
+            }
+
+            try (RaftLog log = RaftLog.open(new RaftLog.Context().directory(dir).segmentLength(segmentLength)
+                .eventHandler(s -> {})))
+            {
+                assertTrue(log.lastIndex() >= maxDurable,
+                    context + ": child reported durable " + maxDurable + " but the log holds only " + log.lastIndex());
+                for (long index = Math.max(1, verifiedUpTo - 100); index <= log.lastIndex(); index++)
+                {
+                    LogTestUtil.assertDeterministic(log, view, index, SALT, context);
+                }
+                verifiedUpTo = log.lastIndex();
+                assertEquals(1, log.firstIndex(), context);
+            }
+        }
+        assertTrue(verifiedUpTo > 0, "no records were verified");
+        System.out.println("ProcessCrashTest seed=" + seed + " segmentLength=" + segmentLength + ": 20 SIGKILLs, " +
+            verifiedUpTo + " records verified, kills during segment creation=" + killsDuringRoll);
+        if (killMidRoll)
+        {
+            assertEquals(20, killsDuringRoll, "every round should have been killed while a segment was being created");
+        }
+    }
+
+    private Process startChild(final int segmentLength) throws IOException
+    {
+        final List<String> command = new ArrayList<>();
+        command.add(new File(System.getProperty("java.home"), "bin/java").getPath());
+        command.add("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
+        command.add("--add-opens=java.base/java.util.zip=ALL-UNNAMED");
+        command.add("-Xmx128m");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(CrashAppender.class.getName());
+        command.add(dir.getAbsolutePath());
+        command.add(Integer.toString(segmentLength));
+        command.add(Long.toString(SALT));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    private static Thread pump(final Process child, final LinkedBlockingQueue<String> lines)
+    {
+        final Thread thread = new Thread(() ->
+        {
+            try (BufferedReader reader = new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII)))
+            {
+                String line;
+                while (null != (line = reader.readLine()))
+                {
+                    lines.add(line);
+                }
+            }
+            catch (final IOException ignore)
+            {
+                // the child was killed: the pipe closes
+            }
+        }, "crash-test-pump");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private static String take(final LinkedBlockingQueue<String> lines, final String what) throws InterruptedException
+    {
+        final String line = lines.poll(LINE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        if (null == line)
+        {
+            fail("timed out after " + LINE_TIMEOUT_MS + " ms " + what);
+        }
+        if (line.startsWith("Exception") || line.contains("Error"))
+        {
+            fail(what + ": child printed " + line);
+        }
+        return line;
+    }
+
+    private static List<String> drain(final LinkedBlockingQueue<String> lines)
+    {
+        final ArrayList<String> rest = new ArrayList<>();
+        lines.drainTo(rest);
+        return rest;
+    }
+}
