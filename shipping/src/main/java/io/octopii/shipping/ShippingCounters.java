@@ -34,7 +34,7 @@ public final class ShippingCounters
     public static final int SHIPMENTS_RECEIVED = 11;
     /** Shipments (either direction) that ended other than verified. */
     public static final int SHIPMENTS_FAILED = 12;
-    /** Transfers that resumed from a non-zero offset. */
+    /** Accepts (sender side) or new receives (receiver side) that resumed from a non-zero offset. */
     public static final int SHIPMENTS_RESUMED = 13;
     /** Offers sent to the transport that found it back pressured. */
     public static final int BACK_PRESSURE_EVENTS = 14;

@@ -371,10 +371,10 @@ final class OutboundShipmentSession
         if (resumedFromOffset < 0)
         {
             resumedFromOffset = resumeOffset;
-            if (resumeOffset > 0)
-            {
-                agent.counters().increment(ShippingCounters.SHIPMENTS_RESUMED);
-            }
+        }
+        if (resumeOffset > 0)
+        {
+            agent.counters().increment(ShippingCounters.SHIPMENTS_RESUMED);
         }
         nextOffset = resumeOffset;
         ackedOffset = resumeOffset;
