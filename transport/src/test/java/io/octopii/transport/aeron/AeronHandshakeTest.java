@@ -81,36 +81,24 @@ class AeronHandshakeTest
     @Test
     void shouldDropHelloFromAnotherClusterAndEverythingAfterItAndReportTheLinkRefused()
     {
-        final ExclusivePublication publication = connectStranger();
-        offer(publication, hello(AeronTestContexts.CLUSTER_ID + 1, 2, 1, 1));
-        offer(publication, message());
-        awaitCount(AeronTransportEvent.HELLO_WRONG_CLUSTER, 1);
-        awaitCount(AeronTransportEvent.UNKNOWN_SENDER_DROPPED, 1);
+        assertHelloAndFollowingMessageDropped(AeronTestContexts.CLUSTER_ID + 1, 2, 1, 1,
+            AeronTransportEvent.HELLO_WRONG_CLUSTER);
         AeronTestSupport.await(WAIT_NS, () -> transport.linkState(2) == LinkState.REFUSED,
             () -> "link to member 2 is " + transport.linkState(2) + ", not REFUSED", handler, transport);
-        assertTrue(delivered.isEmpty(), "delivered " + delivered);
     }
 
     @Test
     void shouldDropHelloFromANodeThatIsNotAMember()
     {
-        final ExclusivePublication publication = connectStranger();
-        offer(publication, hello(AeronTestContexts.CLUSTER_ID, 77, 1, 1));
-        offer(publication, message());
-        awaitCount(AeronTransportEvent.HELLO_UNKNOWN_MEMBER, 1);
-        awaitCount(AeronTransportEvent.UNKNOWN_SENDER_DROPPED, 1);
-        assertTrue(delivered.isEmpty(), "delivered " + delivered);
+        assertHelloAndFollowingMessageDropped(AeronTestContexts.CLUSTER_ID, 77, 1, 1,
+            AeronTransportEvent.HELLO_UNKNOWN_MEMBER);
     }
 
     @Test
     void shouldDropHelloWithNoCommonProtocolVersion()
     {
-        final ExclusivePublication publication = connectStranger();
-        offer(publication, hello(AeronTestContexts.CLUSTER_ID, 2, 50, 60));
-        offer(publication, message());
-        awaitCount(AeronTransportEvent.HELLO_PROTOCOL_VERSION_MISMATCH, 1);
-        awaitCount(AeronTransportEvent.UNKNOWN_SENDER_DROPPED, 1);
-        assertTrue(delivered.isEmpty(), "delivered " + delivered);
+        assertHelloAndFollowingMessageDropped(AeronTestContexts.CLUSTER_ID, 2, 50, 60,
+            AeronTransportEvent.HELLO_PROTOCOL_VERSION_MISMATCH);
     }
 
     @Test
@@ -133,6 +121,19 @@ class AeronHandshakeTest
         offer(publication, message()); // the image is still attributed: good messages keep flowing
         AeronTestSupport.await(WAIT_NS, () -> delivered.size() == 1, () -> "valid message after malformed ones",
             handler, transport);
+    }
+
+    private void assertHelloAndFollowingMessageDropped(
+        final long clusterId, final int nodeId, final int minVersion, final int maxVersion,
+        final AeronTransportEvent expected)
+    {
+        final ExclusivePublication publication = connectStranger();
+        offer(publication, hello(clusterId, nodeId, minVersion, maxVersion));
+        offer(publication, message());
+        awaitCount(expected, 1);
+        awaitCount(AeronTransportEvent.UNKNOWN_SENDER_DROPPED, 1);
+        assertEquals(0, transport.count(AeronTransportEvent.HELLO_ACCEPTED));
+        assertTrue(delivered.isEmpty(), "delivered " + delivered);
     }
 
     private ExclusivePublication connectStranger()
