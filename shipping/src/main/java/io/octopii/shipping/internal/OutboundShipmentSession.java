@@ -200,7 +200,8 @@ final class OutboundShipmentSession
         {
             if (!hasPendingChunk)
             {
-                if (nextOffset >= totalLength || nextOffset - ackedOffset >= windowLength)
+                final int length = (int)Math.min(chunkLength, totalLength - nextOffset);
+                if (length <= 0 || nextOffset + length - ackedOffset > windowLength)
                 {
                     break;
                 }
@@ -215,7 +216,6 @@ final class OutboundShipmentSession
                         return sent + 1;
                     }
                 }
-                final int length = (int)Math.min(chunkLength, totalLength - nextOffset);
                 scratch.clear().limit(length);
                 final int read;
                 try
