@@ -14,7 +14,10 @@ public final class AeronTestContexts
     {
     }
 
-    /** 64 KiB terms (8 KiB messages), Hello every 50 ms, a peer silent for 500 ms is not connected. */
+    /**
+     * 64 KiB terms (8 KiB messages), Hello every 50 ms, a peer silent for 1 s is not connected (generous
+     * enough for a loaded 2-core machine, short enough for the fail-fast tests).
+     */
     public static AeronTransport.Context small(final int memberId, final List<MemberAddress> members)
     {
         return new AeronTransport.Context()
@@ -23,6 +26,6 @@ public final class AeronTestContexts
             .clusterId(CLUSTER_ID)
             .termBufferLength(64 * 1024)
             .helloIntervalNs(TimeUnit.MILLISECONDS.toNanos(50))
-            .peerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(500));
+            .peerTimeoutNs(TimeUnit.SECONDS.toNanos(1));
     }
 }

@@ -231,13 +231,21 @@ public abstract class TransportConformanceTest
             {
                 break;
             }
+            if (System.nanoTime() - deadlineNs > 0 || offeredBytes > backPressureBudgetBytes())
+            {
+                fail("no BACK_PRESSURED after offering " + offeredBytes + " bytes to a member that does not poll " +
+                    "(last offer returned " + result + ")");
+            }
+            if (result == Transport.NOT_CONNECTED)
+            {
+                // Not queued, so nothing is lost: a stalled machine may briefly mark the link down. Retry.
+                pollExcept(receiver);
+                idle.idle();
+                continue;
+            }
             assertTrue(result > 0, "offer returned " + result + " before back pressure, after " + queued + " messages");
             queued++;
             offeredBytes += length;
-            if (offeredBytes > backPressureBudgetBytes() || System.nanoTime() - deadlineNs > 0)
-            {
-                fail("no BACK_PRESSURED after offering " + offeredBytes + " bytes to a member that does not poll");
-            }
             if ((queued & 63) == 0)
             {
                 pollExcept(receiver); // keep the sender and the third member alive, not the receiver
