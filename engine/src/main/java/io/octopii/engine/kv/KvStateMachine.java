@@ -16,7 +16,7 @@ import java.nio.ByteOrder;
  * that cannot be parsed is answered with {@link KvCodec#INVALID_COMMAND} and changes nothing; it never
  * throws, so it can never stop the node.
  */
-public final class KvStateMachine implements StateMachine
+public final class KvStateMachine implements StateMachine, io.octopii.engine.Queryable
 {
     private final OffHeapKvStore store;
     private long appliedIndex;

@@ -1,0 +1,302 @@
+package io.octopii.engine;
+
+import io.octopii.engine.internal.ClientGateway;
+import io.octopii.engine.internal.QueryExecutor;
+import io.octopii.log.RaftLog;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * A node's duty cycle: the {@link ConsensusAgent}, then the outcomes it produced (to local listeners and
+ * futures, or back to remote proposers through the {@link ClientGateway}), then local queries, then the
+ * counters an operator reads with {@code octopii status}.
+ *
+ * <p><b>Thread:</b> one, the node's consensus thread (or the embedder's, in INVOKER mode).
+ * <b>Allocation:</b> none on the allocation-free paths (proposals offered with a buffer, remote clients);
+ * the future-based conveniences allocate their futures and copies.
+ */
+final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardListener
+{
+    /** A local proposal made through the future API. */
+    static final class PendingProposal
+    {
+        final CompletableFuture<byte[]> future = new CompletableFuture<>();
+        final byte[] command;
+        boolean forwarded;
+
+        PendingProposal(final byte[] command)
+        {
+            this.command = command;
+        }
+    }
+
+    /** A local query made through the future API. */
+    static final class PendingQuery implements QueryExecutor.Completion
+    {
+        final CompletableFuture<byte[]> future = new CompletableFuture<>();
+        final QueryPolicy policy;
+        final long minAppliedIndex;
+        final long deadlineNs;
+        final byte[] query;
+
+        PendingQuery(final QueryPolicy policy, final long minAppliedIndex, final long deadlineNs, final byte[] query)
+        {
+            this.policy = policy;
+            this.minAppliedIndex = minAppliedIndex;
+            this.deadlineNs = deadlineNs;
+            this.query = query;
+        }
+
+        public void onQueryResult(
+            final int status, final long appliedIndex, final DirectBuffer result, final int offset, final int length)
+        {
+            if (0 == status)
+            {
+                final byte[] bytes = new byte[length];
+                result.getBytes(offset, bytes);
+                future.complete(bytes);
+            }
+            else
+            {
+                future.completeExceptionally(new OctopiiException(status, -1, null,
+                    "query " + OctopiiException.statusName(status) +
+                    (QueryPolicy.LOCAL != policy ? " (" + policy + " reads are not available yet; use LOCAL)" : "")));
+            }
+        }
+    }
+
+    private final NodeContext ctx;
+    private final ConsensusAgent consensus;
+    private final RaftLog log;
+    private final ProposalResultAdapter resultAdapter;
+    private final ClientGateway gateway;
+    private final QueryExecutor queries;
+    private final EpochClock epochClock;
+    private final StatusFile statusFile;
+    private final Map<Long, PendingProposal> pendingProposals = new ConcurrentHashMap<>();
+    private final Queue<PendingQuery> submittedQueries = new ConcurrentLinkedQueue<>();
+
+    private final AtomicCounter role;
+    private final AtomicCounter term;
+    private final AtomicCounter leaderId;
+    private final AtomicCounter commitIndex;
+    private final AtomicCounter appliedIndex;
+    private final AtomicCounter durableIndex;
+    private final AtomicCounter elections;
+    private final AtomicCounter proposalsRejected;
+    private final AtomicCounter rejectedMessages;
+    private final AtomicCounter remoteProposals;
+    private final AtomicCounter droppedAnswers;
+    private long lastLivenessMs;
+
+    NodeAgent(
+        final NodeContext ctx,
+        final ConsensusAgent consensus,
+        final RaftLog log,
+        final ClientGateway gateway,
+        final QueryExecutor queries,
+        final StatusFile statusFile,
+        final EpochClock epochClock)
+    {
+        this.ctx = ctx;
+        this.consensus = consensus;
+        this.log = log;
+        this.resultAdapter = consensus.proposalResultAdapter();
+        this.gateway = gateway;
+        this.queries = queries;
+        this.statusFile = statusFile;
+        this.epochClock = epochClock;
+        gateway.forwardListener(this);
+
+        final CountersManager counters = statusFile.countersManager();
+        role = counters.newCounter("role (0 follower, 1 pre-candidate, 2 candidate, 3 leader, 4 failed)");
+        term = counters.newCounter("term");
+        leaderId = counters.newCounter("leader id");
+        commitIndex = counters.newCounter("commit index");
+        appliedIndex = counters.newCounter("applied index");
+        durableIndex = counters.newCounter("durable index");
+        elections = counters.newCounter("elections started");
+        proposalsRejected = counters.newCounter("proposals rejected (back pressure, not leader)");
+        rejectedMessages = counters.newCounter("consensus messages rejected");
+        remoteProposals = counters.newCounter("client proposals received");
+        droppedAnswers = counters.newCounter("client answers dropped (transport full or down)");
+        leaderId.setOrdered(-1);
+    }
+
+    public String roleName()
+    {
+        return "octopii-node-" + ctx.nodeId();
+    }
+
+    public int doWork()
+    {
+        int work = consensus.doWork();
+        work += resultAdapter.poll(this, 256);
+        work += drainQueries();
+        work += queries.doWork(System.nanoTime());
+        updateCounters();
+        return work;
+    }
+
+    public void onClose()
+    {
+        consensus.onClose();
+        resultAdapter.poll(this, Integer.MAX_VALUE);
+        failAll(ProposalStatus.CLOSED, "node closed");
+        updateCounters();
+    }
+
+    void register(final long correlationId, final PendingProposal pending)
+    {
+        pendingProposals.put(correlationId, pending);
+    }
+
+    PendingProposal unregister(final long correlationId)
+    {
+        return pendingProposals.remove(correlationId);
+    }
+
+    void submit(final PendingQuery query)
+    {
+        submittedQueries.add(query);
+    }
+
+    /** Read by other threads through the counters, so role(), term() etc. are safe anywhere. */
+    AtomicCounter roleCounter()
+    {
+        return role;
+    }
+
+    AtomicCounter termCounter()
+    {
+        return term;
+    }
+
+    AtomicCounter leaderIdCounter()
+    {
+        return leaderId;
+    }
+
+    AtomicCounter commitIndexCounter()
+    {
+        return commitIndex;
+    }
+
+    AtomicCounter appliedIndexCounter()
+    {
+        return appliedIndex;
+    }
+
+    public void onProposalResult(
+        final long correlationId, final int status, final long logIndex, final long term, final int leaderId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (0 != (correlationId & ClientGateway.GATEWAY_TAG))
+        {
+            gateway.onProposalResult(correlationId, status, logIndex, term, leaderId, buffer, offset, length);
+            return;
+        }
+        final PendingProposal pending = pendingProposals.get(correlationId);
+        if (null != pending && ProposalStatus.NOT_LEADER == status && ProposalForwarding.FORWARD == ctx.proposalForwarding() &&
+            leaderId >= 0 && leaderId != ctx.nodeId() && !pending.forwarded)
+        {
+            pending.forwarded = true;
+            if (gateway.forward(leaderId, correlationId, new org.agrona.concurrent.UnsafeBuffer(pending.command), 0,
+                pending.command.length))
+            {
+                return;
+            }
+        }
+        complete(correlationId, status, logIndex, term, leaderId, buffer, offset, length);
+    }
+
+    public void onForwardedResult(
+        final long correlationId, final int status, final long logIndex, final long term, final int leaderId,
+        final DirectBuffer result, final int offset, final int length)
+    {
+        complete(correlationId, status, logIndex, term, leaderId, result, offset, length);
+    }
+
+    private void complete(
+        final long correlationId, final int status, final long logIndex, final long term, final int leaderId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        final PendingProposal pending = pendingProposals.remove(correlationId);
+        if (null != pending)
+        {
+            if (ProposalStatus.OK == status)
+            {
+                final byte[] result = new byte[length];
+                buffer.getBytes(offset, result);
+                pending.future.complete(result);
+            }
+            else
+            {
+                final byte[] address = gateway.addressOf(leaderId);
+                pending.future.completeExceptionally(new OctopiiException(
+                    status, leaderId, null == address ? null : new String(address, java.nio.charset.StandardCharsets.UTF_8),
+                    "proposal " + ProposalStatus.name(status) + (leaderId >= 0 ? " (leader is " + leaderId + ")" : "")));
+            }
+        }
+        else if (null != ctx.proposalListener())
+        {
+            ctx.proposalListener().onProposalResult(correlationId, status, logIndex, term, leaderId, buffer, offset, length);
+        }
+    }
+
+    private int drainQueries()
+    {
+        int work = 0;
+        PendingQuery query;
+        while (null != (query = submittedQueries.poll()))
+        {
+            work += queries.submit(query.policy, query.minAppliedIndex, query.deadlineNs,
+                new org.agrona.concurrent.UnsafeBuffer(query.query), 0, query.query.length, query);
+        }
+        return work;
+    }
+
+    private void failAll(final int status, final String why)
+    {
+        for (final Map.Entry<Long, PendingProposal> entry : pendingProposals.entrySet())
+        {
+            entry.getValue().future.completeExceptionally(new OctopiiException(status, -1, null, why));
+        }
+        pendingProposals.clear();
+        PendingQuery query;
+        while (null != (query = submittedQueries.poll()))
+        {
+            query.future.completeExceptionally(new OctopiiException(status, -1, null, why));
+        }
+    }
+
+    private void updateCounters()
+    {
+        role.setOrdered(consensus.role());
+        term.setOrdered(consensus.term());
+        leaderId.setOrdered(consensus.leaderId());
+        commitIndex.setOrdered(consensus.commitIndex());
+        appliedIndex.setOrdered(consensus.appliedIndex());
+        durableIndex.setOrdered(log.durableIndex());
+        elections.setOrdered(consensus.electionCount());
+        proposalsRejected.setOrdered(consensus.proposalsRejected());
+        rejectedMessages.setOrdered(consensus.rejectedMessages());
+        remoteProposals.setOrdered(gateway.remoteProposals());
+        droppedAnswers.setOrdered(gateway.droppedAnswers());
+        final long nowMs = epochClock.time();
+        if (nowMs - lastLivenessMs >= 100)
+        {
+            lastLivenessMs = nowMs;
+            statusFile.updateLiveness(nowMs);
+        }
+    }
+}

@@ -1,0 +1,525 @@
+package io.octopii.engine;
+
+import io.octopii.log.FsyncPolicy;
+import io.octopii.log.RaftLog;
+import io.octopii.transport.MemberAddress;
+import io.octopii.transport.Transport;
+import io.octopii.transport.TransportContext;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Everything an {@link OctopiiNode} needs: who it is, who its peers are, where its data lives, how fast
+ * it elects and heartbeats, how durable its log is, how it is threaded, which transport carries it and
+ * the {@link StateMachine} it replicates.
+ *
+ * <p>Fluent setters and getters share a name; every default is a constant of this class.
+ * {@link #conclude()} runs once (from {@link OctopiiNode#launch}), checks every cross-field rule with a
+ * message naming the properties and values, and creates the data directory. {@link #toString()} prints
+ * every effective value; the node logs it at start.
+ *
+ * <p><b>Thread:</b> configure on one thread, then hand to {@link OctopiiNode#launch}; do not change it
+ * afterwards.
+ */
+public final class NodeContext
+{
+    /** Default election timeout: 500 ms. */
+    public static final long DEFAULT_ELECTION_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(500);
+    /** Default heartbeat interval: 50 ms. */
+    public static final long DEFAULT_HEARTBEAT_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(50);
+    /** Default largest command: 8 KiB. */
+    public static final int DEFAULT_MAX_COMMAND_LENGTH = 8 * 1024;
+    /** Default largest state-machine answer: 8 KiB. */
+    public static final int DEFAULT_MAX_RESULT_LENGTH = 8 * 1024;
+    /** Default ingress ring (proposals into the agent): 4 MiB. */
+    public static final int DEFAULT_INGRESS_RING_LENGTH = 4 * 1024 * 1024;
+    /** Default egress ring (outcomes out of the agent): 4 MiB. */
+    public static final int DEFAULT_EGRESS_RING_LENGTH = 4 * 1024 * 1024;
+    /** Default WAL segment length: 64 MiB. */
+    public static final int DEFAULT_SEGMENT_LENGTH = RaftLog.Context.SEGMENT_LENGTH_DEFAULT;
+    /** Default for proposals sent to a follower: fail fast with NOT_LEADER. */
+    public static final ProposalForwarding DEFAULT_PROPOSAL_FORWARDING = ProposalForwarding.REJECT;
+
+    /** Which network implementation carries the node's traffic. */
+    public enum TransportKind
+    {
+        /** QUIC over Kwik: encrypted, peers authenticated. The default. */
+        QUIC,
+        /** Aeron UDP: lowest latency, no encryption; for trusted networks only. */
+        AERON
+    }
+
+    private boolean isConcluded;
+    private int nodeId = -1;
+    private final List<MemberAddress> members = new ArrayList<>();
+    private final List<MemberAddress> clients = new ArrayList<>();
+    private File dataDir;
+    private int initialLeader = -1;
+    private long electionTimeoutNs = DEFAULT_ELECTION_TIMEOUT_NS;
+    private long heartbeatIntervalNs = DEFAULT_HEARTBEAT_INTERVAL_NS;
+    private FsyncPolicy fsyncPolicy = FsyncPolicy.DURABLE;
+    private int segmentLength = DEFAULT_SEGMENT_LENGTH;
+    private int ingressRingLength = DEFAULT_INGRESS_RING_LENGTH;
+    private int egressRingLength = DEFAULT_EGRESS_RING_LENGTH;
+    private int maxCommandLength = DEFAULT_MAX_COMMAND_LENGTH;
+    private int maxResultLength = DEFAULT_MAX_RESULT_LENGTH;
+    private ThreadingMode threadingMode = ThreadingMode.DEDICATED;
+    private Supplier<IdleStrategy> idleStrategySupplier = NodeContext::defaultIdleStrategy;
+    private TransportKind transportKind = TransportKind.QUIC;
+    private TransportContext transportContext = new TransportContext();
+    private Transport transport;
+    private StateMachine stateMachine;
+    private ProposalListener proposalListener;
+    private ProposalForwarding proposalForwarding = DEFAULT_PROPOSAL_FORWARDING;
+
+    /**
+     * The default idle strategy: spin briefly, then yield, then park up to 1 ms. Low latency when busy,
+     * little CPU when idle; suits machines with few cores.
+     *
+     * @return a new idle strategy.
+     */
+    public static IdleStrategy defaultIdleStrategy()
+    {
+        return new BackoffIdleStrategy(
+            100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
+    /**
+     * Validate every setting. Once only (later calls return at once).
+     *
+     * @return this.
+     * @throws IllegalStateException naming each property and value that is wrong.
+     */
+    public NodeContext conclude()
+    {
+        if (isConcluded)
+        {
+            return this;
+        }
+        final List<String> problems = new ArrayList<>();
+        if (nodeId < 0)
+        {
+            problems.add("nodeId (" + nodeId + ") must be set to a non-negative id");
+        }
+        if (members.isEmpty())
+        {
+            problems.add("members must list every voting node as id@host:port, this node included");
+        }
+        final Set<Integer> ids = new HashSet<>();
+        final Set<String> endpoints = new HashSet<>();
+        for (final MemberAddress member : allTransportMembers())
+        {
+            if (!ids.add(member.id()))
+            {
+                problems.add("duplicate member id " + member.id() + " in members/clients " + allTransportMembers());
+            }
+            if (!endpoints.add(member.host() + ":" + member.port()))
+            {
+                problems.add("duplicate address " + member.host() + ":" + member.port() + " in members/clients");
+            }
+        }
+        if (nodeId >= 0 && members.stream().noneMatch(m -> m.id() == nodeId))
+        {
+            problems.add("nodeId (" + nodeId + ") is missing from members " + members);
+        }
+        if (initialLeader != -1 && members.stream().noneMatch(m -> m.id() == initialLeader))
+        {
+            problems.add("initialLeader (" + initialLeader + ") is not one of members " + members);
+        }
+        if (heartbeatIntervalNs <= 0)
+        {
+            problems.add("heartbeatIntervalNs (" + heartbeatIntervalNs + ") must be positive");
+        }
+        else if (electionTimeoutNs < 3 * heartbeatIntervalNs)
+        {
+            problems.add("electionTimeoutNs (" + TimeUnit.NANOSECONDS.toMillis(electionTimeoutNs) +
+                "ms) must be at least 3 x heartbeatIntervalNs (" + TimeUnit.NANOSECONDS.toMillis(heartbeatIntervalNs) + "ms)");
+        }
+        if (maxCommandLength <= 0 || maxResultLength < 0)
+        {
+            problems.add("maxCommandLength (" + maxCommandLength + ") must be positive and maxResultLength (" +
+                maxResultLength + ") non-negative");
+        }
+        if (null == stateMachine)
+        {
+            problems.add("stateMachine must be set");
+        }
+        if (null == dataDir)
+        {
+            problems.add("dataDir must be set");
+        }
+        else
+        {
+            checkWritable(problems);
+        }
+        if (!problems.isEmpty())
+        {
+            throw new IllegalStateException("invalid node configuration: " + String.join("; ", problems));
+        }
+        isConcluded = true;
+        return this;
+    }
+
+    private void checkWritable(final List<String> problems)
+    {
+        try
+        {
+            Files.createDirectories(dataDir.toPath());
+            final File probe = new File(dataDir, ".write-probe");
+            Files.write(probe.toPath(), new byte[]{ 1 });
+            Files.delete(probe.toPath());
+        }
+        catch (final IOException | SecurityException ex)
+        {
+            problems.add("dataDir (" + dataDir + ") is not a writable directory: " + ex);
+        }
+    }
+
+    /** Voting members followed by clients: everyone the transport accepts. */
+    List<MemberAddress> allTransportMembers()
+    {
+        final List<MemberAddress> all = new ArrayList<>(members);
+        all.addAll(clients);
+        return all;
+    }
+
+    /** This node's id. */
+    public int nodeId()
+    {
+        return nodeId;
+    }
+
+    /** @param nodeId this node's id; must appear in {@link #members}. @return this. */
+    public NodeContext nodeId(final int nodeId)
+    {
+        this.nodeId = nodeId;
+        return this;
+    }
+
+    /** Voting members, this node included. */
+    public List<MemberAddress> members()
+    {
+        return members;
+    }
+
+    /** @param idAtHostPortList e.g. {@code 1@10.0.0.1:7001,2@10.0.0.2:7001,3@10.0.0.3:7001}. @return this. */
+    public NodeContext members(final String idAtHostPortList)
+    {
+        return members(MemberAddress.parseList(idAtHostPortList));
+    }
+
+    /** @param members voting members, this node included. @return this. */
+    public NodeContext members(final List<MemberAddress> members)
+    {
+        this.members.clear();
+        this.members.addAll(members);
+        return this;
+    }
+
+    /**
+     * Client endpoints ({@link OctopiiClient}s, tools) the node accepts connections from. They propose and
+     * query but never vote.
+     */
+    public List<MemberAddress> clients()
+    {
+        return clients;
+    }
+
+    /** @param idAtHostPortList client endpoints as {@code id@host:port,...}; empty for none. @return this. */
+    public NodeContext clients(final String idAtHostPortList)
+    {
+        return clients(idAtHostPortList.isBlank() ? List.of() : MemberAddress.parseList(idAtHostPortList));
+    }
+
+    /** @param clients client endpoints. @return this. */
+    public NodeContext clients(final List<MemberAddress> clients)
+    {
+        this.clients.clear();
+        this.clients.addAll(clients);
+        return this;
+    }
+
+    /** The node's data directory: log, term/vote file, snapshots, status file. */
+    public File dataDir()
+    {
+        return dataDir;
+    }
+
+    /** @param dataDir created if missing; must be writable. @return this. */
+    public NodeContext dataDir(final File dataDir)
+    {
+        this.dataDir = dataDir;
+        return this;
+    }
+
+    /** The member that campaigns at once when a brand-new cluster starts, or -1. */
+    public int initialLeader()
+    {
+        return initialLeader;
+    }
+
+    /**
+     * @param initialLeader a member id that starts an election immediately when its log and term are
+     *                      empty (first start only: idempotent across restarts), or -1 to wait for the
+     *                      election timeout.
+     * @return this.
+     */
+    public NodeContext initialLeader(final int initialLeader)
+    {
+        this.initialLeader = initialLeader;
+        return this;
+    }
+
+    /** Election timeout (randomised between 1x and 2x at run time). */
+    public long electionTimeoutNs()
+    {
+        return electionTimeoutNs;
+    }
+
+    /** @param electionTimeoutNs at least 3 x the heartbeat interval. @return this. */
+    public NodeContext electionTimeoutNs(final long electionTimeoutNs)
+    {
+        this.electionTimeoutNs = electionTimeoutNs;
+        return this;
+    }
+
+    /** Heartbeat interval of an idle leader. */
+    public long heartbeatIntervalNs()
+    {
+        return heartbeatIntervalNs;
+    }
+
+    /** @param heartbeatIntervalNs positive. @return this. */
+    public NodeContext heartbeatIntervalNs(final long heartbeatIntervalNs)
+    {
+        this.heartbeatIntervalNs = heartbeatIntervalNs;
+        return this;
+    }
+
+    /** How the log reaches the disk. */
+    public FsyncPolicy fsyncPolicy()
+    {
+        return fsyncPolicy;
+    }
+
+    /** @param fsyncPolicy DURABLE (default), INTERVAL_MS or NONE. @return this. */
+    public NodeContext fsyncPolicy(final FsyncPolicy fsyncPolicy)
+    {
+        this.fsyncPolicy = fsyncPolicy;
+        return this;
+    }
+
+    /** WAL segment length in bytes. */
+    public int segmentLength()
+    {
+        return segmentLength;
+    }
+
+    /** @param segmentLength a multiple of 4096. @return this. */
+    public NodeContext segmentLength(final int segmentLength)
+    {
+        this.segmentLength = segmentLength;
+        return this;
+    }
+
+    /** Ingress ring length (a power of two). */
+    public int ingressRingLength()
+    {
+        return ingressRingLength;
+    }
+
+    /** @param ingressRingLength a power of two. @return this. */
+    public NodeContext ingressRingLength(final int ingressRingLength)
+    {
+        this.ingressRingLength = ingressRingLength;
+        return this;
+    }
+
+    /** Egress ring length (a power of two). */
+    public int egressRingLength()
+    {
+        return egressRingLength;
+    }
+
+    /** @param egressRingLength a power of two. @return this. */
+    public NodeContext egressRingLength(final int egressRingLength)
+    {
+        this.egressRingLength = egressRingLength;
+        return this;
+    }
+
+    /** Largest command accepted by {@code propose}. */
+    public int maxCommandLength()
+    {
+        return maxCommandLength;
+    }
+
+    /** @param maxCommandLength bytes; must fit the transport's max message with AppendEntries overhead. @return this. */
+    public NodeContext maxCommandLength(final int maxCommandLength)
+    {
+        this.maxCommandLength = maxCommandLength;
+        return this;
+    }
+
+    /** Largest state-machine answer returned to a proposer or querier. */
+    public int maxResultLength()
+    {
+        return maxResultLength;
+    }
+
+    /** @param maxResultLength bytes. @return this. */
+    public NodeContext maxResultLength(final int maxResultLength)
+    {
+        this.maxResultLength = maxResultLength;
+        return this;
+    }
+
+    /** How the node's agents get their threads. */
+    public ThreadingMode threadingMode()
+    {
+        return threadingMode;
+    }
+
+    /** @param threadingMode DEDICATED (default), SHARED or INVOKER. @return this. */
+    public NodeContext threadingMode(final ThreadingMode threadingMode)
+    {
+        this.threadingMode = threadingMode;
+        return this;
+    }
+
+    /** Creates the idle strategy of each agent thread the node starts. */
+    public Supplier<IdleStrategy> idleStrategySupplier()
+    {
+        return idleStrategySupplier;
+    }
+
+    /** @param idleStrategySupplier one new strategy per thread. @return this. */
+    public NodeContext idleStrategySupplier(final Supplier<IdleStrategy> idleStrategySupplier)
+    {
+        this.idleStrategySupplier = idleStrategySupplier;
+        return this;
+    }
+
+    /** Which transport the node launches (ignored when {@link #transport(Transport)} is given). */
+    public TransportKind transportKind()
+    {
+        return transportKind;
+    }
+
+    /** @param transportKind QUIC (default) or AERON. @return this. */
+    public NodeContext transportKind(final TransportKind transportKind)
+    {
+        this.transportKind = transportKind;
+        return this;
+    }
+
+    /**
+     * Transport settings shared by every transport kind: cluster id, cluster secret, key and trust stores,
+     * ring sizes, max message length. The node fills in members and local id from this context.
+     */
+    public TransportContext transportContext()
+    {
+        return transportContext;
+    }
+
+    /** @param transportContext held by reference. @return this. */
+    public NodeContext transportContext(final TransportContext transportContext)
+    {
+        this.transportContext = transportContext;
+        return this;
+    }
+
+    /** A transport supplied by the embedder (e.g. a simulated one), or null to launch {@link #transportKind}. */
+    public Transport transport()
+    {
+        return transport;
+    }
+
+    /** @param transport owned by the caller, who closes it after the node. @return this. */
+    public NodeContext transport(final Transport transport)
+    {
+        this.transport = transport;
+        return this;
+    }
+
+    /** The replicated state machine. */
+    public StateMachine stateMachine()
+    {
+        return stateMachine;
+    }
+
+    /** @param stateMachine called on the node's consensus thread only. @return this. */
+    public NodeContext stateMachine(final StateMachine stateMachine)
+    {
+        this.stateMachine = stateMachine;
+        return this;
+    }
+
+    /** Receives the outcome of every proposal made with {@link OctopiiNode#propose(org.agrona.DirectBuffer, int, int)}. */
+    public ProposalListener proposalListener()
+    {
+        return proposalListener;
+    }
+
+    /**
+     * @param proposalListener called on the node's consensus thread (keep it short, never block); null for
+     *                         none.
+     * @return this.
+     */
+    public NodeContext proposalListener(final ProposalListener proposalListener)
+    {
+        this.proposalListener = proposalListener;
+        return this;
+    }
+
+    /** What a follower does with a proposal made to it. */
+    public ProposalForwarding proposalForwarding()
+    {
+        return proposalForwarding;
+    }
+
+    /** @param proposalForwarding REJECT (default: NOT_LEADER with the leader's id and address) or FORWARD. @return this. */
+    public NodeContext proposalForwarding(final ProposalForwarding proposalForwarding)
+    {
+        this.proposalForwarding = proposalForwarding;
+        return this;
+    }
+
+    /** Every effective value, one per line. */
+    @Override
+    public String toString()
+    {
+        return "NodeContext{" +
+            "\n  nodeId=" + nodeId +
+            "\n  members=" + members +
+            "\n  clients=" + clients +
+            "\n  dataDir=" + dataDir +
+            "\n  initialLeader=" + initialLeader +
+            "\n  electionTimeoutNs=" + electionTimeoutNs +
+            "\n  heartbeatIntervalNs=" + heartbeatIntervalNs +
+            "\n  fsyncPolicy=" + fsyncPolicy +
+            "\n  segmentLength=" + segmentLength +
+            "\n  ingressRingLength=" + ingressRingLength +
+            "\n  egressRingLength=" + egressRingLength +
+            "\n  maxCommandLength=" + maxCommandLength +
+            "\n  maxResultLength=" + maxResultLength +
+            "\n  threadingMode=" + threadingMode +
+            "\n  idleStrategy=" + idleStrategySupplier.get() +
+            "\n  transport=" + (null != transport ? transport.getClass().getSimpleName() + " (supplied)" : transportKind) +
+            "\n  clusterId=" + transportContext.clusterId() +
+            "\n  maxMessageLength=" + transportContext.maxMessageLength() +
+            "\n  stateMachine=" + (null == stateMachine ? null : stateMachine.getClass().getName()) +
+            "\n  proposalForwarding=" + proposalForwarding +
+            "\n}";
+    }
+}

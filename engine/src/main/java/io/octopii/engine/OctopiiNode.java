@@ -1,0 +1,399 @@
+package io.octopii.engine;
+
+import io.octopii.engine.internal.ClientGateway;
+import io.octopii.engine.internal.QueryExecutor;
+import io.octopii.engine.internal.RoutingTransport;
+import io.octopii.log.LogFlusher;
+import io.octopii.log.RaftLog;
+import io.octopii.log.TermVoteFile;
+import io.octopii.transport.MemberAddress;
+import io.octopii.transport.Transport;
+import io.octopii.transport.TransportContext;
+import io.octopii.transport.aeron.AeronTransport;
+import io.octopii.transport.quic.QuicTransport;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One member of an Octopii cluster, embedded in the caller's process: it runs Raft over its transport,
+ * keeps its log on disk and applies committed commands to the caller's {@link StateMachine}.
+ *
+ * <pre>{@code
+ * try (OctopiiNode node = OctopiiNode.launch(new NodeContext()
+ *     .nodeId(1)
+ *     .members("1@127.0.0.1:7001,2@127.0.0.1:7002,3@127.0.0.1:7003")
+ *     .dataDir(new File("data/node-1"))
+ *     .stateMachine(new KvStateMachine())))
+ * {
+ *     byte[] result = node.propose(command).get();
+ * }
+ * }</pre>
+ *
+ * <p><b>Threads:</b> in {@link ThreadingMode#DEDICATED} (default) the consensus agent and the log flusher
+ * run on their own threads; {@link ThreadingMode#SHARED} runs both on one; {@link ThreadingMode#INVOKER}
+ * starts none and the embedder calls {@link #invoker()}{@code .invoke()} from its own loop. The transport
+ * runs its own I/O threads. Every public method here is safe to call from any thread: state accessors
+ * read counters the agent publishes each duty cycle.
+ *
+ * <p><b>Lifecycle:</b> {@link #launch} validates the context, opens (or recovers) the data directory,
+ * starts the transport and the agents; {@link #close()} stops them, answers every pending future with
+ * {@link ProposalStatus#CLOSED} and closes files and sockets. A node that failed (fail-stop) keeps its
+ * {@link #role()} at {@link Role#FAILED} and its reason in {@link #failure()} and the status file.
+ *
+ * <p><b>Failure:</b> bad configuration fails {@link #launch} with a message naming the setting; a port in
+ * use or an unusable data directory likewise. Expected outcomes of proposals are status codes (the
+ * allocation-free API) or an {@link OctopiiException} carrying the status (the future API).
+ */
+public final class OctopiiNode implements AutoCloseable
+{
+    private static final int MAX_COUNTERS = 256;
+    private static final int ERROR_LOG_BYTES = 1024 * 1024;
+    private static final long DEFAULT_QUERY_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+
+    private final NodeContext ctx;
+    private final StatusFile statusFile;
+    private final AtomicCounter errors;
+    private final RaftLog log;
+    private final TermVoteFile termVoteFile;
+    private final LogFlusher flusher;
+    private final Transport transport;
+    private final boolean ownsTransport;
+    private final ConsensusAgent consensus;
+    private final NodeAgent nodeAgent;
+    private final ThreadLocal<ProposalPublisher> publishers;
+    private final AtomicLong correlationIds = new AtomicLong();
+    private final AgentRunner nodeRunner;
+    private final AgentRunner flusherRunner;
+    private final AgentInvoker invoker;
+    private volatile boolean isClosed;
+
+    private OctopiiNode(final NodeContext ctx)
+    {
+        this.ctx = ctx;
+        statusFile = new StatusFile(ctx.dataDir(), ctx.nodeId(), MAX_COUNTERS, ERROR_LOG_BYTES, SystemEpochClock.INSTANCE);
+        errors = statusFile.countersManager().newCounter("errors");
+        final ErrorHandler errorHandler = this::onError;
+
+        RaftLog openedLog = null;
+        TermVoteFile openedTermVote = null;
+        Transport launchedTransport = null;
+        try
+        {
+            final RaftLog.Context logCtx = new RaftLog.Context()
+                .directory(new File(ctx.dataDir(), "log"))
+                .fsyncPolicy(ctx.fsyncPolicy())
+                .segmentLength(ctx.segmentLength())
+                .eventHandler(message -> System.err.println("octopii node " + ctx.nodeId() + ": " + message));
+            openedLog = RaftLog.open(logCtx);
+            openedTermVote = TermVoteFile.open(logCtx.storage());
+            launchedTransport = null != ctx.transport() ? ctx.transport() : launchTransport(ctx, errorHandler);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(launchedTransport, openedTermVote, openedLog, statusFile);
+            throw ex;
+        }
+        log = openedLog;
+        termVoteFile = openedTermVote;
+        transport = launchedTransport;
+        ownsTransport = null == ctx.transport();
+
+        final int[] voterIds = ctx.members().stream().mapToInt(MemberAddress::id).toArray();
+        final RoutingTransport routing = new RoutingTransport(transport, voterIds);
+        consensus = new ConsensusAgent(new ConsensusAgent.Context()
+            .memberId(ctx.nodeId())
+            .memberIds(voterIds)
+            .log(log)
+            .termVoteFile(termVoteFile)
+            .transport(routing)
+            .stateMachine(ctx.stateMachine())
+            .errorHandler(errorHandler)
+            .threadingMode(ctx.threadingMode())
+            .electionTimeoutNs(ctx.electionTimeoutNs())
+            .heartbeatIntervalNs(ctx.heartbeatIntervalNs())
+            .maxCommandLength(ctx.maxCommandLength())
+            .maxResultLength(ctx.maxResultLength())
+            .maxMessageLength(transport.maxMessageLength())
+            .ingressRingLength(ctx.ingressRingLength())
+            .egressRingLength(ctx.egressRingLength()));
+
+        final QueryExecutor queries = new QueryExecutor(ctx.stateMachine(), consensus, errorHandler, ctx.maxResultLength());
+        final ClientGateway gateway = new ClientGateway(
+            routing, consensus, consensus.newProposalPublisher(), queries, ctx.members(), 4096,
+            ctx.maxCommandLength(), ctx.maxResultLength());
+        routing.clientHandler(gateway);
+        nodeAgent = new NodeAgent(ctx, consensus, log, gateway, queries, statusFile, SystemEpochClock.INSTANCE);
+        publishers = ThreadLocal.withInitial(consensus::newProposalPublisher);
+        flusher = new LogFlusher(log);
+
+        switch (ctx.threadingMode())
+        {
+            case DEDICATED:
+                nodeRunner = new AgentRunner(ctx.idleStrategySupplier().get(), errorHandler, errors, nodeAgent);
+                flusherRunner = new AgentRunner(ctx.idleStrategySupplier().get(), errorHandler, errors, flusher);
+                invoker = null;
+                AgentRunner.startOnThread(flusherRunner);
+                AgentRunner.startOnThread(nodeRunner);
+                break;
+            case SHARED:
+                nodeRunner = new AgentRunner(
+                    ctx.idleStrategySupplier().get(), errorHandler, errors, new CompositeAgent(flusher, nodeAgent));
+                flusherRunner = null;
+                invoker = null;
+                AgentRunner.startOnThread(nodeRunner);
+                break;
+            default:
+                nodeRunner = null;
+                flusherRunner = null;
+                invoker = new AgentInvoker(errorHandler, errors, new CompositeAgent(flusher, nodeAgent));
+                invoker.start();
+                break;
+        }
+    }
+
+    /**
+     * Validate the context, open or recover the data directory, start the transport and the agents.
+     *
+     * @param ctx the node's configuration; concluded here.
+     * @return the running node.
+     * @throws IllegalStateException for invalid configuration, a port in use, or damaged state that needs
+     *                               repair, with a message naming the problem.
+     */
+    public static OctopiiNode launch(final NodeContext ctx)
+    {
+        ctx.conclude();
+        System.out.println("octopii node " + ctx.nodeId() + " starting with " + ctx);
+        return new OctopiiNode(ctx);
+    }
+
+    private static Transport launchTransport(final NodeContext ctx, final ErrorHandler errorHandler)
+    {
+        final TransportContext transportCtx = ctx.transportContext()
+            .members(ctx.allTransportMembers())
+            .localMemberId(ctx.nodeId());
+        if (null == transportCtx.errorHandler())
+        {
+            transportCtx.errorHandler(errorHandler);
+        }
+        final MemberAddress self = transportCtx.members().stream()
+            .filter(m -> m.id() == ctx.nodeId()).findFirst().orElseThrow();
+        try
+        {
+            switch (ctx.transportKind())
+            {
+                case AERON:
+                    return AeronTransport.launch(new AeronTransport.Context().transportContext(transportCtx));
+                case QUIC:
+                default:
+                    return QuicTransport.launch(transportCtx);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot start the " + ctx.transportKind() + " transport on " +
+                self.host() + ":" + self.port() + " (port in use?): " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Propose a command without allocating. The outcome goes to the context's {@link ProposalListener}
+     * on the node's consensus thread.
+     *
+     * @return the correlation id (positive) that the outcome will carry, or a negated {@link ProposalStatus}
+     * when the command was refused at once (nothing was appended).
+     */
+    public long propose(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (isClosed)
+        {
+            return -ProposalStatus.CLOSED;
+        }
+        final long correlationId = correlationIds.incrementAndGet();
+        final int status = publishers.get().offer(correlationId, buffer, offset, length);
+        return ProposalStatus.OK == status ? correlationId : -status;
+    }
+
+    /**
+     * Propose a command. The future completes with the state machine's answer once the command is
+     * committed and applied, or exceptionally with an {@link OctopiiException} whose status says what to do
+     * (NOT_LEADER carries the leader's id and address unless {@link ProposalForwarding#FORWARD} is set).
+     */
+    public CompletableFuture<byte[]> propose(final byte[] command)
+    {
+        final NodeAgent.PendingProposal pending = new NodeAgent.PendingProposal(command);
+        if (isClosed)
+        {
+            pending.future.completeExceptionally(new OctopiiException(ProposalStatus.CLOSED, -1, null, "node closed"));
+            return pending.future;
+        }
+        final long correlationId = correlationIds.incrementAndGet();
+        nodeAgent.register(correlationId, pending);
+        final int status = publishers.get().offer(correlationId, new UnsafeBuffer(command), 0, command.length);
+        if (ProposalStatus.OK != status)
+        {
+            nodeAgent.unregister(correlationId);
+            pending.future.completeExceptionally(
+                new OctopiiException(status, leaderId(), null, "proposal " + ProposalStatus.name(status)));
+        }
+        return pending.future;
+    }
+
+    /** Query the state machine ({@link Queryable}) under a policy. */
+    public CompletableFuture<byte[]> query(final byte[] query, final QueryPolicy policy)
+    {
+        return query(query, policy, 0);
+    }
+
+    /**
+     * Query the state machine once this node has applied at least {@code minAppliedIndex} (LOCAL only),
+     * or fail with {@link OctopiiException#TIMED_OUT} after 5 s.
+     */
+    public CompletableFuture<byte[]> query(final byte[] query, final QueryPolicy policy, final long minAppliedIndex)
+    {
+        final NodeAgent.PendingQuery pending = new NodeAgent.PendingQuery(
+            policy, minAppliedIndex, System.nanoTime() + DEFAULT_QUERY_TIMEOUT_NS, query);
+        if (isClosed)
+        {
+            pending.future.completeExceptionally(new OctopiiException(ProposalStatus.CLOSED, -1, null, "node closed"));
+        }
+        else
+        {
+            nodeAgent.submit(pending);
+        }
+        return pending.future;
+    }
+
+    /** True when this node leads the current term. */
+    public boolean isLeader()
+    {
+        return Role.LEADER == role();
+    }
+
+    /** This node's id. */
+    public int nodeId()
+    {
+        return ctx.nodeId();
+    }
+
+    /** The leader as this node knows it, or -1. */
+    public int leaderId()
+    {
+        return (int)nodeAgent.leaderIdCounter().get();
+    }
+
+    /** The leader's {@code host:port}, or null when unknown. */
+    public String leaderAddress()
+    {
+        final int leader = leaderId();
+        return ctx.members().stream().filter(m -> m.id() == leader).map(m -> m.host() + ":" + m.port())
+            .findFirst().orElse(null);
+    }
+
+    /** A {@link Role} constant. */
+    public int role()
+    {
+        return (int)nodeAgent.roleCounter().get();
+    }
+
+    /** The current term. */
+    public long term()
+    {
+        return nodeAgent.termCounter().get();
+    }
+
+    /** The highest index known committed. */
+    public long commitIndex()
+    {
+        return nodeAgent.commitIndexCounter().get();
+    }
+
+    /** The highest index applied to the state machine. */
+    public long appliedIndex()
+    {
+        return nodeAgent.appliedIndexCounter().get();
+    }
+
+    /** Why the node failed, or null. */
+    public Throwable failure()
+    {
+        return consensus.failure();
+    }
+
+    /** The voting members. */
+    public List<MemberAddress> members()
+    {
+        return ctx.members();
+    }
+
+    /** For {@link ThreadingMode#INVOKER}: call {@code invoke()} from your duty cycle. Null in other modes. */
+    public AgentInvoker invoker()
+    {
+        return invoker;
+    }
+
+    /** The transport the node runs on (for RPC registration and diagnostics). */
+    public Transport transport()
+    {
+        return transport;
+    }
+
+    /** The node's configuration. */
+    public NodeContext context()
+    {
+        return ctx;
+    }
+
+    /** Stop agents, answer pending futures with CLOSED, close transport and files. Idempotent. */
+    @Override
+    public void close()
+    {
+        if (isClosed)
+        {
+            return;
+        }
+        isClosed = true;
+        if (null != nodeRunner)
+        {
+            CloseHelper.quietClose(nodeRunner);
+            CloseHelper.quietClose(flusherRunner);
+        }
+        else if (null != invoker)
+        {
+            CloseHelper.quietClose(invoker);
+        }
+        if (ownsTransport)
+        {
+            CloseHelper.quietClose(transport);
+        }
+        CloseHelper.quietCloseAll(termVoteFile, log, statusFile);
+    }
+
+    private void onError(final Throwable ex)
+    {
+        errors.increment();
+        try
+        {
+            statusFile.errorLog().record(ex);
+        }
+        catch (final RuntimeException ignore)
+        {
+            // the error log is full; the counter still moved
+        }
+        System.err.println("octopii node " + ctx.nodeId() + " error: " + ex);
+    }
+
+}

@@ -1,0 +1,388 @@
+package io.octopii.engine.internal;
+
+import io.octopii.codec.sbe.MessageHeaderDecoder;
+import io.octopii.codec.sbe.MessageHeaderEncoder;
+import io.octopii.codec.sbe.NotLeaderRedirectDecoder;
+import io.octopii.codec.sbe.NotLeaderRedirectEncoder;
+import io.octopii.codec.sbe.ProposalDecoder;
+import io.octopii.codec.sbe.ProposalEncoder;
+import io.octopii.codec.sbe.ProposalResultDecoder;
+import io.octopii.codec.sbe.ProposalResultEncoder;
+import io.octopii.codec.sbe.QueryDecoder;
+import io.octopii.codec.sbe.QueryPolicy;
+import io.octopii.codec.sbe.QueryResultDecoder;
+import io.octopii.codec.sbe.QueryResultEncoder;
+import io.octopii.codec.sbe.ResultStatus;
+import io.octopii.engine.ConsensusAgent;
+import io.octopii.engine.OctopiiException;
+import io.octopii.engine.ProposalPublisher;
+import io.octopii.engine.ProposalStatus;
+import io.octopii.transport.MemberAddress;
+import io.octopii.transport.Transport;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Serves remote clients (and followers forwarding proposals) over the RPC channel, on the agent
+ * thread: a {@code Proposal} is offered to the local ingress ring under a gateway correlation id and its
+ * outcome sent back as a {@code ProposalResult} (or a {@code NotLeaderRedirect} carrying the leader's id
+ * and address); a {@code Query} runs through the {@link QueryExecutor} and is answered with a
+ * {@code QueryResult}. Answers to proposals this node forwarded are handed to the forward listener.
+ *
+ * <p><b>Thread:</b> the agent thread only. <b>Allocation:</b> none per proposal or immediate query.
+ * <b>Failure:</b> more in-flight remote proposals than slots is answered BACK_PRESSURED; an answer the
+ * transport cannot take is dropped and counted (the client times out and retries).
+ */
+public final class ClientGateway implements Transport.InboundHandler, QueryExecutor.Completion
+{
+    /** Correlation ids of gateway proposals carry this bit, so outcomes can be routed back here. */
+    public static final long GATEWAY_TAG = 1L << 62;
+
+    /** Receives answers to proposals this node forwarded to the leader. */
+    public interface ForwardListener
+    {
+        void onForwardedResult(long correlationId, int status, long logIndex, long term, int leaderId,
+            DirectBuffer result, int offset, int length);
+    }
+
+    private final Transport transport;
+    private final ConsensusAgent consensus;
+    private final ProposalPublisher publisher;
+    private final QueryExecutor queries;
+    private final int maxCommandLength;
+    private final byte[][] addressBytes;
+    private final long[] slotCorrelation;
+    private final int[] slotMember;
+    private final int[] freeSlots;
+    private int freeCount;
+    private ForwardListener forwardListener;
+
+    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final ProposalDecoder proposalDecoder = new ProposalDecoder();
+    private final QueryDecoder queryDecoder = new QueryDecoder();
+    private final ProposalResultDecoder proposalResultDecoder = new ProposalResultDecoder();
+    private final NotLeaderRedirectDecoder redirectDecoder = new NotLeaderRedirectDecoder();
+    private final ProposalEncoder proposalEncoder = new ProposalEncoder();
+    private final ProposalResultEncoder proposalResultEncoder = new ProposalResultEncoder();
+    private final QueryResultEncoder queryResultEncoder = new QueryResultEncoder();
+    private final NotLeaderRedirectEncoder redirectEncoder = new NotLeaderRedirectEncoder();
+    private final UnsafeBuffer command = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer sendBuffer;
+
+    private int queryMember;
+    private long queryCorrelation;
+
+    private long remoteProposals;
+    private long remoteQueries;
+    private long droppedAnswers;
+    private long rejectedMessages;
+
+    /**
+     * @param transport        sends answers.
+     * @param consensus        the local agent (leader id, term).
+     * @param publisher        the agent thread's own publisher into the ingress ring.
+     * @param queries          runs queries.
+     * @param members          voting members, for leader addresses in redirects.
+     * @param maxInFlight      remote proposals in flight at once.
+     * @param maxCommandLength largest command.
+     * @param maxResultLength  largest answer.
+     */
+    public ClientGateway(
+        final Transport transport,
+        final ConsensusAgent consensus,
+        final ProposalPublisher publisher,
+        final QueryExecutor queries,
+        final List<MemberAddress> members,
+        final int maxInFlight,
+        final int maxCommandLength,
+        final int maxResultLength)
+    {
+        this.transport = transport;
+        this.consensus = consensus;
+        this.publisher = publisher;
+        this.queries = queries;
+        this.maxCommandLength = maxCommandLength;
+        int maxId = 0;
+        for (final MemberAddress m : members)
+        {
+            maxId = Math.max(maxId, m.id());
+        }
+        addressBytes = new byte[maxId + 1][];
+        for (final MemberAddress m : members)
+        {
+            addressBytes[m.id()] = (m.host() + ":" + m.port()).getBytes(StandardCharsets.UTF_8);
+        }
+        slotCorrelation = new long[maxInFlight];
+        slotMember = new int[maxInFlight];
+        freeSlots = new int[maxInFlight];
+        for (int i = 0; i < maxInFlight; i++)
+        {
+            freeSlots[i] = maxInFlight - 1 - i;
+        }
+        freeCount = maxInFlight;
+        sendBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(maxCommandLength, maxResultLength) + 512));
+    }
+
+    /** @param forwardListener receives answers to forwarded proposals. */
+    public void forwardListener(final ForwardListener forwardListener)
+    {
+        this.forwardListener = forwardListener;
+    }
+
+    /** Remote proposals accepted so far. */
+    public long remoteProposals()
+    {
+        return remoteProposals;
+    }
+
+    /** Remote queries answered so far. */
+    public long remoteQueries()
+    {
+        return remoteQueries;
+    }
+
+    /** Answers the transport could not take. */
+    public long droppedAnswers()
+    {
+        return droppedAnswers;
+    }
+
+    /** RPC-channel messages of a kind the gateway does not serve. */
+    public long rejectedMessages()
+    {
+        return rejectedMessages;
+    }
+
+    /** The address {@code host:port} of a member as UTF-8, or null. */
+    public byte[] addressOf(final int memberId)
+    {
+        return memberId >= 0 && memberId < addressBytes.length ? addressBytes[memberId] : null;
+    }
+
+    public void onMessage(
+        final int fromMemberId, final Transport.Channel channel, final DirectBuffer buffer, final int offset, final int length)
+    {
+        headerDecoder.wrap(buffer, offset);
+        final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
+        final int blockLength = headerDecoder.blockLength();
+        final int version = headerDecoder.version();
+        switch (headerDecoder.templateId())
+        {
+            case ProposalDecoder.TEMPLATE_ID:
+            {
+                proposalDecoder.wrap(buffer, bodyOffset, blockLength, version);
+                final long correlationId = proposalDecoder.correlationId();
+                proposalDecoder.sessionId();
+                proposalDecoder.wrapCommand(command);
+                onRemoteProposal(fromMemberId, correlationId);
+                break;
+            }
+            case QueryDecoder.TEMPLATE_ID:
+            {
+                queryDecoder.wrap(buffer, bodyOffset, blockLength, version);
+                final long correlationId = queryDecoder.correlationId();
+                queryDecoder.sessionId();
+                final QueryPolicy policy = queryDecoder.policy();
+                final long minAppliedIndex = queryDecoder.minAppliedIndex();
+                queryDecoder.wrapQuery(command);
+                onRemoteQuery(fromMemberId, correlationId, policy, minAppliedIndex);
+                break;
+            }
+            case ProposalResultDecoder.TEMPLATE_ID:
+            {
+                proposalResultDecoder.wrap(buffer, bodyOffset, blockLength, version);
+                final long correlationId = proposalResultDecoder.correlationId();
+                final int status = proposalResultDecoder.statusRaw();
+                final long logIndex = proposalResultDecoder.logIndex();
+                final long term = proposalResultDecoder.term();
+                final int leaderId = proposalResultDecoder.leaderId();
+                proposalResultDecoder.wrapResult(command);
+                if (null != forwardListener)
+                {
+                    forwardListener.onForwardedResult(
+                        correlationId, status, logIndex, term, leaderId, command, 0, command.capacity());
+                }
+                break;
+            }
+            case NotLeaderRedirectDecoder.TEMPLATE_ID:
+            {
+                redirectDecoder.wrap(buffer, bodyOffset, blockLength, version);
+                final long correlationId = redirectDecoder.correlationId();
+                final long term = redirectDecoder.term();
+                final int leaderId = redirectDecoder.leaderId();
+                if (null != forwardListener)
+                {
+                    forwardListener.onForwardedResult(correlationId, ProposalStatus.NOT_LEADER, -1, term, leaderId, command, 0, 0);
+                }
+                break;
+            }
+            default:
+                rejectedMessages++;
+                break;
+        }
+    }
+
+    /**
+     * Forward a proposal to the leader (FORWARD mode); its answer comes back through the forward listener.
+     *
+     * @return true if the transport took it.
+     */
+    public boolean forward(final int leaderId, final long correlationId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        proposalEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .sessionId(consensus.memberId())
+            .putCommand(buffer, offset, length);
+        return send(leaderId, MessageHeaderEncoder.ENCODED_LENGTH + proposalEncoder.encodedLength());
+    }
+
+    /**
+     * Route an outcome whose correlation id carries {@link #GATEWAY_TAG} back to its remote proposer.
+     */
+    public void onProposalResult(
+        final long correlationId, final int status, final long logIndex, final long term, final int leaderId,
+        final DirectBuffer result, final int offset, final int length)
+    {
+        final int slot = (int)(correlationId & 0xFFFF_FFFFL);
+        if (slot < 0 || slot >= slotMember.length)
+        {
+            return;
+        }
+        final int member = slotMember[slot];
+        final long remoteCorrelation = slotCorrelation[slot];
+        freeSlots[freeCount++] = slot;
+        if (ProposalStatus.NOT_LEADER == status)
+        {
+            sendRedirect(member, remoteCorrelation, term, leaderId);
+        }
+        else
+        {
+            sendProposalResult(member, remoteCorrelation, status, logIndex, term, leaderId, result, offset, length);
+        }
+    }
+
+    /** Answer of an immediate remote query (the completion the executor calls synchronously). */
+    public void onQueryResult(
+        final int status, final long appliedIndex, final DirectBuffer result, final int offset, final int length)
+    {
+        sendQueryResult(queryMember, queryCorrelation, status, appliedIndex, result, offset, length);
+    }
+
+    private void onRemoteProposal(final int fromMemberId, final long correlationId)
+    {
+        if (command.capacity() > maxCommandLength)
+        {
+            sendProposalResult(fromMemberId, correlationId, ProposalStatus.MAX_LENGTH_EXCEEDED, -1, consensus.term(),
+                consensus.leaderId(), command, 0, 0);
+            return;
+        }
+        if (0 == freeCount)
+        {
+            sendProposalResult(fromMemberId, correlationId, ProposalStatus.BACK_PRESSURED, -1, consensus.term(),
+                consensus.leaderId(), command, 0, 0);
+            return;
+        }
+        final int slot = freeSlots[--freeCount];
+        slotMember[slot] = fromMemberId;
+        slotCorrelation[slot] = correlationId;
+        final int status = publisher.offer(GATEWAY_TAG | slot, command, 0, command.capacity());
+        if (ProposalStatus.OK != status)
+        {
+            freeSlots[freeCount++] = slot;
+            sendProposalResult(fromMemberId, correlationId, status, -1, consensus.term(), consensus.leaderId(), command, 0, 0);
+            return;
+        }
+        remoteProposals++;
+    }
+
+    private void onRemoteQuery(
+        final int fromMemberId, final long correlationId, final QueryPolicy wirePolicy, final long minAppliedIndex)
+    {
+        remoteQueries++;
+        final io.octopii.engine.QueryPolicy policy = toPolicy(wirePolicy);
+        if (null == policy)
+        {
+            sendQueryResult(fromMemberId, correlationId, OctopiiException.FAILED, consensus.appliedIndex(), command, 0, 0);
+            return;
+        }
+        final long deadlineNs = System.nanoTime() + 5_000_000_000L;
+        if (consensus.appliedIndex() >= minAppliedIndex)
+        {
+            queryMember = fromMemberId;
+            queryCorrelation = correlationId;
+            queries.submit(policy, minAppliedIndex, deadlineNs, command, 0, command.capacity(), this);
+        }
+        else
+        {
+            queries.submit(policy, minAppliedIndex, deadlineNs, command, 0, command.capacity(),
+                (status, appliedIndex, result, offset, length) ->
+                    sendQueryResult(fromMemberId, correlationId, status, appliedIndex, result, offset, length));
+        }
+    }
+
+    private static io.octopii.engine.QueryPolicy toPolicy(final QueryPolicy wirePolicy)
+    {
+        switch (wirePolicy)
+        {
+            case LINEARIZABLE: return io.octopii.engine.QueryPolicy.LINEARIZABLE;
+            case LEASE: return io.octopii.engine.QueryPolicy.LEASE;
+            case LOCAL: return io.octopii.engine.QueryPolicy.LOCAL;
+            default: return null;
+        }
+    }
+
+    private void sendProposalResult(
+        final int member, final long correlationId, final int status, final long logIndex, final long term,
+        final int leaderId, final DirectBuffer result, final int offset, final int length)
+    {
+        proposalResultEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .status(ResultStatus.get((short)status))
+            .logIndex(logIndex)
+            .term(term)
+            .leaderId(leaderId)
+            .putResult(result, offset, length);
+        send(member, MessageHeaderEncoder.ENCODED_LENGTH + proposalResultEncoder.encodedLength());
+    }
+
+    private void sendRedirect(final int member, final long correlationId, final long term, final int leaderId)
+    {
+        final byte[] address = addressOf(leaderId);
+        redirectEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .term(term)
+            .leaderId(leaderId)
+            .putLeaderAddress(null == address ? EMPTY : address, 0, null == address ? 0 : address.length);
+        send(member, MessageHeaderEncoder.ENCODED_LENGTH + redirectEncoder.encodedLength());
+    }
+
+    private void sendQueryResult(
+        final int member, final long correlationId, final int status, final long appliedIndex,
+        final DirectBuffer result, final int offset, final int length)
+    {
+        queryResultEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .status(ResultStatus.get((short)status))
+            .appliedIndex(appliedIndex)
+            .leaderId(consensus.leaderId())
+            .putResult(result, offset, length);
+        send(member, MessageHeaderEncoder.ENCODED_LENGTH + queryResultEncoder.encodedLength());
+    }
+
+    private boolean send(final int member, final int length)
+    {
+        if (transport.offer(member, Transport.Channel.RPC, sendBuffer, 0, length) < 0)
+        {
+            droppedAnswers++;
+            return false;
+        }
+        return true;
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+}

@@ -1,0 +1,145 @@
+package io.octopii.engine;
+
+import io.octopii.engine.kv.KvCodec;
+import io.octopii.engine.kv.KvText;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class OctopiiNodeTest
+{
+    @TempDir
+    File root;
+
+    @Test
+    void shouldReplicateKvWritesOverQuicAndSurviveLosingTheLeader() throws Exception
+    {
+        try (LocalCluster cluster = new LocalCluster(3, root, ctx -> {}).startAll())
+        {
+            OctopiiNode leader = cluster.awaitLeader(30_000);
+            for (int i = 0; i < 200; i++)
+            {
+                assertEquals("OK", text(leader.propose(command("SET key-" + i + " value " + i)).get(10, TimeUnit.SECONDS)));
+            }
+
+            final OctopiiNode follower = follower(cluster, leader);
+            final ExecutionException notLeader = assertThrows(ExecutionException.class,
+                () -> follower.propose(command("SET x y")).get(10, TimeUnit.SECONDS));
+            final OctopiiException redirect = (OctopiiException)notLeader.getCause();
+            assertEquals(ProposalStatus.NOT_LEADER, redirect.status(), redirect.getMessage());
+            assertEquals(leader.nodeId(), redirect.leaderId());
+            assertNotNull(redirect.leaderAddress(), "NOT_LEADER names the leader's address");
+
+            final long committed = leader.commitIndex();
+            LocalCluster.await(10_000, () -> "all nodes applied " + committed + ": " + cluster.describe(), () ->
+            {
+                for (int id = 1; id <= 3; id++)
+                {
+                    if (cluster.nodes[id].appliedIndex() < committed)
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            for (int id = 1; id <= 3; id++)
+            {
+                assertEquals("value 199",
+                    text(cluster.nodes[id].query(command("GET key-199"), QueryPolicy.LOCAL).get(10, TimeUnit.SECONDS)),
+                    "LOCAL read on node " + id);
+            }
+
+            final int oldLeader = leader.nodeId();
+            cluster.stop(oldLeader);
+            leader = cluster.awaitLeader(30_000);
+            assertNotEquals(oldLeader, leader.nodeId());
+            for (int i = 200; i < 300; i++)
+            {
+                assertEquals("OK", text(leader.propose(command("SET key-" + i + " value " + i)).get(10, TimeUnit.SECONDS)));
+            }
+            for (int i = 0; i < 300; i += 37)
+            {
+                assertEquals("value " + i, text(leader.propose(command("GET key-" + i)).get(10, TimeUnit.SECONDS)),
+                    "acknowledged write key-" + i + " after leader change");
+            }
+
+            cluster.start(oldLeader);
+            final OctopiiNode currentLeader = leader;
+            LocalCluster.await(30_000, () -> "restarted node " + oldLeader + " caught up: " + cluster.describe(),
+                () -> cluster.nodes[oldLeader].appliedIndex() >= currentLeader.commitIndex());
+            assertEquals("value 299",
+                text(cluster.nodes[oldLeader].query(command("GET key-299"), QueryPolicy.LOCAL).get(10, TimeUnit.SECONDS)));
+        }
+    }
+
+    @Test
+    void shouldRejectBadConfigurationWithMessagesNamingTheProblem()
+    {
+        final String members = "1@localhost:17001,2@localhost:17002,3@localhost:17003";
+        assertInvalid(new NodeContext().nodeId(4).members(members), "nodeId (4) is missing from members");
+        assertInvalid(new NodeContext().nodeId(1).members("1@localhost:17001,1@localhost:17002"), "duplicate member id 1");
+        assertInvalid(new NodeContext().nodeId(1).members(members)
+            .electionTimeoutNs(TimeUnit.MILLISECONDS.toNanos(100)).heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(60)),
+            "electionTimeoutNs (100ms) must be at least 3 x heartbeatIntervalNs (60ms)");
+        final File notADirectory = new File(root, "file");
+        assertDoesNotThrow(() -> java.nio.file.Files.write(notADirectory.toPath(), new byte[1]));
+        assertInvalid(new NodeContext().nodeId(1).members(members).dataDir(new File(notADirectory, "data")),
+            "is not a writable directory");
+        assertInvalid(new NodeContext().nodeId(1).members(members).dataDir(root), "stateMachine must be set");
+    }
+
+    @Test
+    void shouldFailToStartWithAClearMessageWhenThePortIsInUse() throws Exception
+    {
+        try (LocalCluster cluster = new LocalCluster(3, root, ctx -> {}))
+        {
+            final int port = cluster.members.get(0).port();
+            try (java.net.DatagramSocket taken = new java.net.DatagramSocket(port, java.net.InetAddress.getLoopbackAddress()))
+            {
+                final IllegalStateException ex = assertThrows(IllegalStateException.class, () -> cluster.start(1));
+                assertTrue(ex.getMessage().contains(":" + port), ex.getMessage());
+            }
+        }
+    }
+
+    private static void assertInvalid(final NodeContext ctx, final String expected)
+    {
+        final IllegalStateException ex = assertThrows(IllegalStateException.class, ctx::conclude);
+        assertTrue(ex.getMessage().contains(expected), () -> "expected '" + expected + "' in: " + ex.getMessage());
+    }
+
+    private static OctopiiNode follower(final LocalCluster cluster, final OctopiiNode leader)
+    {
+        for (int id = 1; id <= 3; id++)
+        {
+            if (id != leader.nodeId())
+            {
+                return cluster.nodes[id];
+            }
+        }
+        throw new AssertionError("no follower");
+    }
+
+    static byte[] command(final String text)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
+        final int length = KvText.encode(text, buffer, 0);
+        final byte[] bytes = new byte[length];
+        buffer.getBytes(0, bytes);
+        return bytes;
+    }
+
+    static String text(final byte[] response)
+    {
+        return KvText.describe(new UnsafeBuffer(response), 0, response.length);
+    }
+}
