@@ -16,6 +16,7 @@ import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
+import org.agrona.IoUtil;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.AgentRunner;
@@ -312,6 +313,8 @@ public final class AeronTransport implements Transport
         public static final ThreadingMode DEFAULT_DRIVER_THREADING_MODE = ThreadingMode.SHARED;
         public static final int MIN_TERM_BUFFER_LENGTH = 64 * 1024;
         public static final int MIN_MESSAGE_LENGTH = 64;
+        /** Default embedded driver directories are named {@code octopii-aeron-<member>-<pid>-<random>}. */
+        public static final String DRIVER_DIRECTORY_PREFIX = "octopii-aeron-";
 
         private boolean isConcluded;
         private TransportContext transportContext;
@@ -448,9 +451,44 @@ public final class AeronTransport implements Transport
         private static String uniqueDriverDirectory(final int memberId)
         {
             final File shm = new File("/dev/shm");
-            final String parent = shm.isDirectory() ? shm.getPath() : System.getProperty("java.io.tmpdir");
-            return new File(parent, "octopii-aeron-" + memberId + "-" + ProcessHandle.current().pid() + "-" +
+            final File parent = shm.isDirectory() ? shm : new File(System.getProperty("java.io.tmpdir"));
+            reapOrphanedDriverDirectories(parent);
+            return new File(parent, DRIVER_DIRECTORY_PREFIX + memberId + "-" + ProcessHandle.current().pid() + "-" +
                 Long.toHexString(ThreadLocalRandom.current().nextLong())).getPath();
+        }
+
+        /**
+         * A process killed with its embedded driver cannot delete its directory (~11 MiB of shm). Default
+         * directories carry the owner's pid ({@code octopii-aeron-<member>-<pid>-<random>}): delete those
+         * whose process no longer exists. A directory whose pid is alive (ours, or a reused pid) is kept.
+         */
+        static void reapOrphanedDriverDirectories(final File parent)
+        {
+            final File[] candidates = parent.listFiles((dir, name) -> name.startsWith(DRIVER_DIRECTORY_PREFIX));
+            if (null == candidates)
+            {
+                return;
+            }
+            for (final File candidate : candidates)
+            {
+                final String[] parts = candidate.getName().substring(DRIVER_DIRECTORY_PREFIX.length()).split("-");
+                if (parts.length != 3)
+                {
+                    continue;
+                }
+                try
+                {
+                    final long pid = Long.parseLong(parts[1]);
+                    if (ProcessHandle.of(pid).isEmpty())
+                    {
+                        IoUtil.delete(candidate, true);
+                    }
+                }
+                catch (final NumberFormatException ignore)
+                {
+                    // not one of ours
+                }
+            }
         }
 
         /** The embedded driver's configuration: small buffers, shared thread, backing-off idle strategy. */
