@@ -137,6 +137,112 @@ class AeronTransportTest
         assertFalse(new File(embeddedDir).exists(), "embedded driver directory left behind: " + embeddedDir);
     }
 
+    @Test
+    void shouldKeepConsensusFlowingAndFirstWhileShippingIsBackPressured() throws Exception
+    {
+        final List<MemberAddress> members = AeronTestSupport.loopbackMembers(2);
+        final AeronTransport one = launch(AeronTestContexts.small(1, members));
+        final AeronTransport two = launch(AeronTestContexts.small(2, members));
+        AeronTestSupport.awaitConnected(WAIT_NS, one, two);
+
+        final ConformanceMessages messages = new ConformanceMessages();
+        final UnsafeBuffer bulk = new UnsafeBuffer(new byte[4096]);
+        final int bulkLength = messages.encode(bulk, 1, Channel.SHIPPING.ordinal(), 0, 4096);
+        int shipped = 0;
+        while (one.offer(2, Channel.SHIPPING, bulk, 0, bulkLength) > 0)
+        {
+            shipped++;
+            assertTrue(shipped < 10_000, "SHIPPING never back pressured while member 2 does not poll");
+        }
+
+        final UnsafeBuffer small = new UnsafeBuffer(new byte[64]);
+        final int smallLength = messages.encode(small, 1, Channel.CONSENSUS.ordinal(), 1, 64);
+        assertTrue(one.offer(2, Channel.CONSENSUS, small, 0, smallLength) > 0,
+            "CONSENSUS shares no window with a back-pressured SHIPPING stream");
+
+        final List<Channel> order = new ArrayList<>();
+        AeronTestSupport.await(WAIT_NS, () -> order.contains(Channel.CONSENSUS),
+            () -> "consensus message not delivered", (from, channel, buffer, offset, length) -> order.add(channel), two);
+        assertEquals(Channel.CONSENSUS, order.get(0), "consensus is polled before the shipping backlog: " + order);
+        System.out.println("consensus delivered first, ahead of " + shipped + " queued shipping messages");
+    }
+
+    @Test
+    void shouldDeliverEveryMessageInPerThreadOrderWhenSeveralThreadsOffer() throws Exception
+    {
+        final List<MemberAddress> members = AeronTestSupport.loopbackMembers(2);
+        final AeronTransport one = launch(AeronTestContexts.small(1, members));
+        final AeronTransport two = launch(AeronTestContexts.small(2, members));
+        AeronTestSupport.awaitConnected(WAIT_NS, one, two);
+
+        final int perThread = 20_000;
+        final Channel[] channels = { Channel.CONSENSUS, Channel.CONSENSUS, Channel.SHIPPING };
+        final Thread[] offerers = new Thread[channels.length];
+        final Throwable[] failures = new Throwable[channels.length];
+        for (int t = 0; t < channels.length; t++)
+        {
+            final int thread = t;
+            offerers[t] = new Thread(() ->
+            {
+                try
+                {
+                    final ConformanceMessages messages = new ConformanceMessages();
+                    final UnsafeBuffer buffer = new UnsafeBuffer(new byte[128]);
+                    final SleepingMillisIdleStrategy idle = new SleepingMillisIdleStrategy(1);
+                    final long deadlineNs = System.nanoTime() + WAIT_NS;
+                    for (int seq = 0; seq < perThread; seq++)
+                    {
+                        // the sender id field carries the offering thread, the channel field the channel
+                        final int length = messages.encode(buffer, thread, channels[thread].ordinal(), seq, 64);
+                        long result;
+                        while ((result = one.offer(2, channels[thread], buffer, 0, length)) < 0)
+                        {
+                            if (result != Transport.BACK_PRESSURED || System.nanoTime() - deadlineNs > 0)
+                            {
+                                throw new AssertionError("thread " + thread + " offer " + seq + " returned " + result);
+                            }
+                            idle.idle();
+                        }
+                    }
+                }
+                catch (final Throwable ex)
+                {
+                    failures[thread] = ex;
+                }
+            }, "offerer-" + t);
+        }
+        for (final Thread offerer : offerers)
+        {
+            offerer.start();
+        }
+
+        final int[] next = new int[channels.length];
+        final List<String> problems = new ArrayList<>();
+        AeronTestSupport.await(WAIT_NS, () -> next[0] + next[1] + next[2] == perThread * channels.length ||
+            !problems.isEmpty(), () -> "received " + java.util.Arrays.toString(next) + " of " + perThread + " per thread",
+            (from, channel, buffer, offset, length) ->
+            {
+                final int thread = buffer.getInt(offset + ConformanceMessages.OVERHEAD);
+                final int seq = buffer.getInt(offset + ConformanceMessages.OVERHEAD + 8);
+                if (channel != channels[thread] || seq != next[thread]++)
+                {
+                    problems.add("thread " + thread + " on " + channel + ": seq " + seq + ", expected " + (next[thread] - 1));
+                }
+            }, two, one);
+        for (final Thread offerer : offerers)
+        {
+            offerer.join(TimeUnit.SECONDS.toMillis(10));
+        }
+        for (final Throwable failure : failures)
+        {
+            if (null != failure)
+            {
+                throw new AssertionError(failure);
+            }
+        }
+        assertTrue(problems.isEmpty(), problems.toString());
+    }
+
     private AeronTransport launch(final AeronTransport.Context ctx)
     {
         final AeronTransport transport = AeronTransport.launch(ctx);
