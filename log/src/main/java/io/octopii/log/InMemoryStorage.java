@@ -21,8 +21,9 @@ import java.util.TreeMap;
  * Crash model: every unforced byte is lost, except that the lowest unforced page of the oldest
  * file with unforced pages may keep a random prefix: the page that a sequential flusher would have
  * been writing when the power went. Directory operations (create, delete, rename) are durable when
- * they return, as they are in {@link MappedFileStorage}. Stream files lose everything after their
- * last force.
+ * they return, as they are in {@link MappedFileStorage}; a {@link #move} is durable only after
+ * {@link #syncDirectory()}, and a crash before that undoes it. Stream files lose everything after
+ * their last force.
  * <p>
  * <b>Threads</b>: not thread-safe beyond what {@link LogStorage} asks: one thread changes the
  * directory, and a flusher may force concurrently (file images are guarded per file).
@@ -39,6 +40,7 @@ public final class InMemoryStorage implements LogStorage
 
     private final TreeMap<String, Node> files = new TreeMap<>();
     private final ArrayList<Handle> handles = new ArrayList<>();
+    private final ArrayList<String[]> pendingMoves = new ArrayList<>();
     private final String label;
     private long creationSequence;
     private int crashCount;
@@ -153,6 +155,23 @@ public final class InMemoryStorage implements LogStorage
     /**
      * {@inheritDoc}
      */
+    public synchronized void move(final String from, final String to)
+    {
+        rename(from, to);
+        pendingMoves.add(new String[] { from, to });
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public synchronized void syncDirectory()
+    {
+        pendingMoves.clear();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public synchronized String[] list()
     {
         final String[] names = files.keySet().toArray(new String[0]);
@@ -192,6 +211,16 @@ public final class InMemoryStorage implements LogStorage
     {
         close();
         crashCount++;
+        for (int i = pendingMoves.size() - 1; i >= 0; i--)
+        {
+            final String[] move = pendingMoves.get(i);
+            final Node node = files.remove(move[1]);
+            if (null != node)
+            {
+                files.put(move[0], node);
+            }
+        }
+        pendingMoves.clear();
 
         FixedNode tornNode = null;
         int tornPage = -1;

@@ -59,14 +59,12 @@ final class LogRecovery
             else
             {
                 cutTornTail(chain.get(chain.size() - 1));
+                // what survived a process crash may still be only in the page cache: make it durable now
                 for (final Segment segment : chain)
                 {
-                    if (segment.writePosition > SegmentDescriptor.HEADER_LENGTH)
-                    {
-                        segment.file.force(SegmentDescriptor.HEADER_LENGTH,
-                            segment.writePosition - SegmentDescriptor.HEADER_LENGTH);
-                    }
+                    segment.file.force(0, segment.writePosition);
                 }
+                storage.syncDirectory();
             }
 
             for (final Segment segment : all)
@@ -92,20 +90,43 @@ final class LogRecovery
 
     private void openSegments()
     {
+        final ArrayList<String> names = new ArrayList<>();
         for (final String name : storage.list())
         {
-            if (!SegmentDescriptor.isSegmentFileName(name))
+            if (name.startsWith(RaftLog.SPARE_PREFIX) && name.endsWith(RaftLog.SPARE_SUFFIX))
             {
-                continue;
+                storage.delete(name);
             }
+            else if (SegmentDescriptor.isSegmentFileName(name))
+            {
+                names.add(name);
+            }
+        }
+        names.sort(Comparator.comparingLong(SegmentDescriptor::generationOf));
+
+        // newest first: a suffix of segments whose header never reached the disk and that hold no record are
+        // rolls that never became durable (the flusher makes segments durable in order); anything else bad is corruption
+        boolean inUnfinishedSuffix = true;
+        for (int i = names.size() - 1; i >= 0; i--)
+        {
+            final String name = names.get(i);
             final StorageFile file = storage.openFile(name);
             final UnsafeBuffer buffer = file.buffer();
             final String problem = SegmentDescriptor.validate(buffer, file.length());
             if (null != problem)
             {
+                final boolean holdsRecords = file.length() > SegmentDescriptor.HEADER_LENGTH &&
+                    RecordDescriptor.findValidRecord(buffer, SegmentDescriptor.HEADER_LENGTH, file.length()) >= 0;
                 file.close();
+                if (inUnfinishedSuffix && !holdsRecords)
+                {
+                    storage.delete(name);
+                    event("removed unfinished segment " + name + " (" + problem + ")");
+                    continue;
+                }
                 throw corruption("segment " + describe(name) + " has an invalid header: " + problem, name, 0, -1);
             }
+            inUnfinishedSuffix = false;
             final long firstIndex = buffer.getLong(SegmentDescriptor.FIRST_INDEX_OFFSET);
             final long generation = buffer.getLong(SegmentDescriptor.GENERATION_OFFSET);
             if (firstIndex != SegmentDescriptor.firstIndexOf(name) || generation != SegmentDescriptor.generationOf(name))
@@ -121,6 +142,7 @@ final class LogRecovery
             }
             all.add(new Segment(
                 file,
+                name,
                 firstIndex,
                 buffer.getLong(SegmentDescriptor.PREV_TERM_OFFSET),
                 generation,

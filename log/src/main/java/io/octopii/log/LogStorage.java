@@ -10,8 +10,9 @@ import org.agrona.DirectBuffer;
  * Directory operations ({@link #createFile}, {@link #delete}, {@link #rename}) are durable when they
  * return: the real implementation forces the directory. They are slow-path operations.
  * <p>
- * <b>Threads</b>: directory operations from one thread at a time; forcing a {@link StorageFile} may
- * happen on another thread. <b>Lifecycle</b>: {@link #close()} closes the files still open.
+ * <b>Threads</b>: implementations are safe for directory operations from two threads (the log's owner
+ * renames and deletes while its flusher prepares spare segments and forces); a {@link StorageFile} may be
+ * written by one thread and forced by another. <b>Lifecycle</b>: {@link #close()} closes the files still open.
  * <b>Failure</b>: I/O errors throw {@link java.io.UncheckedIOException}.
  */
 public interface LogStorage extends AutoCloseable
@@ -75,6 +76,21 @@ public interface LogStorage extends AutoCloseable
      * @param to   new name.
      */
     void rename(String from, String to);
+
+    /**
+     * Rename a file atomically, replacing the target if it exists, without waiting for the directory
+     * to reach the disk: the new name is durable after the next {@link #syncDirectory()}. Until then a
+     * crash may leave the old name.
+     *
+     * @param from existing name.
+     * @param to   new name.
+     */
+    void move(String from, String to);
+
+    /**
+     * Make every completed directory change durable. Blocks on the disk.
+     */
+    void syncDirectory();
 
     /**
      * @return names of all files, sorted. Allocates: slow path.

@@ -187,6 +187,38 @@ public final class MappedFileStorage implements LogStorage
     /**
      * {@inheritDoc}
      */
+    public void move(final String from, final String to)
+    {
+        final Path source = new File(directory, from).toPath();
+        try
+        {
+            Files.move(source, new File(directory, to).toPath(), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("failed to move " + source + " to " + to, ex);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void syncDirectory()
+    {
+        try
+        {
+            forceDirectory();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("failed to force directory " + directory, ex);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public String[] list()
     {
         final String[] names = directory.list();

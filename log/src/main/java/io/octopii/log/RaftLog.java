@@ -76,8 +76,14 @@ public final class RaftLog implements AutoCloseable
     private final int segmentLength;
     private final int maxPayloadLength;
     private final Object flushLock = new Object();
+    /** Name prefix of the zero-filled file the flusher keeps ready for the next roll. */
+    static final String SPARE_PREFIX = "spare-";
+    /** Name suffix of a spare segment file. */
+    static final String SPARE_SUFFIX = ".spare";
+
     private final UnsafeBuffer headerScratch =
         new UnsafeBuffer(ByteBuffer.allocateDirect(SegmentDescriptor.HEADER_LENGTH));
+    private final UnsafeBuffer headerScratchForSpare = new UnsafeBuffer(ByteBuffer.allocateDirect(0));
 
     private Segment[] segments = new Segment[16];
     private int segmentCount;
@@ -94,6 +100,9 @@ public final class RaftLog implements AutoCloseable
 
     @SuppressWarnings("unused") private volatile long durableIndex;
     private volatile Throwable failure;
+    // single slot: the flusher fills it when empty, the owner empties it at a roll
+    private volatile StorageFile spare;
+    private long spareSequence;
 
     // guarded by flushLock
     private long epoch;
@@ -116,6 +125,7 @@ public final class RaftLog implements AutoCloseable
 
     // counters (owner thread)
     private long segmentRolls;
+    private long rollsWithoutSpare;
     private long truncations;
     private long tornTailsCut;
 
@@ -393,7 +403,9 @@ public final class RaftLog implements AutoCloseable
                 "truncateFrom(" + index + ") below firstIndex " + firstIndex + ": committed entries cannot be removed");
         }
 
-        final Segment fresh = createSegment(index, term(index - 1), 0);
+        // a truncation that removes every segment must not leave a window with no durable segment
+        final Segment fresh = index > segments[0].firstIndex ?
+            newSegment(index, term(index - 1)) : createSegment(index, term(index - 1), 0);
         final ArrayList<Segment> removed = new ArrayList<>();
         synchronized (flushLock)
         {
@@ -434,14 +446,19 @@ public final class RaftLog implements AutoCloseable
 
     /**
      * Delete whole segments all of whose records are below {@code index} (after a snapshot); the
-     * files are removed. The segment being appended to is never deleted. Slow path.
+     * files are removed. The segment being appended to is never deleted, nor any segment whose
+     * successor does not yet hold a durable record (compaction never runs ahead of the durable index).
+     * Slow path.
      *
      * @param index first index that must stay readable.
      */
     public void compactBelow(final long index)
     {
+        // the segment that becomes first must be durable (header forced, name synced): require a durable
+        // record in it, which a compaction after a snapshot (index <= commit <= durable) always has
+        final long limit = FsyncPolicy.NONE == fsyncPolicy ? index : Math.min(index, durableIndex());
         int remove = 0;
-        while (remove < segmentCount - 1 && segments[remove + 1].firstIndex <= index)
+        while (remove < segmentCount - 1 && segments[remove + 1].firstIndex <= limit)
         {
             remove++;
         }
@@ -542,6 +559,15 @@ public final class RaftLog implements AutoCloseable
     }
 
     /**
+     * @return rolls (or truncations) that had to create a segment file on the owner's thread because the
+     * flusher had no spare ready; each blocked the owner for a zero-fill.
+     */
+    public long rollsWithoutSpare()
+    {
+        return rollsWithoutSpare;
+    }
+
+    /**
      * @return truncations since open.
      */
     public long truncations()
@@ -598,12 +624,12 @@ public final class RaftLog implements AutoCloseable
     {
         if (FsyncPolicy.NONE == fsyncPolicy)
         {
-            return 0;
+            return prepareSpare();
         }
         if (!ignoreInterval && FsyncPolicy.INTERVAL_MS == fsyncPolicy && forcedOnce &&
             nowNs - lastForceNs < fsyncIntervalNs)
         {
-            return 0;
+            return prepareSpare();
         }
 
         final Segment segment;
@@ -628,6 +654,11 @@ public final class RaftLog implements AutoCloseable
             final long index = segment.publishedIndexAcquire();
             final int position = segment.publishedPositionAcquire();
             final int from = segment.forcedPosition;
+            if (segment.directorySyncNeeded)
+            {
+                storage.syncDirectory(); // the segment's name, given by a rename at the roll
+                segment.directorySyncNeeded = false;
+            }
             if (position > from)
             {
                 segment.file.force(from, position - from);
@@ -672,7 +703,7 @@ public final class RaftLog implements AutoCloseable
             lastForceNs = nowNs;
             forcedOnce = true;
         }
-        return workCount;
+        return workCount > 0 ? workCount : prepareSpare();
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -730,17 +761,74 @@ public final class RaftLog implements AutoCloseable
         DURABLE_INDEX.setRelease(this, lastIndex);
     }
 
+    /**
+     * Create a segment file that is durable (header, zeros and name) before this returns. Blocks on the
+     * disk for the time it takes to zero-fill a segment.
+     */
     Segment createSegment(final long first, final long prevTerm, final int flags)
     {
         final long generation = nextGeneration++;
+        final String name = SegmentDescriptor.fileName(first, generation);
         SegmentDescriptor.writeHeader(headerScratch, first, prevTerm, generation, segmentLength, flags);
-        final StorageFile file = storage.createFile(
-            SegmentDescriptor.fileName(first, generation), segmentLength, headerScratch, 0,
-            SegmentDescriptor.HEADER_LENGTH);
+        final StorageFile file = storage.createFile(name, segmentLength, headerScratch, 0, SegmentDescriptor.HEADER_LENGTH);
         final Segment segment = new Segment(
-            file, first, prevTerm, generation, 0 != (flags & SegmentDescriptor.FLAG_BASE));
+            file, name, first, prevTerm, generation, 0 != (flags & SegmentDescriptor.FLAG_BASE));
         segment.forcedPosition = SegmentDescriptor.HEADER_LENGTH;
         return segment;
+    }
+
+    /**
+     * A new (non-base) segment from the spare the flusher prepared: write its header and rename it,
+     * leaving the header and the name for the flusher to make durable before it publishes any index in
+     * it. When no spare is ready one is created here, blocking the owner.
+     */
+    private Segment newSegment(final long first, final long prevTerm)
+    {
+        StorageFile file = spare;
+        if (null == file)
+        {
+            // no spare ready: make one here (blocks on the zero-fill) and continue exactly as with a spare, so
+            // durability still advances in order through the flusher
+            rollsWithoutSpare++;
+            file = storage.createFile(SPARE_PREFIX + "owner-" + nextGeneration + SPARE_SUFFIX, segmentLength,
+                headerScratchForSpare, 0, 0);
+        }
+        spare = null;
+        final long generation = nextGeneration++;
+        final String name = SegmentDescriptor.fileName(first, generation);
+        SegmentDescriptor.writeHeader(file.buffer(), first, prevTerm, generation, segmentLength, 0);
+        storage.move(file.name(), name);
+        final Segment segment = new Segment(file, name, first, prevTerm, generation, false);
+        segment.forcedPosition = 0;
+        segment.directorySyncNeeded = true;
+        return segment;
+    }
+
+    /**
+     * Create the spare segment file if there is none. Flusher thread; blocks on the disk while it
+     * zero-fills the file.
+     *
+     * @return 1 if a spare was created.
+     */
+    private int prepareSpare()
+    {
+        if (null != spare || closed)
+        {
+            return 0;
+        }
+        final String name = SPARE_PREFIX + (++spareSequence) + SPARE_SUFFIX;
+        final StorageFile file = storage.createFile(name, segmentLength, headerScratchForSpare, 0, 0);
+        synchronized (flushLock)
+        {
+            if (closed)
+            {
+                file.close();
+                storage.delete(name);
+                return 0;
+            }
+            spare = file;
+        }
+        return 1;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -775,7 +863,7 @@ public final class RaftLog implements AutoCloseable
     private void roll()
     {
         final Segment previous = active;
-        final Segment next = createSegment(lastIndex + 1, term(lastIndex), 0);
+        final Segment next = newSegment(lastIndex + 1, term(lastIndex));
         addSegment(next);
         previous.next = next;
         segmentRolls++;
@@ -896,6 +984,13 @@ public final class RaftLog implements AutoCloseable
         synchronized (flushLock)
         {
             closed = true;
+            final StorageFile spareFile = spare;
+            if (null != spareFile)
+            {
+                spare = null;
+                spareFile.close();
+                storage.delete(spareFile.name());
+            }
             for (int i = 0; i < segmentCount; i++)
             {
                 closeLocked(segments[i]);

@@ -31,6 +31,7 @@ final class Segment
     }
 
     final StorageFile file;
+    final String name;
     final UnsafeBuffer buffer;
     final long firstIndex;
     final long prevTerm;
@@ -50,6 +51,8 @@ final class Segment
 
     // flusher (also read under the lock)
     int forcedPosition;
+    // set by the appender before the segment is published to the flusher: its name is not yet durable
+    volatile boolean directorySyncNeeded;
 
     // lock
     int pins;
@@ -57,8 +60,14 @@ final class Segment
     boolean closed;
 
     Segment(
-        final StorageFile file, final long firstIndex, final long prevTerm, final long generation, final boolean base)
+        final StorageFile file,
+        final String name,
+        final long firstIndex,
+        final long prevTerm,
+        final long generation,
+        final boolean base)
     {
+        this.name = name;
         this.base = base;
         this.file = file;
         this.buffer = file.buffer();
@@ -90,12 +99,12 @@ final class Segment
 
     String name()
     {
-        return file.name();
+        return name;
     }
 
     public String toString()
     {
-        return "Segment{" + file.name() + ", first=" + firstIndex + ", last=" + lastIndex + ", write=" +
+        return "Segment{" + name + ", first=" + firstIndex + ", last=" + lastIndex + ", write=" +
             writePosition + "}";
     }
 }

@@ -11,7 +11,8 @@ import java.io.PrintStream;
 /**
  * Child process for {@link ProcessCrashTest}: appends deterministic records under
  * {@link FsyncPolicy#DURABLE} with a real flusher thread and prints {@code D <index>} each time the
- * durable index advances, {@code R <name>} just before a segment file is created, until it is killed.
+ * durable index advances, {@code R <name>} just before a segment roll (rename of the spare, or creation
+ * of a segment file) and {@code P <name>} before the flusher creates a spare, until it is killed.
  * Arguments: directory, segment length, salt.
  */
 public final class CrashAppender
@@ -76,7 +77,7 @@ public final class CrashAppender
         public StorageFile createFile(
             final String name, final int length, final DirectBuffer initial, final int initialOffset, final int initialLength)
         {
-            out.println("R " + name);
+            out.println((name.endsWith(".seg") ? "R " : "P ") + name);
             out.flush();
             return delegate.createFile(name, length, initial, initialOffset, initialLength);
         }
@@ -109,6 +110,18 @@ public final class CrashAppender
         public void rename(final String from, final String to)
         {
             delegate.rename(from, to);
+        }
+
+        public void move(final String from, final String to)
+        {
+            out.println("R " + to);
+            out.flush();
+            delegate.move(from, to);
+        }
+
+        public void syncDirectory()
+        {
+            delegate.syncDirectory();
         }
 
         public String[] list()

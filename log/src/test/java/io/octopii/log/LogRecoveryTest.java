@@ -98,6 +98,10 @@ class LogRecoveryTest
                     assertDeterministic(log, view, i, SALT, "keep=" + keep);
                 }
                 assertEquals(keep == 0 ? 0 : 1, log.tornTailsCut(), "keep=" + keep + " events=" + events);
+                if (keep % 61 != 0 && keep != recordLength - 1)
+                {
+                    continue; // re-appending after every offset only repeats the same fsyncs
+                }
                 // the cut tail is zero again: a new record appends cleanly and survives reopen
                 assertEquals(count, appendDeterministic(log, scratch, SALT));
                 new LogFlusher(log).flushAll();

@@ -51,7 +51,7 @@ class ProcessCrashTest
             try
             {
                 String started = take(lines, context + " waiting for child start");
-                while (started.startsWith("R "))
+                while (started.startsWith("R ") || started.startsWith("P "))
                 {
                     started = take(lines, context + " waiting for child start");
                 }
@@ -114,10 +114,10 @@ class ProcessCrashTest
         }
         assertTrue(verifiedUpTo > 0, "no records were verified");
         System.out.println("ProcessCrashTest seed=" + seed + " segmentLength=" + segmentLength + ": 20 SIGKILLs, " +
-            verifiedUpTo + " records verified, kills during segment creation=" + killsDuringRoll);
+            verifiedUpTo + " records verified, kills during a segment roll=" + killsDuringRoll);
         if (killMidRoll)
         {
-            assertEquals(20, killsDuringRoll, "every round should have been killed while a segment was being created");
+            assertEquals(20, killsDuringRoll, "every round should have been killed during a segment roll");
         }
     }
 
