@@ -987,9 +987,10 @@ public final class RaftLog implements AutoCloseable
             final StorageFile spareFile = spare;
             if (null != spareFile)
             {
+                // the file stays: the next open removes it. Deleting by name here could hit a file of the same
+                // name made by a newer incarnation (a simulator closes a crashed log after restarting it)
                 spare = null;
                 spareFile.close();
-                storage.delete(spareFile.name());
             }
             for (int i = 0; i < segmentCount; i++)
             {
