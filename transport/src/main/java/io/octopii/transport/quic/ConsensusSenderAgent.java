@@ -1,10 +1,12 @@
 package io.octopii.transport.quic;
 
 import io.octopii.transport.Transport;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 
 import java.nio.ByteOrder;
 
@@ -13,32 +15,45 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
 /**
  * Sends every link's consensus channel as sequence-numbered datagrams (see
  * {@link LinkDatagramDescriptor}), fragmenting messages longer than one datagram. Datagrams cannot
- * stall the way Kwik's long-lived streams do, are sent ahead of stream data by Kwik, and a lost one
- * costs one Raft retransmission. Also sends keep-alives on quiet links and closes links whose peer
- * has been silent for the idle timeout.
+ * stall the way Kwik's long-lived streams do and Kwik sends them ahead of stream data. Each message
+ * is kept in the connection's {@link ConsensusRetransmitBuffer} until the peer acknowledges it, and
+ * the unacknowledged ones are re-sent after a retransmission timeout (doubling while nothing is
+ * acknowledged), so a lost datagram costs a few milliseconds, not the message. At most
+ * {@link ConsensusReassembler#WINDOW} messages are unacknowledged; beyond that the outbound ring fills
+ * and {@code offer} reports back pressure. Also sends keep-alives on quiet links and closes links
+ * whose peer has been silent for the idle timeout.
  *
  * <p><b>Thread:</b> its own agent thread. Kwik's {@code sendDatagram} takes a {@code byte[]} it keeps
  * until sent, so one array per datagram is allocated here, on the transport side of the boundary.
  */
-final class ConsensusSenderAgent implements Agent, MessageHandler
+final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, ConsensusRetransmitBuffer.RecordHandler
 {
+    static final long INITIAL_RETRANSMIT_TIMEOUT_NS = 10_000_000L;
+    static final long MAX_RETRANSMIT_TIMEOUT_NS = 200_000_000L;
+    private static final int RESEND_BATCH = 64;
     private static final byte[] KEEP_ALIVE = {TYPE_KEEP_ALIVE};
     private final QuicTransport transport;
     private final PeerLink[] links;
     private final long keepAliveIntervalNs;
     private final long idleTimeoutNs;
+    private final int retransmitBufferLength;
     private final String roleName;
     private final UnsafeBuffer datagramBuffer = new UnsafeBuffer(0, 0);
     private LinkSession current;
     private long nowNs;
 
     ConsensusSenderAgent(
-        final QuicTransport transport, final PeerLink[] links, final long keepAliveIntervalNs, final long idleTimeoutNs)
+        final QuicTransport transport,
+        final PeerLink[] links,
+        final long keepAliveIntervalNs,
+        final long idleTimeoutNs,
+        final int retransmitBufferLength)
     {
         this.transport = transport;
         this.links = links;
         this.keepAliveIntervalNs = keepAliveIntervalNs;
         this.idleTimeoutNs = idleTimeoutNs;
+        this.retransmitBufferLength = retransmitBufferLength;
         this.roleName = "octopii-quic-consensus-" + transport.localMemberId();
     }
 
@@ -56,7 +71,7 @@ final class ConsensusSenderAgent implements Agent, MessageHandler
         for (final PeerLink link : links)
         {
             final LinkSession session = link.session();
-            final var ring = link.outbound[Transport.Channel.CONSENSUS.ordinal()];
+            final ManyToOneRingBuffer ring = link.outbound[Transport.Channel.CONSENSUS.ordinal()];
             if (session == null)
             {
                 final int discarded = ring.read((msgTypeId, buffer, index, length) -> {}, Integer.MAX_VALUE);
@@ -68,7 +83,8 @@ final class ConsensusSenderAgent implements Agent, MessageHandler
                 continue;
             }
             current = session;
-            work += ring.read(this, 256);
+            work += retransmit(session);
+            work += ring.controlledRead(this, 256);
             if (nowNs - session.lastReceiveNs > idleTimeoutNs)
             {
                 session.close("idle for more than " + idleTimeoutNs / 1_000_000 + " ms");
@@ -84,13 +100,58 @@ final class ConsensusSenderAgent implements Agent, MessageHandler
         return work;
     }
 
+    private int retransmit(final LinkSession session)
+    {
+        ConsensusRetransmitBuffer buffer = session.retransmitBuffer;
+        if (buffer == null)
+        {
+            buffer = new ConsensusRetransmitBuffer(retransmitBufferLength);
+            session.retransmitBuffer = buffer;
+            session.retransmitTimeoutNs = INITIAL_RETRANSMIT_TIMEOUT_NS;
+        }
+        final int acked = session.ackedConsensus;
+        if (acked != session.lastSeenAck)
+        {
+            session.lastSeenAck = acked;
+            session.retransmitTimeoutNs = INITIAL_RETRANSMIT_TIMEOUT_NS;
+            buffer.releaseUpTo(acked);
+        }
+        if (!buffer.isEmpty() && nowNs - buffer.oldestSentNs() > session.retransmitTimeoutNs)
+        {
+            transport.increment(TransportEvent.CONSENSUS_RETRANSMIT);
+            session.retransmitTimeoutNs = Math.min(MAX_RETRANSMIT_TIMEOUT_NS, session.retransmitTimeoutNs * 2);
+            return buffer.resend(RESEND_BATCH, nowNs, this);
+        }
+        return 0;
+    }
+
     @Override
-    public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
+    public Action onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         final LinkSession session = current;
+        final ConsensusRetransmitBuffer retransmitBuffer = session.retransmitBuffer;
+        if (session.sendSequence - session.ackedConsensus >= ConsensusReassembler.WINDOW ||
+            !retransmitBuffer.hasRoomFor(length))
+        {
+            return Action.ABORT;
+        }
+        final int sequence = ++session.sendSequence;
+        retransmitBuffer.append(sequence, buffer, index, length, nowNs);
+        sendFragments(session, sequence, buffer, index, length);
+        return Action.CONTINUE;
+    }
+
+    @Override
+    public void onRecord(final int sequence, final DirectBuffer buffer, final int offset, final int length)
+    {
+        sendFragments(current, sequence, buffer, offset, length);
+    }
+
+    private void sendFragments(
+        final LinkSession session, final int sequence, final DirectBuffer buffer, final int index, final int length)
+    {
         final int payload = session.maxDatagramPayload;
         final int count = Math.max(1, (length + payload - 1) / payload);
-        final int sequence = ++session.sendSequence;
         int offset = 0;
         for (int fragment = 0; fragment < count; fragment++)
         {
@@ -101,6 +162,7 @@ final class ConsensusSenderAgent implements Agent, MessageHandler
             datagramBuffer.putInt(SEQUENCE_OFFSET, sequence, ByteOrder.LITTLE_ENDIAN);
             datagramBuffer.putShort(FRAGMENT_INDEX_OFFSET, (short)fragment, ByteOrder.LITTLE_ENDIAN);
             datagramBuffer.putShort(FRAGMENT_COUNT_OFFSET, (short)count, ByteOrder.LITTLE_ENDIAN);
+            datagramBuffer.putShort(FRAGMENT_STRIDE_OFFSET, (short)payload, ByteOrder.LITTLE_ENDIAN);
             datagramBuffer.putBytes(FRAGMENT_HEADER_LENGTH, buffer, index + offset, chunk);
             offset += chunk;
             if (!sendDatagram(session, datagram))

@@ -4,36 +4,53 @@ package io.octopii.transport.quic;
  * Layout of the QUIC datagrams (RFC 9221) a link carries. All integers little-endian.
  *
  * <pre>
- * Consensus fragment (type 1): one consensus message, split when longer than a datagram.
- *   0        1                               5               7               9
- *  +--------+-------------------------------+---------------+---------------+------------...
- *  | type=1 |  messageSequence (int32)      | fragmentIndex | fragmentCount | message bytes
- *  +--------+-------------------------------+---------------+---------------+------------...
+ * Consensus fragment (type 1): one consensus message, split when longer than a datagram. Fragment i
+ * holds message bytes [i * fragmentStride, i * fragmentStride + its length); only the last may be short.
+ *   0        1                               5               7               9               11
+ *  +--------+-------------------------------+---------------+---------------+---------------+-------...
+ *  | type=1 |  messageSequence (int32)      | fragmentIndex | fragmentCount | fragmentStride| bytes
+ *  +--------+-------------------------------+---------------+---------------+---------------+-------...
  *
  * Batch acknowledgement (type 2): the receiver has delivered stream batch batchSequence.
+ * Batch receipt (type 4, same layout): the receiver has read the whole batch off its stream and is
+ * delivering it (the stream did not stall; the sender stops its stall timer and waits for the ack).
  *   0        1         2                                       10
  *  +--------+---------+---------------------------------------+
  *  | type=2 | channel |  batchSequence (int64)                |
  *  +--------+---------+---------------------------------------+
  *
  * Keep-alive (type 3): one byte, sent on a link that has been quiet for keepAliveIntervalNs.
+ *
+ * Consensus acknowledgement (type 5): every consensus message up to deliveredSequence was delivered.
+ *   0        1                               5
+ *  +--------+-------------------------------+
+ *  | type=5 |  deliveredSequence (int32)    |
+ *  +--------+-------------------------------+
  * </pre>
  *
- * A datagram may arrive twice (Kwik re-sends them in probes) and may be lost: message sequences are
- * per connection and increase by one per message, so the receiver drops anything not newer than what
- * it delivered; a lost fragment loses the message, which Raft's own retransmission covers.
+ * A datagram may arrive twice (Kwik re-sends them in probes), may be lost, and arrives out of order:
+ * Kwik 0.10.8 queues priority frames (datagrams) last-in-first-out, so a burst is reversed. Message
+ * sequences are per connection and increase by one per message; {@link ConsensusReassembler} puts
+ * fragments and messages back in order and drops duplicates; a gap waits for the sender, which re-sends unacknowledged messages
+ * ({@link ConsensusRetransmitBuffer}) after a retransmission timeout, so consensus messages are
+ * delivered exactly once and in order within a connection, and never stall behind stream data.
  */
 final class LinkDatagramDescriptor
 {
     static final byte TYPE_CONSENSUS = 1;
     static final byte TYPE_ACK = 2;
     static final byte TYPE_KEEP_ALIVE = 3;
+    static final byte TYPE_RECEIPT = 4;
+    static final byte TYPE_CONSENSUS_ACK = 5;
+    static final int CONSENSUS_ACK_SEQUENCE_OFFSET = 1;
+    static final int CONSENSUS_ACK_LENGTH = 5;
 
     static final int TYPE_OFFSET = 0;
     static final int SEQUENCE_OFFSET = 1;
     static final int FRAGMENT_INDEX_OFFSET = 5;
     static final int FRAGMENT_COUNT_OFFSET = 7;
-    static final int FRAGMENT_HEADER_LENGTH = 9;
+    static final int FRAGMENT_STRIDE_OFFSET = 9;
+    static final int FRAGMENT_HEADER_LENGTH = 11;
 
     static final int ACK_CHANNEL_OFFSET = 1;
     static final int ACK_SEQUENCE_OFFSET = 2;

@@ -8,10 +8,11 @@ import tech.kwik.core.ConnectionListener;
 import tech.kwik.core.ConnectionTerminatedEvent;
 import tech.kwik.core.QuicConnection;
 
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
 
@@ -24,7 +25,7 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
  * reassembly state; stream batches are delivered by reader threads under a per-channel lock; the
  * consensus sender alone owns the send sequence. Close is idempotent and may come from any thread.
  */
-final class LinkSession implements ConnectionListener
+final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
 {
     private static final int MAX_DATAGRAM_PAYLOAD = 1200;
 
@@ -33,34 +34,41 @@ final class LinkSession implements ConnectionListener
     final boolean isDialler;
     final AtomicBoolean handshakeStarted = new AtomicBoolean();
     final AtomicLongArray ackedBatch = new AtomicLongArray(3);
-    final long[] expectedBatch = {1, 1, 1};
-    final Object[] receiveLocks = {new Object(), new Object(), new Object()};
+    final AtomicLongArray receivedBatch = new AtomicLongArray(3);
+    final AtomicLongArray expectedBatch = new AtomicLongArray(new long[]{1, 1, 1});
+    final ReentrantLock[] receiveLocks = {new ReentrantLock(), new ReentrantLock(), new ReentrantLock()};
     final FrameDispatcher[] batchValidators = new FrameDispatcher[3];
     private final AtomicBoolean isClosed = new AtomicBoolean();
     private volatile PeerLink link;
     private volatile boolean isAuthenticated;
     volatile long lastReceiveNs;
 
+    volatile int ackedConsensus;
+
     // Consensus sender thread only.
     int sendSequence;
     long lastSendNs;
     int maxDatagramPayload;
+    long retransmitTimeoutNs;
+    int lastSeenAck;
+    ConsensusRetransmitBuffer retransmitBuffer;
 
     // Datagram thread only.
+    private final ConsensusReassembler reassembler;
     private final FrameDispatcher datagramValidator;
     private final UnsafeBuffer datagramView = new UnsafeBuffer(0, 0);
-    private UnsafeBuffer assembly;
-    private int lastDeliveredSequence;
-    private int assemblingSequence;
-    private int nextFragment;
-    private int assemblyLength;
 
-    LinkSession(final QuicTransport transport, final QuicConnection connection, final boolean isDialler)
+    LinkSession(
+        final QuicTransport transport,
+        final QuicConnection connection,
+        final boolean isDialler,
+        final ScheduledExecutorService datagramThread)
     {
         this.transport = transport;
         this.connection = connection;
         this.isDialler = isDialler;
         final int maxMessageLength = transport.maxMessageLength();
+        this.reassembler = new ConsensusReassembler(maxMessageLength, datagramThread, this);
         this.datagramValidator = new FrameDispatcher(maxMessageLength);
         for (int i = 0; i < batchValidators.length; i++)
         {
@@ -80,9 +88,52 @@ final class LinkSession implements ConnectionListener
         return isAuthenticated;
     }
 
-    boolean isClosed()
+    @Override
+    public boolean isClosed()
     {
         return isClosed.get();
+    }
+
+    @Override
+    public void onEvent(final TransportEvent event)
+    {
+        transport.increment(event);
+    }
+
+    @Override
+    public void sendConsensusAck(final int deliveredSequence)
+    {
+        final byte[] ack = new byte[CONSENSUS_ACK_LENGTH];
+        ack[TYPE_OFFSET] = TYPE_CONSENSUS_ACK;
+        new UnsafeBuffer(ack).putInt(CONSENSUS_ACK_SEQUENCE_OFFSET, deliveredSequence, ByteOrder.LITTLE_ENDIAN);
+        try
+        {
+            connection.sendDatagram(ack);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (!isClosed())
+            {
+                transport.onError(ex);
+            }
+        }
+    }
+
+    /** A whole consensus message, in sequence order, from the reassembler (datagram thread). */
+    @Override
+    public void onConsensusMessage(final UnsafeBuffer buffer, final int offset, final int length)
+    {
+        final int reason = datagramValidator.check(buffer, offset, length);
+        if (reason != FrameReason.OK)
+        {
+            datagramValidator.countRejection(reason);
+            transport.onMalformed(this, "consensus datagram", reason);
+            return;
+        }
+        if (!transport.deliver(this, Transport.Channel.CONSENSUS, buffer, offset, length, false))
+        {
+            transport.increment(TransportEvent.INBOUND_CONSENSUS_DROPPED);
+        }
     }
 
     /** Handshake done: the session may carry the link's traffic. */
@@ -140,6 +191,23 @@ final class LinkSession implements ConnectionListener
         }
     }
 
+    private void onAck(final byte[] data, final AtomicLongArray sequences)
+    {
+        if (data.length == ACK_LENGTH && data[ACK_CHANNEL_OFFSET] >= 0 && data[ACK_CHANNEL_OFFSET] < 3)
+        {
+            final int channel = data[ACK_CHANNEL_OFFSET];
+            final long sequence = datagramView.getLong(ACK_SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            if (sequence > sequences.get(channel))
+            {
+                sequences.set(channel, sequence);
+            }
+        }
+        else
+        {
+            transport.increment(TransportEvent.MALFORMED_FRAME);
+        }
+    }
+
     /** Called on the transport's datagram thread for every datagram this connection receives. */
     void onDatagram(final byte[] data)
     {
@@ -158,17 +226,34 @@ final class LinkSession implements ConnectionListener
         switch (data[TYPE_OFFSET])
         {
             case TYPE_CONSENSUS:
-                onConsensusFragment(data.length);
+                if (data.length <= FRAGMENT_HEADER_LENGTH)
+                {
+                    transport.increment(TransportEvent.MALFORMED_FRAME);
+                }
+                else
+                {
+                    reassembler.onFragment(datagramView, data.length);
+                }
                 break;
 
             case TYPE_ACK:
-                if (data.length == ACK_LENGTH && data[ACK_CHANNEL_OFFSET] >= 0 && data[ACK_CHANNEL_OFFSET] < 3)
+                onAck(data, ackedBatch);
+                break;
+
+            case TYPE_RECEIPT:
+                onAck(data, receivedBatch);
+                break;
+
+            case TYPE_KEEP_ALIVE:
+                break;
+
+            case TYPE_CONSENSUS_ACK:
+                if (data.length == CONSENSUS_ACK_LENGTH)
                 {
-                    final int channel = data[ACK_CHANNEL_OFFSET];
-                    final long sequence = datagramView.getLong(ACK_SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN);
-                    if (sequence > ackedBatch.get(channel))
+                    final int delivered = datagramView.getInt(CONSENSUS_ACK_SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN);
+                    if (delivered - ackedConsensus > 0)
                     {
-                        ackedBatch.set(channel, sequence);
+                        ackedConsensus = delivered;
                     }
                 }
                 else
@@ -177,104 +262,9 @@ final class LinkSession implements ConnectionListener
                 }
                 break;
 
-            case TYPE_KEEP_ALIVE:
-                break;
-
             default:
                 transport.increment(TransportEvent.MALFORMED_FRAME);
         }
     }
 
-    private void onConsensusFragment(final int datagramLength)
-    {
-        if (datagramLength <= FRAGMENT_HEADER_LENGTH)
-        {
-            transport.increment(TransportEvent.MALFORMED_FRAME);
-            return;
-        }
-        final int sequence = datagramView.getInt(SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN);
-        final int index = datagramView.getShort(FRAGMENT_INDEX_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
-        final int count = datagramView.getShort(FRAGMENT_COUNT_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
-        final int length = datagramLength - FRAGMENT_HEADER_LENGTH;
-        if (sequence - lastDeliveredSequence <= 0)
-        {
-            transport.increment(TransportEvent.DUPLICATE_DATAGRAM);
-            return;
-        }
-        if (count == 0 || index >= count)
-        {
-            transport.increment(TransportEvent.MALFORMED_FRAME);
-            return;
-        }
-        if (count == 1)
-        {
-            abandonAssembly();
-            lastDeliveredSequence = sequence;
-            deliverConsensus(datagramView, FRAGMENT_HEADER_LENGTH, length);
-            return;
-        }
-        if (sequence != assemblingSequence || assembly == null || assemblyLength < 0)
-        {
-            abandonAssembly();
-            if (index != 0)
-            {
-                transport.increment(TransportEvent.CONSENSUS_REASSEMBLY_DROPPED);
-                assemblingSequence = sequence;
-                assemblyLength = -1;
-                return;
-            }
-            if (assembly == null)
-            {
-                assembly = new UnsafeBuffer(ByteBuffer.allocateDirect(transport.maxMessageLength()));
-            }
-            assemblingSequence = sequence;
-            nextFragment = 0;
-            assemblyLength = 0;
-        }
-        if (index < nextFragment)
-        {
-            transport.increment(TransportEvent.DUPLICATE_DATAGRAM);
-            return;
-        }
-        if (index > nextFragment || assemblyLength + length > assembly.capacity())
-        {
-            transport.increment(TransportEvent.CONSENSUS_REASSEMBLY_DROPPED);
-            assemblyLength = -1;
-            return;
-        }
-        assembly.putBytes(assemblyLength, datagramView, FRAGMENT_HEADER_LENGTH, length);
-        assemblyLength += length;
-        nextFragment++;
-        if (nextFragment == count)
-        {
-            lastDeliveredSequence = sequence;
-            final int messageLength = assemblyLength;
-            assemblyLength = -1;
-            deliverConsensus(assembly, 0, messageLength);
-        }
-    }
-
-    private void abandonAssembly()
-    {
-        if (assemblyLength > 0)
-        {
-            transport.increment(TransportEvent.CONSENSUS_REASSEMBLY_DROPPED);
-        }
-        assemblyLength = -1;
-    }
-
-    private void deliverConsensus(final UnsafeBuffer buffer, final int offset, final int length)
-    {
-        final int reason = datagramValidator.check(buffer, offset, length);
-        if (reason != FrameReason.OK)
-        {
-            datagramValidator.countRejection(reason);
-            transport.onMalformed(this, "consensus datagram", reason);
-            return;
-        }
-        if (!transport.deliver(this, Transport.Channel.CONSENSUS, buffer, offset, length, false))
-        {
-            transport.increment(TransportEvent.INBOUND_CONSENSUS_DROPPED);
-        }
-    }
 }

@@ -41,8 +41,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -59,7 +59,8 @@ import static io.octopii.transport.quic.StreamBatchDescriptor.*;
  * trust store, then a handshake on which both sides prove the cluster secret ({@link LinkHandshake})
  * before any other frame is accepted.
  *
- * <p>Channels: consensus messages travel as sequence-numbered datagrams ({@link ConsensusSenderAgent});
+ * <p>Channels: consensus messages travel as sequence-numbered, acknowledged and re-sent datagrams
+ * ({@link ConsensusSenderAgent}, {@link ConsensusReassembler});
  * RPC and shipping messages as acknowledged batches on fresh streams ({@link StreamLaneAgent}), one lane
  * thread per link and channel, so bulk bytes never delay heartbeats and a stalled Kwik stream costs a
  * stall timeout, not the link. Links re-dial with exponential back-off and jitter; quiet links send
@@ -100,7 +101,7 @@ public final class QuicTransport implements Transport
     private final ClusterTrustManager trustManager;
     private final ContainedDatagramSocket serverSocket;
     private final ServerConnector server;
-    private final ThreadPoolExecutor datagramExecutor;
+    private final ScheduledThreadPoolExecutor datagramExecutor;
     private final ExecutorService readers;
     private final ScheduledExecutorService timer;
     private final AgentRunner consensusRunner;
@@ -138,8 +139,8 @@ public final class QuicTransport implements Transport
         this.localAddress = resolve(self.host());
         this.trustManager = new ClusterTrustManager(ctx.trustStore());
         final String id = String.valueOf(localMemberId);
-        this.datagramExecutor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-            named("octopii-quic-datagrams-" + id, true), new ThreadPoolExecutor.DiscardPolicy());
+        this.datagramExecutor = new ScheduledThreadPoolExecutor(
+            1, named("octopii-quic-datagrams-" + id, true), new ThreadPoolExecutor.DiscardPolicy());
         this.readers = Executors.newCachedThreadPool(named("octopii-quic-reader-" + id, true));
         this.timer = Executors.newSingleThreadScheduledExecutor(named("octopii-quic-timer-" + id, true));
 
@@ -173,7 +174,7 @@ public final class QuicTransport implements Transport
 
         this.consensusRunner = new AgentRunner(
             new BackoffIdleStrategy(50, 10, 1_000, 100_000), this::onError, null,
-            new ConsensusSenderAgent(this, links, ctx.keepAliveIntervalNs(), ctx.idleTimeoutNs()));
+            new ConsensusSenderAgent(this, links, ctx.keepAliveIntervalNs(), ctx.idleTimeoutNs(), ctx.consensusRingLength()));
         for (final PeerLink link : links)
         {
             for (final Channel channel : new Channel[]{Channel.RPC, Channel.SHIPPING})
@@ -409,7 +410,7 @@ public final class QuicTransport implements Transport
                 .defaultStreamReceiveBufferSize(ctx.streamWindow())
                 .maxOpenPeerInitiatedUnidirectionalStreams(256)
                 .maxOpenPeerInitiatedBidirectionalStreams(4)
-                .socketFactory(destination -> new DatagramSocket(new InetSocketAddress(localAddress, 0)))
+                .socketFactory(destination -> clientSocket())
                 .logger(kwikLog)
                 .build();
         }
@@ -420,7 +421,7 @@ public final class QuicTransport implements Transport
             LOGGER.log(System.Logger.Level.WARNING, "member " + localMemberId + " cannot dial " + link.address, ex);
             return false;
         }
-        final LinkSession session = new LinkSession(this, connection, true);
+        final LinkSession session = new LinkSession(this, connection, true, datagramExecutor);
         sessions.add(session);
         connection.setConnectionListener(session);
         connection.setDatagramHandler(session::onDatagram, datagramExecutor);
@@ -467,6 +468,14 @@ public final class QuicTransport implements Transport
         }
     }
 
+    private DatagramSocket clientSocket() throws java.net.SocketException
+    {
+        final DatagramSocket socket = new DatagramSocket(new InetSocketAddress(localAddress, 0));
+        socket.setReceiveBufferSize(4 * 1024 * 1024);
+        socket.setSendBufferSize(4 * 1024 * 1024);
+        return socket;
+    }
+
     private void onAuthenticated(final LinkSession session, final PeerLink link)
     {
         session.authenticated(link);
@@ -503,7 +512,7 @@ public final class QuicTransport implements Transport
         @Override
         public ApplicationProtocolConnection createConnection(final String protocol, final QuicConnection connection)
         {
-            final LinkSession session = new LinkSession(QuicTransport.this, connection, false);
+            final LinkSession session = new LinkSession(QuicTransport.this, connection, false, datagramExecutor);
             if (isClosed)
             {
                 connection.close();
@@ -627,61 +636,95 @@ public final class QuicTransport implements Transport
         }
         final byte[] body = new byte[length];
         LinkHandshake.readFully(in, body, 0, length);
+        sendAck(session, LinkDatagramDescriptor.TYPE_RECEIPT, channel, sequence);
         final UnsafeBuffer view = new UnsafeBuffer(body);
         final Channel ch = CHANNELS[channel];
-        synchronized (session.receiveLocks[channel])
+        if (sequence < session.expectedBatch.get(channel))
         {
-            final FrameDispatcher validator = session.batchValidators[channel];
-            int position = 0;
-            while (position < length)
+            increment(TransportEvent.DUPLICATE_BATCH);
+        }
+        else if (!session.receiveLocks[channel].tryLock())
+        {
+            // Another reader is delivering this very batch (a re-send raced the original); it will ack.
+            increment(TransportEvent.DUPLICATE_BATCH);
+            return;
+        }
+        else
+        {
+            try
             {
-                int reason = Framing.checkPrefix(view, position, length - position, maxMessageLength);
-                if (reason == FrameReason.OK)
+                if (!deliverBatch(session, stream, ch, sequence, view, length))
                 {
-                    reason = validator.check(view, position + Framing.LENGTH_PREFIX, Framing.messageLength(view, position));
-                }
-                if (reason != FrameReason.OK)
-                {
-                    validator.countRejection(reason);
-                    onMalformed(session, "stream batch on " + ch, reason);
-                    abort(stream);
                     return;
                 }
-                position += Framing.LENGTH_PREFIX + Framing.messageLength(view, position);
             }
-            final long expected = session.expectedBatch[channel];
-            if (sequence < expected)
+            finally
             {
-                increment(TransportEvent.DUPLICATE_BATCH);
-            }
-            else if (sequence > expected)
-            {
-                malformedStream(session, stream, "batch " + sequence + " while expecting " + expected);
-                return;
-            }
-            else
-            {
-                position = 0;
-                while (position < length)
-                {
-                    final int messageLength = Framing.messageLength(view, position);
-                    if (!deliver(session, ch, view, position + Framing.LENGTH_PREFIX, messageLength, true))
-                    {
-                        return;
-                    }
-                    position += Framing.LENGTH_PREFIX + messageLength;
-                }
-                session.expectedBatch[channel] = expected + 1;
+                session.receiveLocks[channel].unlock();
             }
         }
-        sendAck(session, channel, sequence);
+        sendAck(session, LinkDatagramDescriptor.TYPE_ACK, channel, sequence);
     }
 
-    private void sendAck(final LinkSession session, final int channel, final long sequence)
+    /**
+     * Validate every frame of a batch, then deliver them in order if the batch is the next expected one.
+     * Called holding the channel's receive lock.
+     *
+     * @return true if the batch should be acknowledged (delivered now or before).
+     */
+    private boolean deliverBatch(
+        final LinkSession session, final QuicStream stream, final Channel channel, final long sequence,
+        final UnsafeBuffer view, final int length)
+    {
+        final int ordinal = channel.ordinal();
+        final FrameDispatcher validator = session.batchValidators[ordinal];
+        int position = 0;
+        while (position < length)
+        {
+            int reason = Framing.checkPrefix(view, position, length - position, maxMessageLength);
+            if (reason == FrameReason.OK)
+            {
+                reason = validator.check(view, position + Framing.LENGTH_PREFIX, Framing.messageLength(view, position));
+            }
+            if (reason != FrameReason.OK)
+            {
+                validator.countRejection(reason);
+                onMalformed(session, "stream batch on " + channel, reason);
+                abort(stream);
+                return false;
+            }
+            position += Framing.LENGTH_PREFIX + Framing.messageLength(view, position);
+        }
+        final long expected = session.expectedBatch.get(ordinal);
+        if (sequence < expected)
+        {
+            increment(TransportEvent.DUPLICATE_BATCH);
+            return true;
+        }
+        if (sequence > expected)
+        {
+            malformedStream(session, stream, "batch " + sequence + " while expecting " + expected);
+            return false;
+        }
+        position = 0;
+        while (position < length)
+        {
+            final int messageLength = Framing.messageLength(view, position);
+            if (!deliver(session, channel, view, position + Framing.LENGTH_PREFIX, messageLength, true))
+            {
+                return false;
+            }
+            position += Framing.LENGTH_PREFIX + messageLength;
+        }
+        session.expectedBatch.set(ordinal, expected + 1);
+        return true;
+    }
+
+    private void sendAck(final LinkSession session, final byte type, final int channel, final long sequence)
     {
         final byte[] ack = new byte[LinkDatagramDescriptor.ACK_LENGTH];
         final UnsafeBuffer buffer = new UnsafeBuffer(ack);
-        buffer.putByte(LinkDatagramDescriptor.TYPE_OFFSET, LinkDatagramDescriptor.TYPE_ACK);
+        buffer.putByte(LinkDatagramDescriptor.TYPE_OFFSET, type);
         buffer.putByte(LinkDatagramDescriptor.ACK_CHANNEL_OFFSET, (byte)channel);
         buffer.putLong(LinkDatagramDescriptor.ACK_SEQUENCE_OFFSET, sequence, ByteOrder.LITTLE_ENDIAN);
         try

@@ -41,6 +41,7 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
     private long nextSequence = 1;
     private long inFlightSequence;
     private boolean isInFlight;
+    private boolean isReceiptWait;
     private int batchLength;
     private long deadlineNs;
     private long retransmitBackoffNs;
@@ -89,11 +90,20 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
             }
             if (nowNs - deadlineNs >= 0)
             {
+                if (session.receivedBatch.get(channel) >= inFlightSequence && !isReceiptWait)
+                {
+                    // The batch arrived; the receiver is still delivering it (its inbound ring may be full).
+                    // Give it longer before re-sending, which only recovers a lost acknowledgement.
+                    isReceiptWait = true;
+                    deadlineNs = nowNs + stallTimeoutNs * 8;
+                    return 0;
+                }
                 transport.increment(TransportEvent.STREAM_STALL);
                 abandonStream();
                 send(session);
                 retransmitBackoffNs = Math.min(retransmitBackoffNs * 2, stallTimeoutNs * 8);
                 deadlineNs = nowNs + retransmitBackoffNs;
+                isReceiptWait = false;
                 return 1;
             }
             return 0;
@@ -109,6 +119,7 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         batchBuffer.putLong(SEQUENCE_OFFSET, inFlightSequence, ByteOrder.LITTLE_ENDIAN);
         batchBuffer.putInt(LENGTH_OFFSET, batchLength, ByteOrder.LITTLE_ENDIAN);
         isInFlight = true;
+        isReceiptWait = false;
         retransmitBackoffNs = stallTimeoutNs;
         send(session);
         deadlineNs = System.nanoTime() + stallTimeoutNs;

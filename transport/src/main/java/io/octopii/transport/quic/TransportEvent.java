@@ -34,8 +34,10 @@ public enum TransportEvent
     MALFORMED_BATCH,
     /** Consensus messages dropped because the inbound ring was full (Raft retransmits). */
     INBOUND_CONSENSUS_DROPPED,
-    /** Consensus messages abandoned because a fragment was lost or reordered. */
+    /** Consensus datagrams dropped because they were too far ahead of delivery (the sender re-sends them). */
     CONSENSUS_REASSEMBLY_DROPPED,
+    /** Retransmission timeouts on the consensus channel (unacknowledged messages re-sent). */
+    CONSENSUS_RETRANSMIT,
     /** Duplicate datagrams discarded. */
     DUPLICATE_DATAGRAM,
     /** Stream batches not acknowledged in time: the stream was abandoned and the batch re-sent. */

@@ -34,8 +34,7 @@ public final class QuicTestCluster implements AutoCloseable
     public static final long CLUSTER_ID = 0x0C70_9117L;
     public static final byte[] SECRET = "octopii-test-cluster-secret-0123".getBytes(StandardCharsets.US_ASCII);
     private static final int CERTIFIED_MEMBERS = 5;
-    private static Path certificates;
-    private static Path foreignCertificates;
+    private static final java.util.Map<String, Path> CERTIFICATES = new java.util.HashMap<>();
 
     private final List<MemberAddress> members = new ArrayList<>();
     private final QuicTransport[] transports;
@@ -71,23 +70,7 @@ public final class QuicTestCluster implements AutoCloseable
     /** A context for member {@code id} of this cluster, not yet concluded. */
     public TransportContext context(final int id)
     {
-        final Path dir = certificates();
-        final TransportContext ctx = new TransportContext()
-            .members(members)
-            .localMemberId(id)
-            .clusterId(CLUSTER_ID)
-            .clusterSecret(SECRET)
-            .keyStorePath(DevCertificates.nodeKeyStore(dir, id))
-            .keyStorePassword(PASSWORD.toCharArray())
-            .trustStorePath(DevCertificates.trustStore(dir))
-            .trustStorePassword(PASSWORD.toCharArray())
-            .consensusRingLength(1024 * 1024)
-            .rpcRingLength(1024 * 1024)
-            .shippingRingLength(2 * 1024 * 1024)
-            .inboundRingLength(4 * 1024 * 1024)
-            .maxMessageLength(128 * 1024)
-            .reconnectBackoffMinNs(TimeUnit.MILLISECONDS.toNanos(20))
-            .reconnectBackoffMaxNs(TimeUnit.MILLISECONDS.toNanos(500));
+        final TransportContext ctx = context(members, id, "localhost");
         customiser.accept(ctx);
         return ctx;
     }
@@ -184,26 +167,46 @@ public final class QuicTestCluster implements AutoCloseable
     }
 
     /** Directory with the cluster CA, trust store and node-1..5 key stores (host "localhost"). */
-    public static synchronized Path certificates()
+    public static Path certificates()
     {
-        if (certificates == null)
-        {
-            certificates = generate("octopii-certs");
-        }
-        return certificates;
+        return certificates("localhost");
+    }
+
+    /** Cluster CA, trust store and node-1..5 key stores whose certificates name {@code host}. */
+    public static synchronized Path certificates(final String host)
+    {
+        return CERTIFICATES.computeIfAbsent(host, (h) -> generate("octopii-certs", h));
     }
 
     /** A second, unrelated CA with its own node certificates: peers from it must be refused. */
     public static synchronized Path foreignCertificates()
     {
-        if (foreignCertificates == null)
-        {
-            foreignCertificates = generate("octopii-foreign-certs");
-        }
-        return foreignCertificates;
+        return CERTIFICATES.computeIfAbsent("foreign", (h) -> generate("octopii-foreign-certs", "localhost"));
     }
 
-    private static Path generate(final String prefix)
+    /** A context for member {@code id} of {@code members} with the shared test certificates for {@code host}. */
+    public static TransportContext context(final List<MemberAddress> members, final int id, final String host)
+    {
+        final Path dir = certificates(host);
+        return new TransportContext()
+            .members(members)
+            .localMemberId(id)
+            .clusterId(CLUSTER_ID)
+            .clusterSecret(SECRET)
+            .keyStorePath(DevCertificates.nodeKeyStore(dir, id))
+            .keyStorePassword(PASSWORD.toCharArray())
+            .trustStorePath(DevCertificates.trustStore(dir))
+            .trustStorePassword(PASSWORD.toCharArray())
+            .consensusRingLength(1024 * 1024)
+            .rpcRingLength(1024 * 1024)
+            .shippingRingLength(2 * 1024 * 1024)
+            .inboundRingLength(4 * 1024 * 1024)
+            .maxMessageLength(128 * 1024)
+            .reconnectBackoffMinNs(TimeUnit.MILLISECONDS.toNanos(20))
+            .reconnectBackoffMaxNs(TimeUnit.MILLISECONDS.toNanos(500));
+    }
+
+    private static Path generate(final String prefix, final String host)
     {
         try
         {
@@ -211,7 +214,7 @@ public final class QuicTestCluster implements AutoCloseable
             final List<MemberAddress> certified = new ArrayList<>();
             for (int id = 1; id <= CERTIFIED_MEMBERS; id++)
             {
-                certified.add(new MemberAddress(id, "localhost", 1));
+                certified.add(new MemberAddress(id, host, 1));
             }
             DevCertificates.generate(dir, PASSWORD, certified);
             return dir;

@@ -1,0 +1,221 @@
+package io.octopii.transport.quic;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
+
+/**
+ * Rebuilds one connection's consensus messages from datagram fragments that may arrive out of order
+ * (Kwik sends datagram bursts last-in-first-out), twice, or not at all, and delivers each exactly once
+ * in sequence order. Messages ahead of a gap are held in a window of {@value #WINDOW} slots until the
+ * sender's retransmission fills the gap; the sender never has more than {@value #WINDOW} messages
+ * unacknowledged. Delivery is acknowledged cumulatively: at once after {@value #ACK_EVERY} messages,
+ * otherwise {@value #ACK_DELAY_US} µs after the first unacknowledged one, and soon after a duplicate
+ * (whose ack was probably lost).
+ *
+ * <p><b>Thread:</b> the transport's datagram thread only; the hold timer runs on that same thread.
+ * Slot buffers grow on demand to the largest message seen, then are reused.
+ */
+final class ConsensusReassembler
+{
+    static final int WINDOW = 1024;
+    static final int ACK_EVERY = 16;
+    static final long ACK_DELAY_US = 500;
+    private static final int MASK = WINDOW - 1;
+
+    private final Sink sink;
+    private final ScheduledExecutorService datagramThread;
+    private final int maxMessageLength;
+    private final Slot[] slots = new Slot[WINDOW];
+    private final Runnable ackTask = this::sendScheduledAck;
+    private int nextDeliver = 1;
+    private int held;
+    private int lastAcked;
+    private boolean isAckScheduled;
+
+    private static final class Slot
+    {
+        boolean isUsed;
+        int sequence;
+        int count;
+        int stride;
+        int received;
+        int length;
+        long[] bitmap = new long[4];
+        UnsafeBuffer buffer;
+    }
+
+    /** Where whole messages and counted events go; called on the datagram thread. */
+    interface Sink
+    {
+        void onConsensusMessage(UnsafeBuffer buffer, int offset, int length);
+
+        void onEvent(TransportEvent event);
+
+        /** Tell the sender every sequence up to and including this one was delivered. */
+        void sendConsensusAck(int deliveredSequence);
+
+        boolean isClosed();
+    }
+
+    ConsensusReassembler(final int maxMessageLength, final ScheduledExecutorService datagramThread, final Sink sink)
+    {
+        this.sink = sink;
+        this.datagramThread = datagramThread;
+        this.maxMessageLength = maxMessageLength;
+        for (int i = 0; i < WINDOW; i++)
+        {
+            slots[i] = new Slot();
+        }
+    }
+
+    void onFragment(final UnsafeBuffer datagram, final int datagramLength)
+    {
+        final int length = datagramLength - FRAGMENT_HEADER_LENGTH;
+        final int sequence = datagram.getInt(SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        final int index = datagram.getShort(FRAGMENT_INDEX_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        final int count = datagram.getShort(FRAGMENT_COUNT_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        final int stride = datagram.getShort(FRAGMENT_STRIDE_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        if (length <= 0 || count == 0 || index >= count || stride == 0 || length > stride ||
+            (index < count - 1 && length != stride) || (long)stride * (count - 1) + length > maxMessageLength)
+        {
+            sink.onEvent(TransportEvent.MALFORMED_FRAME);
+            return;
+        }
+        final int ahead = sequence - nextDeliver;
+        if (ahead < 0)
+        {
+            sink.onEvent(TransportEvent.DUPLICATE_DATAGRAM);
+            scheduleAck();
+            return;
+        }
+        if (count == 1 && ahead == 0)
+        {
+            nextDeliver++;
+            deliver(datagram, FRAGMENT_HEADER_LENGTH, length);
+            drainInOrder();
+            acknowledge();
+            return;
+        }
+        if (ahead >= WINDOW)
+        {
+            sink.onEvent(TransportEvent.CONSENSUS_REASSEMBLY_DROPPED);
+            return;
+        }
+        final Slot slot = slots[sequence & MASK];
+        if (!slot.isUsed)
+        {
+            open(slot, sequence, count, stride);
+        }
+        if (slot.sequence != sequence || slot.count != count || slot.stride != stride)
+        {
+            sink.onEvent(TransportEvent.MALFORMED_FRAME);
+            return;
+        }
+        final long bit = 1L << (index & 63);
+        if ((slot.bitmap[index >> 6] & bit) != 0)
+        {
+            sink.onEvent(TransportEvent.DUPLICATE_DATAGRAM);
+            return;
+        }
+        slot.bitmap[index >> 6] |= bit;
+        slot.buffer.putBytes(index * stride, datagram, FRAGMENT_HEADER_LENGTH, length);
+        slot.received++;
+        if (index == count - 1)
+        {
+            slot.length = index * stride + length;
+        }
+        drainInOrder();
+        acknowledge();
+    }
+
+    private void open(final Slot slot, final int sequence, final int count, final int stride)
+    {
+        slot.isUsed = true;
+        slot.sequence = sequence;
+        slot.count = count;
+        slot.stride = stride;
+        slot.received = 0;
+        slot.length = -1;
+        final int words = (count + 63) >> 6;
+        if (slot.bitmap.length < words)
+        {
+            slot.bitmap = new long[words];
+        }
+        java.util.Arrays.fill(slot.bitmap, 0, words, 0L);
+        final int capacity = stride * count;
+        if (slot.buffer == null || slot.buffer.capacity() < capacity)
+        {
+            slot.buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(capacity));
+        }
+        held++;
+    }
+
+    private void release(final Slot slot)
+    {
+        slot.isUsed = false;
+        held--;
+    }
+
+    private static boolean isComplete(final Slot slot)
+    {
+        return slot.received == slot.count;
+    }
+
+    private void drainInOrder()
+    {
+        while (held > 0)
+        {
+            final Slot slot = slots[nextDeliver & MASK];
+            if (!slot.isUsed || slot.sequence != nextDeliver || !isComplete(slot))
+            {
+                return;
+            }
+            nextDeliver++;
+            release(slot);
+            deliver(slot.buffer, 0, slot.length);
+        }
+    }
+
+    private void acknowledge()
+    {
+        if (nextDeliver - 1 - lastAcked >= ACK_EVERY)
+        {
+            lastAcked = nextDeliver - 1;
+            sink.sendConsensusAck(lastAcked);
+        }
+        else if (nextDeliver - 1 != lastAcked)
+        {
+            scheduleAck();
+        }
+    }
+
+    private void scheduleAck()
+    {
+        if (!isAckScheduled)
+        {
+            isAckScheduled = true;
+            datagramThread.schedule(ackTask, ACK_DELAY_US, TimeUnit.MICROSECONDS);
+        }
+    }
+
+    private void sendScheduledAck()
+    {
+        isAckScheduled = false;
+        if (!sink.isClosed())
+        {
+            lastAcked = nextDeliver - 1;
+            sink.sendConsensusAck(lastAcked);
+        }
+    }
+
+    private void deliver(final UnsafeBuffer buffer, final int offset, final int length)
+    {
+        sink.onConsensusMessage(buffer, offset, length);
+    }
+}
