@@ -73,7 +73,7 @@ public final class Election
     private final int selfId;
     private final int majority;
     private final long electionTimeoutNs;
-    private final RandomGenerator random;
+    private long randomState;
     private final Actions actions;
     private final boolean[] granted;
 
@@ -90,7 +90,7 @@ public final class Election
      * @param memberIds         voting members, this node included.
      * @param selfId            this node.
      * @param electionTimeoutNs base election timeout.
-     * @param random            source of the timeout randomization.
+     * @param random            seeds the timeout randomization (one draw, at construction).
      * @param actions           the owner's side effects.
      */
     public Election(
@@ -104,7 +104,9 @@ public final class Election
         this.selfId = selfId;
         this.majority = memberIds.length / 2 + 1;
         this.electionTimeoutNs = electionTimeoutNs;
-        this.random = random;
+        // one draw from the injected source seeds a private generator: the timeout jitter is then plain
+        // arithmetic on the hot path (no interface call that the JIT may deoptimize) and still replays per seed
+        this.randomState = random.nextLong();
         this.actions = actions;
         this.granted = new boolean[memberIds.length];
         if (indexOf(selfId) < 0)
@@ -435,7 +437,17 @@ public final class Election
 
     private void resetDeadline(final long nowNs)
     {
-        electionDeadlineNs = nowNs + electionTimeoutNs + (long)(random.nextDouble() * electionTimeoutNs);
+        electionDeadlineNs = nowNs + electionTimeoutNs + (long)(nextDouble() * electionTimeoutNs);
+    }
+
+    private double nextDouble()
+    {
+        // SplitMix64
+        long z = (randomState += 0x9E3779B97F4A7C15L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z = z ^ (z >>> 31);
+        return (z >>> 11) * 0x1.0p-53;
     }
 
     private int grantedCount()

@@ -173,6 +173,12 @@ public final class FollowerTracker
         {
             nextIndex = this.verifiedIndex + 1;
         }
+        else if (sequence == lastSentSequence && sequence >= staleBelowSequence)
+        {
+            // the newest request was answered, so everything sent before it was delivered or lost: the
+            // follower reports the highest index it matches, and anything above it must be sent again
+            nextIndex = this.verifiedIndex + 1;
+        }
         if (durableIndex > matchIndex)
         {
             matchIndex = durableIndex;

@@ -16,8 +16,7 @@ import java.util.Arrays;
  *     <li><b>Committed entries never lost or changed</b>: the first time any node reports an index committed,
  *     the entry's term and checksum are recorded; every node that later commits that index must hold the
  *     same entry, and keeps it at its commit index.</li>
- *     <li><b>Leader completeness</b>: every leader holds the highest committed entry (and by log matching the
- *     whole committed prefix).</li>
+ *     <li><b>Leader completeness</b>: a node becoming leader holds every entry committed so far.</li>
  *     <li><b>Applied prefixes identical</b>: every node applies, at each index, the entry with the same term and
  *     checksum; applied entries are the committed ones.</li>
  *     <li><b>Log matching</b>: two logs that hold an entry with the same index and term hold identical
@@ -33,6 +32,7 @@ public final class InvariantChecker implements KvStateMachine.ApplyObserver
     private final int nodeCount;
     private final Long2LongHashMap leaderByTerm = new Long2LongHashMap(-1);
     private final long[] lastCommit;
+    private final long[] leaderTermChecked;
     private final LogRecordView view = new LogRecordView();
     private final LogRecordView otherView = new LogRecordView();
     private long[] committedTerm = new long[1024];
@@ -50,6 +50,7 @@ public final class InvariantChecker implements KvStateMachine.ApplyObserver
     {
         this.nodeCount = nodeCount;
         this.lastCommit = new long[nodeCount];
+        this.leaderTermChecked = new long[nodeCount];
     }
 
     /** @return highest index known committed anywhere. */
@@ -68,6 +69,7 @@ public final class InvariantChecker implements KvStateMachine.ApplyObserver
     public void onRestart(final int memberId)
     {
         lastCommit[memberId] = 0;
+        leaderTermChecked[memberId] = 0;
     }
 
     /**
@@ -116,14 +118,37 @@ public final class InvariantChecker implements KvStateMachine.ApplyObserver
             verifyCommitted(memberId, log, commitIndex, "holds a changed entry at its commit index");
         }
 
-        if (agent.role() == Role.LEADER && maxCommitted >= log.firstIndex() && maxCommitted > 0)
+    }
+
+    /**
+     * Leader completeness, checked once per node and term when it becomes leader (run after
+     * {@link #checkNode} for every node of the step): a new leader of term L must hold every entry committed so
+     * far, since all of them were committed in terms below L. While it leads, its log only grows. A deposed
+     * leader that has not yet heard of a later term need not hold entries committed in that later term.
+     *
+     * @param memberId the node.
+     * @param agent    its agent.
+     * @param log      its log.
+     */
+    public void checkLeader(final int memberId, final ConsensusAgent agent, final RaftLog log)
+    {
+        if (agent.role() != Role.LEADER || leaderTermChecked[memberId] == agent.term())
         {
-            if (log.lastIndex() < maxCommitted)
-            {
-                throw new AssertionError("leader " + memberId + " term " + term + " lacks committed index " +
-                    maxCommitted + " (its last index " + log.lastIndex() + ")");
-            }
-            verifyCommitted(memberId, log, maxCommitted, "is leader without the committed entry");
+            return;
+        }
+        leaderTermChecked[memberId] = agent.term();
+        if (maxCommitted == 0)
+        {
+            return;
+        }
+        if (log.lastIndex() < maxCommitted)
+        {
+            throw new AssertionError("new leader " + memberId + " term " + agent.term() + " lacks committed index " +
+                maxCommitted + " (its last index " + log.lastIndex() + ")");
+        }
+        for (long i = Math.max(1, log.firstIndex()); i <= maxCommitted; i++)
+        {
+            verifyCommitted(memberId, log, i, "became leader without a committed entry");
         }
     }
 

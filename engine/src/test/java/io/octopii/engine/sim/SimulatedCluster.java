@@ -65,6 +65,8 @@ public final class SimulatedCluster implements AutoCloseable
         public int ringLength = 1024 * 1024;
         /** Check invariants after every step. */
         public boolean checkInvariants = true;
+        /** Print log recovery events (torn tails cut) as they happen. */
+        public boolean printStorageEvents = Boolean.getBoolean("octopii.sim.printStorageEvents");
         /** Run the full log matching check every this many steps. */
         public int fullCheckInterval = 64;
 
@@ -94,6 +96,7 @@ public final class SimulatedCluster implements AutoCloseable
     private final ManualClock clock = new ManualClock();
     private long steps;
     private long crashes;
+    private long storageEvents;
 
     /**
      * @param options settings; read at construction.
@@ -330,6 +333,13 @@ public final class SimulatedCluster implements AutoCloseable
                     invariants.checkNode(i, agents[i], logs[i]);
                 }
             }
+            for (int i = 0; i < agents.length; i++)
+            {
+                if (null != agents[i])
+                {
+                    invariants.checkLeader(i, agents[i], logs[i]);
+                }
+            }
             if (steps % options.fullCheckInterval == 0)
             {
                 invariants.checkLogMatching(logs);
@@ -406,9 +416,10 @@ public final class SimulatedCluster implements AutoCloseable
             .storage(storage)
             .segmentLength(options.segmentLength)
             .fsyncPolicy(options.fsyncPolicy)
-            .indexCapacity(options.logIndexCapacity));
+            .indexCapacity(options.logIndexCapacity)
+            .eventHandler(this::onStorageEvent));
         flushers[i] = new LogFlusher(logs[i], clock);
-        termVoteFiles[i] = TermVoteFile.open(storage);
+        termVoteFiles[i] = TermVoteFile.open(storage, this::onStorageEvent);
         stateMachines[i] = new KvStateMachine(i, options.checkInvariants ? invariants : null);
         final SimulatedTransport transport = network.transport(i);
         agents[i] = new ConsensusAgent(new ConsensusAgent.Context()
@@ -433,6 +444,21 @@ public final class SimulatedCluster implements AutoCloseable
             .ingressRingLength(options.ringLength)
             .egressRingLength(options.ringLength));
         publishers[i] = agents[i].newProposalPublisher();
+    }
+
+    /** @return recovery events reported by the logs (torn tails cut...), for diagnostics. */
+    public long storageEvents()
+    {
+        return storageEvents;
+    }
+
+    private void onStorageEvent(final String event)
+    {
+        storageEvents++;
+        if (options.printStorageEvents)
+        {
+            System.out.println("seed=" + options.seed + " step=" + steps + ": " + event);
+        }
     }
 
     /** The simulated clock, shared by agents and flushers. */

@@ -387,7 +387,7 @@ public final class SimulatedNetwork
             delayNs += random.nextLong(5 * Math.max(1, maxDelayNs[link]) + 1);
         }
 
-        final int slot = acquireSlot(length);
+        final int slot = acquireSlot();
         slotBuffers[slot].putBytes(0, buffer, offset, length);
         slotLength[slot] = length;
         slotFrom[slot] = from;
@@ -397,7 +397,7 @@ public final class SimulatedNetwork
         push(to, slot);
     }
 
-    private int acquireSlot(final int length)
+    private int acquireSlot()
     {
         final int slot;
         if (freeCount > 0)
@@ -412,10 +412,10 @@ public final class SimulatedNetwork
             }
             slot = slotCount++;
         }
-        final UnsafeBuffer slotBuffer = slotBuffers[slot];
-        if (null == slotBuffer || slotBuffer.capacity() < length)
+        if (null == slotBuffers[slot])
         {
-            slotBuffers[slot] = new UnsafeBuffer(new byte[Math.max(length, 256)]);
+            // full size at once: a slot reused for a longer message must not allocate again
+            slotBuffers[slot] = new UnsafeBuffer(new byte[maxMessageLength]);
         }
         return slot;
     }

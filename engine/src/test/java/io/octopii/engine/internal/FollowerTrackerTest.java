@@ -1,0 +1,94 @@
+package io.octopii.engine.internal;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FollowerTrackerTest
+{
+    private static final int WINDOW = 4;
+
+    @Test
+    void shouldProbeWithOneRequestThenPipelineUpToTheWindow()
+    {
+        final FollowerTracker f = new FollowerTracker(2, 1);
+        f.reset(10, 0);
+        assertEquals(11, f.nextIndex());
+        assertTrue(f.canSendEntries(WINDOW));
+        final long s1 = f.onSent(1, 1);
+        assertFalse(f.canSendEntries(WINDOW), "probing allows one request in flight");
+        f.onSuccess(s1, 11, 11, 2);
+        assertFalse(f.isProbing());
+        assertEquals(12, f.nextIndex());
+        for (int i = 0; i < WINDOW; i++)
+        {
+            assertTrue(f.canSendEntries(WINDOW));
+            f.onSent(3, 5);
+        }
+        assertFalse(f.canSendEntries(WINDOW));
+        assertEquals(32, f.nextIndex());
+        assertEquals(WINDOW, f.inFlight());
+    }
+
+    @Test
+    void shouldBackOffToTheConflictHintAndIgnoreAnswersToStaleRequests()
+    {
+        final FollowerTracker f = new FollowerTracker(2, 1);
+        f.reset(100, 0);
+        final long probe = f.onSent(1, 1);
+        f.onFailure(probe, 40, 101, 2);
+        assertEquals(40, f.nextIndex());
+        assertTrue(f.isProbing());
+        final long s = f.onSent(3, 10);
+        f.onSuccess(s, 49, 49, 4);
+        assertEquals(50, f.nextIndex());
+        final long a = f.onSent(5, 10);
+        final long b = f.onSent(5, 10);
+        f.onFailure(a, 45, 101, 6);
+        assertEquals(50, f.nextIndex(), "cannot go below what the follower acknowledged durable");
+        f.onFailure(b, 20, 101, 6);
+        assertEquals(50, f.nextIndex(), "the answer to a request sent before the rejection is stale");
+    }
+
+    @Test
+    void shouldResendWhatWasLostWhenTheNewestRequestIsAnswered()
+    {
+        final FollowerTracker f = new FollowerTracker(2, 1);
+        f.reset(0, 0);
+        f.onSuccess(f.onSent(0, 1), 1, 1, 0);
+        f.onSent(1, 5);                                   // lost
+        final long heartbeat = f.onSent(2, 0);
+        f.onSuccess(heartbeat, 1, 1, 3);
+        assertEquals(2, f.nextIndex(), "entries 2..6 must be sent again");
+        assertEquals(0, f.inFlight());
+    }
+
+    @Test
+    void shouldForgetUnansweredRequestsAfterTheTimeout()
+    {
+        final FollowerTracker f = new FollowerTracker(2, 1);
+        f.reset(0, 0);
+        f.onSuccess(f.onSent(0, 3), 3, 3, 0);
+        f.onSent(10, 5);
+        f.onSent(10, 5);
+        assertFalse(f.checkTimeout(50, 100));
+        assertTrue(f.checkTimeout(111, 100));
+        assertEquals(4, f.nextIndex());
+        assertTrue(f.isProbing());
+        assertEquals(0, f.inFlight());
+    }
+
+    @Test
+    void shouldAdvanceMatchIndexOnlyForward()
+    {
+        final FollowerTracker f = new FollowerTracker(2, 1);
+        f.reset(0, 0);
+        final long a = f.onSent(1, 5);
+        assertTrue(f.onSuccess(a, 5, 5, 2));
+        assertFalse(f.onSuccess(a, 3, 3, 3));
+        assertEquals(5, f.matchIndex());
+        assertEquals(3, f.lastResponseNs());
+    }
+}
