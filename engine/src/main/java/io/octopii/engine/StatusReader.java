@@ -81,6 +81,22 @@ public final class StatusReader implements AutoCloseable
         return found[0];
     }
 
+    /** The value of the first counter whose label starts with {@code prefix}, or {@code Long.MIN_VALUE}. */
+    public long counterStartingWith(final String prefix)
+    {
+        final long[] found = { Long.MIN_VALUE };
+        final boolean[] seen = { false };
+        counters.forEach((value, id, label) ->
+        {
+            if (!seen[0] && label.startsWith(prefix))
+            {
+                found[0] = value;
+                seen[0] = true;
+            }
+        });
+        return found[0];
+    }
+
     /** Print the header, every counter and every distinct error. */
     public void print(final PrintStream out, final long nowMs)
     {

@@ -42,7 +42,11 @@ public final class Launcher
 
     static
     {
+        COMMANDS.put("demo", new DemoCommand());
+        COMMANDS.put("node", new NodeCommand());
+        COMMANDS.put("kv", new KvCommand());
         COMMANDS.put("status", new StatusCommand());
+        COMMANDS.put("certs", new CertsCommand());
     }
 
     private Launcher()

@@ -1,0 +1,465 @@
+package io.octopii.engine;
+
+import io.octopii.codec.sbe.MessageHeaderDecoder;
+import io.octopii.codec.sbe.MessageHeaderEncoder;
+import io.octopii.codec.sbe.NotLeaderRedirectDecoder;
+import io.octopii.codec.sbe.ProposalEncoder;
+import io.octopii.codec.sbe.ProposalResultDecoder;
+import io.octopii.codec.sbe.QueryEncoder;
+import io.octopii.codec.sbe.QueryResultDecoder;
+import io.octopii.transport.MemberAddress;
+import io.octopii.transport.Transport;
+import io.octopii.transport.TransportContext;
+import io.octopii.transport.aeron.AeronTransport;
+import io.octopii.transport.quic.QuicTransport;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A remote client of an Octopii cluster: proposes commands and runs queries from another process. It
+ * connects to the nodes over the cluster's transport as a declared client endpoint (listed in each
+ * node's {@link NodeContext#clients}), sends each request to the leader it believes in, follows
+ * {@code NotLeaderRedirect}s, and retries on another node when an attempt times out.
+ *
+ * <p><b>Semantics:</b> a proposal retried after a timeout may be applied twice (at-least-once); make
+ * commands idempotent (e.g. SET of a value, or CAS) where that matters. A request that gets no answer
+ * within {@link Context#requestTimeoutNs} fails with {@link OctopiiException#TIMED_OUT}: its outcome is
+ * unknown.
+ *
+ * <p><b>Threads:</b> methods are safe from any thread; one client thread runs the duty cycle and
+ * completes futures (keep dependent actions short or move them to an executor).
+ * <b>Lifecycle:</b> {@link #connect} starts the transport and the thread; {@link #close()} fails what is
+ * pending with CLOSED and stops both.
+ */
+public final class OctopiiClient implements AutoCloseable
+{
+    /** Configuration of a client. */
+    public static final class Context
+    {
+        private final List<MemberAddress> cluster = new ArrayList<>();
+        private MemberAddress self;
+        private NodeContext.TransportKind transportKind = NodeContext.TransportKind.QUIC;
+        private TransportContext transportContext = new TransportContext();
+        private long attemptTimeoutNs = TimeUnit.MILLISECONDS.toNanos(1500);
+        private long requestTimeoutNs = TimeUnit.SECONDS.toNanos(15);
+        private int maxCommandLength = NodeContext.DEFAULT_MAX_COMMAND_LENGTH;
+
+        /** @param idAtHostPortList the voting nodes, {@code 1@host:port,...}. @return this. */
+        public Context cluster(final String idAtHostPortList)
+        {
+            cluster.clear();
+            cluster.addAll(MemberAddress.parseList(idAtHostPortList));
+            return this;
+        }
+
+        /** The voting nodes. */
+        public List<MemberAddress> cluster()
+        {
+            return cluster;
+        }
+
+        /** @param self this client's endpoint, as declared in the nodes' {@code clients}. @return this. */
+        public Context self(final MemberAddress self)
+        {
+            this.self = self;
+            return this;
+        }
+
+        /** This client's endpoint. */
+        public MemberAddress self()
+        {
+            return self;
+        }
+
+        /** @param transportKind must match the cluster's. @return this. */
+        public Context transportKind(final NodeContext.TransportKind transportKind)
+        {
+            this.transportKind = transportKind;
+            return this;
+        }
+
+        /** @param transportContext cluster id, secret and stores (members are filled in). @return this. */
+        public Context transportContext(final TransportContext transportContext)
+        {
+            this.transportContext = transportContext;
+            return this;
+        }
+
+        /** @param attemptTimeoutNs how long one node gets to answer before the next is tried. @return this. */
+        public Context attemptTimeoutNs(final long attemptTimeoutNs)
+        {
+            this.attemptTimeoutNs = attemptTimeoutNs;
+            return this;
+        }
+
+        /** @param requestTimeoutNs how long a request may take in all before it fails. @return this. */
+        public Context requestTimeoutNs(final long requestTimeoutNs)
+        {
+            this.requestTimeoutNs = requestTimeoutNs;
+            return this;
+        }
+
+        /** @param maxCommandLength largest command or query. @return this. */
+        public Context maxCommandLength(final int maxCommandLength)
+        {
+            this.maxCommandLength = maxCommandLength;
+            return this;
+        }
+
+        void conclude()
+        {
+            if (cluster.isEmpty() || null == self)
+            {
+                throw new IllegalStateException("OctopiiClient.Context: cluster (" + cluster + ") and self (" + self +
+                    ") must be set");
+            }
+            if (cluster.stream().anyMatch(m -> m.id() == self.id()))
+            {
+                throw new IllegalStateException("client id " + self.id() + " clashes with a node id in " + cluster);
+            }
+            if (attemptTimeoutNs <= 0 || requestTimeoutNs < attemptTimeoutNs)
+            {
+                throw new IllegalStateException("attemptTimeoutNs (" + attemptTimeoutNs +
+                    ") must be positive and at most requestTimeoutNs (" + requestTimeoutNs + ")");
+            }
+        }
+    }
+
+    private static final class Request
+    {
+        final CompletableFuture<byte[]> future = new CompletableFuture<>();
+        final boolean isQuery;
+        final QueryPolicy policy;
+        final byte[] payload;
+        int pinnedNode = -1;
+        long correlationId;
+        long attemptDeadlineNs;
+        long requestDeadlineNs;
+        int target;
+
+        Request(final boolean isQuery, final QueryPolicy policy, final byte[] payload)
+        {
+            this.isQuery = isQuery;
+            this.policy = policy;
+            this.payload = payload;
+        }
+    }
+
+    private final Context ctx;
+    private final Transport transport;
+    private final AgentRunner runner;
+    private final Queue<Request> submitted = new ConcurrentLinkedQueue<>();
+    private final AtomicLong correlationIds = new AtomicLong();
+    private volatile int leaderHint;
+    private volatile boolean isClosed;
+
+    private OctopiiClient(final Context ctx, final Transport transport)
+    {
+        this.ctx = ctx;
+        this.transport = transport;
+        this.leaderHint = ctx.cluster.get(0).id();
+        this.runner = new AgentRunner(NodeContext.defaultIdleStrategy(), Throwable::printStackTrace, null, new ClientAgent());
+        AgentRunner.startOnThread(runner);
+    }
+
+    /**
+     * Start the client's transport endpoint and duty-cycle thread.
+     *
+     * @throws IllegalStateException for a bad context or when the endpoint cannot be bound.
+     */
+    public static OctopiiClient connect(final Context ctx)
+    {
+        ctx.conclude();
+        final List<MemberAddress> members = new ArrayList<>(ctx.cluster);
+        members.add(ctx.self);
+        final TransportContext transportCtx = ctx.transportContext.members(members).localMemberId(ctx.self.id());
+        try
+        {
+            final Transport transport = NodeContext.TransportKind.AERON == ctx.transportKind ?
+                AeronTransport.launch(new AeronTransport.Context().transportContext(transportCtx)) :
+                QuicTransport.launch(transportCtx);
+            return new OctopiiClient(ctx, transport);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot start client endpoint " + ctx.self + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** Propose a command; completes with the state machine's answer. */
+    public CompletableFuture<byte[]> propose(final byte[] command)
+    {
+        return submit(new Request(false, null, command));
+    }
+
+    /** Query the node this client believes leads, under a policy. */
+    public CompletableFuture<byte[]> query(final byte[] query, final QueryPolicy policy)
+    {
+        return submit(new Request(true, policy, query));
+    }
+
+    /**
+     * Query one particular node (LOCAL reads its own state, e.g. to check a follower caught up). No
+     * redirect is followed; a timeout retries the same node until the request deadline.
+     */
+    public CompletableFuture<byte[]> query(final byte[] query, final QueryPolicy policy, final int nodeId)
+    {
+        final Request request = new Request(true, policy, query);
+        request.pinnedNode = nodeId;
+        return submit(request);
+    }
+
+    /** The node this client currently sends to. */
+    public int leaderHint()
+    {
+        return leaderHint;
+    }
+
+    private CompletableFuture<byte[]> submit(final Request request)
+    {
+        if (isClosed)
+        {
+            request.future.completeExceptionally(new OctopiiException(ProposalStatus.CLOSED, -1, null, "client closed"));
+        }
+        else if (request.payload.length > ctx.maxCommandLength)
+        {
+            request.future.completeExceptionally(new OctopiiException(ProposalStatus.MAX_LENGTH_EXCEEDED, -1, null,
+                "command of " + request.payload.length + " bytes exceeds maxCommandLength " + ctx.maxCommandLength));
+        }
+        else
+        {
+            submitted.add(request);
+        }
+        return request.future;
+    }
+
+    /** Fail pending requests with CLOSED; stop the thread and the transport. */
+    @Override
+    public void close()
+    {
+        isClosed = true;
+        CloseHelper.quietClose(runner);
+        CloseHelper.quietClose(transport);
+        Request request;
+        while (null != (request = submitted.poll()))
+        {
+            request.future.completeExceptionally(new OctopiiException(ProposalStatus.CLOSED, -1, null, "client closed"));
+        }
+    }
+
+    private final class ClientAgent implements Agent, Transport.InboundHandler
+    {
+        private final Long2ObjectHashMap<Request> inFlight = new Long2ObjectHashMap<>();
+        private final List<Request> expired = new ArrayList<>();
+        private final UnsafeBuffer sendBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(ctx.maxCommandLength + 256));
+        private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
+        private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+        private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+        private final ProposalEncoder proposalEncoder = new ProposalEncoder();
+        private final QueryEncoder queryEncoder = new QueryEncoder();
+        private final ProposalResultDecoder resultDecoder = new ProposalResultDecoder();
+        private final QueryResultDecoder queryResultDecoder = new QueryResultDecoder();
+        private final NotLeaderRedirectDecoder redirectDecoder = new NotLeaderRedirectDecoder();
+
+        public String roleName()
+        {
+            return "octopii-client-" + ctx.self.id();
+        }
+
+        public int doWork()
+        {
+            final long nowNs = System.nanoTime();
+            int work = 0;
+            Request request;
+            while (null != (request = submitted.poll()))
+            {
+                request.correlationId = correlationIds.incrementAndGet();
+                request.requestDeadlineNs = nowNs + ctx.requestTimeoutNs;
+                inFlight.put(request.correlationId, request);
+                send(request, request.pinnedNode >= 0 ? request.pinnedNode : leaderHint, nowNs);
+                work++;
+            }
+            work += transport.poll(this, 64);
+            work += checkDeadlines(nowNs);
+            return work;
+        }
+
+        public void onClose()
+        {
+            inFlight.values().forEach(r -> r.future.completeExceptionally(
+                new OctopiiException(ProposalStatus.CLOSED, -1, null, "client closed")));
+            inFlight.clear();
+        }
+
+        private int checkDeadlines(final long nowNs)
+        {
+            expired.clear();
+            for (final Request request : inFlight.values())
+            {
+                if (nowNs - request.attemptDeadlineNs >= 0)
+                {
+                    expired.add(request);
+                }
+            }
+            for (final Request request : expired)
+            {
+                if (nowNs - request.requestDeadlineNs >= 0)
+                {
+                    inFlight.remove(request.correlationId);
+                    request.future.completeExceptionally(new OctopiiException(OctopiiException.TIMED_OUT, leaderHint, null,
+                        "no answer from the cluster within " + TimeUnit.NANOSECONDS.toMillis(ctx.requestTimeoutNs) + " ms"));
+                }
+                else
+                {
+                    send(request, request.pinnedNode >= 0 ? request.pinnedNode : nextNode(request.target), nowNs);
+                }
+            }
+            return expired.size();
+        }
+
+        private int nextNode(final int current)
+        {
+            final List<MemberAddress> nodes = ctx.cluster;
+            for (int i = 0; i < nodes.size(); i++)
+            {
+                if (nodes.get(i).id() == current)
+                {
+                    return nodes.get((i + 1) % nodes.size()).id();
+                }
+            }
+            return nodes.get(0).id();
+        }
+
+        private void send(final Request request, final int target, final long nowNs)
+        {
+            request.target = target;
+            request.attemptDeadlineNs = nowNs + ctx.attemptTimeoutNs;
+            final int length;
+            if (request.isQuery)
+            {
+                queryEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                    .correlationId(request.correlationId)
+                    .sessionId(ctx.self.id())
+                    .policy(io.octopii.codec.sbe.QueryPolicy.get((short)request.policy.ordinal()))
+                    .minAppliedIndex(0)
+                    .putQuery(request.payload, 0, request.payload.length);
+                length = MessageHeaderEncoder.ENCODED_LENGTH + queryEncoder.encodedLength();
+            }
+            else
+            {
+                proposalEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                    .correlationId(request.correlationId)
+                    .sessionId(ctx.self.id())
+                    .putCommand(request.payload, 0, request.payload.length);
+                length = MessageHeaderEncoder.ENCODED_LENGTH + proposalEncoder.encodedLength();
+            }
+            // A refused offer (link down, ring full) is simply an attempt that times out and moves on.
+            transport.offer(target, Transport.Channel.RPC, sendBuffer, 0, length);
+        }
+
+        public void onMessage(
+            final int fromMemberId, final Transport.Channel channel, final DirectBuffer buffer, final int offset, final int length)
+        {
+            headerDecoder.wrap(buffer, offset);
+            final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
+            switch (headerDecoder.templateId())
+            {
+                case ProposalResultDecoder.TEMPLATE_ID:
+                {
+                    resultDecoder.wrap(buffer, bodyOffset, headerDecoder.blockLength(), headerDecoder.version());
+                    final long correlationId = resultDecoder.correlationId();
+                    final int status = resultDecoder.statusRaw();
+                    resultDecoder.logIndex();
+                    resultDecoder.term();
+                    final int leaderId = resultDecoder.leaderId();
+                    resultDecoder.wrapResult(view);
+                    onAnswer(fromMemberId, correlationId, status, leaderId, view);
+                    break;
+                }
+                case QueryResultDecoder.TEMPLATE_ID:
+                {
+                    queryResultDecoder.wrap(buffer, bodyOffset, headerDecoder.blockLength(), headerDecoder.version());
+                    final long correlationId = queryResultDecoder.correlationId();
+                    final int status = queryResultDecoder.statusRaw();
+                    queryResultDecoder.appliedIndex();
+                    final int leaderId = queryResultDecoder.leaderId();
+                    queryResultDecoder.wrapResult(view);
+                    onAnswer(fromMemberId, correlationId, status, leaderId, view);
+                    break;
+                }
+                case NotLeaderRedirectDecoder.TEMPLATE_ID:
+                {
+                    redirectDecoder.wrap(buffer, bodyOffset, headerDecoder.blockLength(), headerDecoder.version());
+                    final long correlationId = redirectDecoder.correlationId();
+                    redirectDecoder.term();
+                    final int leaderId = redirectDecoder.leaderId();
+                    final Request request = inFlight.get(correlationId);
+                    if (null != request && request.pinnedNode < 0)
+                    {
+                        // Follow the redirect at once; with no leader known, wait for the attempt timeout.
+                        if (leaderId >= 0 && leaderId != fromMemberId)
+                        {
+                            leaderHint = leaderId;
+                            send(request, leaderId, System.nanoTime());
+                        }
+                        else if (leaderId < 0)
+                        {
+                            request.attemptDeadlineNs = Math.min(request.attemptDeadlineNs,
+                                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100));
+                        }
+                    }
+                    break;
+                }
+                default:
+                    break;
+            }
+        }
+
+        private void onAnswer(
+            final int fromMemberId, final long correlationId, final int status, final int leaderId, final DirectBuffer result)
+        {
+            final Request request = inFlight.get(correlationId);
+            if (null == request)
+            {
+                return; // late answer to a retried or expired request
+            }
+            if (ProposalStatus.NOT_LEADER == status || ProposalStatus.BACK_PRESSURED == status)
+            {
+                request.attemptDeadlineNs = Math.min(request.attemptDeadlineNs,
+                    System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20));
+                if (leaderId >= 0)
+                {
+                    leaderHint = leaderId;
+                }
+                return;
+            }
+            inFlight.remove(correlationId);
+            if (ProposalStatus.OK == status)
+            {
+                leaderHint = request.isQuery ? leaderHint : fromMemberId;
+                final byte[] bytes = new byte[result.capacity()];
+                result.getBytes(0, bytes);
+                request.future.complete(bytes);
+            }
+            else
+            {
+                request.future.completeExceptionally(new OctopiiException(status, leaderId, null,
+                    (request.isQuery ? "query " : "proposal ") + OctopiiException.statusName(status) + " at node " + fromMemberId));
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.octopii.examples;
+
+import io.octopii.engine.NodeContext;
+import io.octopii.engine.ThreadingMode;
+import io.octopii.engine.kv.KvStateMachine;
+import io.octopii.log.FsyncPolicy;
+import io.octopii.transport.TransportContext;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A node's {@code node.properties}: every key is documented in {@link #KEYS}; an unknown key, a missing
+ * required key or a bad value fails with a message naming it.
+ */
+final class NodeConfig
+{
+    static final Map<String, String> KEYS = new LinkedHashMap<>();
+
+    static
+    {
+        KEYS.put("node.id", "this node's id (required)");
+        KEYS.put("members", "voting members id@host:port,... this node included (required)");
+        KEYS.put("clients", "client endpoints id@host:port,... allowed to connect (default none)");
+        KEYS.put("data.dir", "data directory (required)");
+        KEYS.put("cluster.id", "cluster id, the same on every node (required)");
+        KEYS.put("cluster.secret.file", "file holding the cluster secret (required)");
+        KEYS.put("tls.keystore", "PKCS12 key store with this node's certificate (required for quic)");
+        KEYS.put("tls.truststore", "PKCS12 trust store with the cluster CA (required for quic)");
+        KEYS.put("tls.password.file", "file holding the key/trust store password (required for quic)");
+        KEYS.put("transport", "quic (default) or aeron");
+        KEYS.put("fsync", "DURABLE (default), INTERVAL_MS or NONE");
+        KEYS.put("election.timeout.ms", "election timeout (default 500)");
+        KEYS.put("heartbeat.interval.ms", "heartbeat interval (default 50)");
+        KEYS.put("threading", "DEDICATED (default) or SHARED");
+        KEYS.put("initial.leader", "member that campaigns first on a brand-new cluster (default none)");
+        KEYS.put("segment.length", "WAL segment length in bytes (default 64 MiB)");
+    }
+
+    private NodeConfig()
+    {
+    }
+
+    static Properties load(final Path file) throws IOException, Launcher.UsageException
+    {
+        final Properties properties = new Properties();
+        try (InputStream in = Files.newInputStream(file))
+        {
+            properties.load(in);
+        }
+        for (final String key : properties.stringPropertyNames())
+        {
+            if (!KEYS.containsKey(key))
+            {
+                throw new Launcher.UsageException("unknown key '" + key + "' in " + file + " (known: " + KEYS.keySet() + ")");
+            }
+        }
+        return properties;
+    }
+
+    static NodeContext toContext(final Properties p, final Path base) throws IOException, Launcher.UsageException
+    {
+        final NodeContext ctx = new NodeContext()
+            .nodeId(intValue(p, "node.id"))
+            .members(required(p, "members"))
+            .clients(p.getProperty("clients", ""))
+            .dataDir(resolve(base, required(p, "data.dir")).toFile())
+            .fsyncPolicy(enumValue(FsyncPolicy.class, p, "fsync", FsyncPolicy.DURABLE))
+            .electionTimeoutNs(TimeUnit.MILLISECONDS.toNanos(intValue(p, "election.timeout.ms", 500)))
+            .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(intValue(p, "heartbeat.interval.ms", 50)))
+            .threadingMode(enumValue(ThreadingMode.class, p, "threading", ThreadingMode.DEDICATED))
+            .initialLeader(intValue(p, "initial.leader", -1))
+            .segmentLength(intValue(p, "segment.length", NodeContext.DEFAULT_SEGMENT_LENGTH))
+            .transportKind(enumValue(NodeContext.TransportKind.class, p, "transport", NodeContext.TransportKind.QUIC))
+            .stateMachine(new KvStateMachine());
+        if (ThreadingMode.INVOKER == ctx.threadingMode())
+        {
+            throw new Launcher.UsageException("threading INVOKER needs an embedder's duty cycle; use DEDICATED or SHARED");
+        }
+        ctx.transportContext(transportContext(p, base, ctx.transportKind()));
+        return ctx;
+    }
+
+    static TransportContext transportContext(final Properties p, final Path base, final NodeContext.TransportKind kind)
+        throws IOException, Launcher.UsageException
+    {
+        final TransportContext transport = new TransportContext()
+            .clusterId(Long.parseLong(required(p, "cluster.id")))
+            .clusterSecret(readText(resolve(base, required(p, "cluster.secret.file"))).getBytes(StandardCharsets.UTF_8));
+        if (NodeContext.TransportKind.QUIC == kind)
+        {
+            final char[] password = readText(resolve(base, required(p, "tls.password.file"))).toCharArray();
+            transport.keyStorePath(resolve(base, required(p, "tls.keystore")))
+                .keyStorePassword(password)
+                .trustStorePath(resolve(base, required(p, "tls.truststore")))
+                .trustStorePassword(password);
+        }
+        return transport;
+    }
+
+    static String readText(final Path file) throws IOException
+    {
+        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8).strip();
+    }
+
+    static Path resolve(final Path base, final String path)
+    {
+        final Path p = Paths.get(path);
+        return p.isAbsolute() || null == base ? p : base.resolve(p);
+    }
+
+    static String required(final Properties p, final String key) throws Launcher.UsageException
+    {
+        final String value = p.getProperty(key);
+        if (null == value || value.isBlank())
+        {
+            throw new Launcher.UsageException("missing required key '" + key + "' (" + KEYS.get(key) + ")");
+        }
+        return value.strip();
+    }
+
+    static int intValue(final Properties p, final String key) throws Launcher.UsageException
+    {
+        return parseInt(key, required(p, key));
+    }
+
+    static int intValue(final Properties p, final String key, final int defaultValue) throws Launcher.UsageException
+    {
+        final String value = p.getProperty(key);
+        return null == value ? defaultValue : parseInt(key, value.strip());
+    }
+
+    private static int parseInt(final String key, final String value) throws Launcher.UsageException
+    {
+        try
+        {
+            return Integer.parseInt(value);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new Launcher.UsageException("'" + key + "' must be a whole number, got '" + value + "'");
+        }
+    }
+
+    static <E extends Enum<E>> E enumValue(final Class<E> type, final Properties p, final String key, final E defaultValue)
+        throws Launcher.UsageException
+    {
+        final String value = p.getProperty(key);
+        if (null == value)
+        {
+            return defaultValue;
+        }
+        try
+        {
+            return Enum.valueOf(type, value.strip().toUpperCase(java.util.Locale.ROOT));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new Launcher.UsageException("'" + key + "' must be one of " +
+                java.util.Arrays.toString(type.getEnumConstants()) + ", got '" + value + "'");
+        }
+    }
+
+    /** Write a node.properties file (for the demo and `certs`). */
+    static void write(final File file, final Map<String, String> values) throws IOException
+    {
+        final StringBuilder text = new StringBuilder("# Octopii node configuration; keys: octopii node --help\n");
+        for (final Map.Entry<String, String> e : values.entrySet())
+        {
+            text.append(e.getKey()).append('=').append(e.getValue()).append('\n');
+        }
+        Files.write(file.toPath(), text.toString().getBytes(StandardCharsets.UTF_8));
+    }
+}
