@@ -68,7 +68,7 @@ public final class MappedFileStorage implements LogStorage
             tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ,
             StandardOpenOption.WRITE))
         {
-            IoUtil.fill(channel, 0, length, (byte)0);
+            fillWithZeros(channel, length);
             if (initialLength > 0)
             {
                 final byte[] bytes = new byte[initialLength];
@@ -300,6 +300,25 @@ public final class MappedFileStorage implements LogStorage
         synchronized (openFiles)
         {
             openFiles.remove(file);
+        }
+    }
+
+    private static void fillWithZeros(final FileChannel channel, final long length) throws IOException
+    {
+        // large writes: Agrona's IoUtil.fill writes 4 KiB at a time, 16k system calls per 64 MiB segment
+        final ByteBuffer zeros = ByteBuffer.allocateDirect((int)Math.min(length, 1024 * 1024));
+        try
+        {
+            long position = 0;
+            while (position < length)
+            {
+                zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
+                position += channel.write(zeros, position);
+            }
+        }
+        finally
+        {
+            IoUtil.unmap(zeros);
         }
     }
 

@@ -80,6 +80,7 @@ public final class RaftLog implements AutoCloseable
     static final String SPARE_PREFIX = "spare-";
     /** Name suffix of a spare segment file. */
     static final String SPARE_SUFFIX = ".spare";
+    private static final int PAGE_SIZE = 4096;
 
     private final UnsafeBuffer headerScratch =
         new UnsafeBuffer(ByteBuffer.allocateDirect(SegmentDescriptor.HEADER_LENGTH));
@@ -818,6 +819,12 @@ public final class RaftLog implements AutoCloseable
         }
         final String name = SPARE_PREFIX + (++spareSequence) + SPARE_SUFFIX;
         final StorageFile file = storage.createFile(name, segmentLength, headerScratchForSpare, 0, 0);
+        // fault every page of the mapping in here, not on the owner's appends (page faults halve append throughput)
+        final UnsafeBuffer buffer = file.buffer();
+        for (int offset = 0; offset < segmentLength; offset += PAGE_SIZE)
+        {
+            buffer.putByte(offset, (byte)0);
+        }
         synchronized (flushLock)
         {
             if (closed)
