@@ -45,9 +45,10 @@ import java.util.concurrent.TimeUnit;
  * percentiles; {@code -prof gc} gives the allocation per round trip on the benchmark thread (offer and
  * poll of the Aeron transport).
  *
- * <p>Both transports use one media driver (SHARED threading, {@code driverIdle}), as two nodes on one
- * host would; the Aeron echo thread and the waiting benchmark thread back off with a spin-then-yield
- * strategy. The UDP echo thread blocks in {@code read}.
+ * <p>Aeron modes ({@code mode}): both members on one media driver with its own SHARED thread
+ * ({@code driverIdle}), or each member's driver run by its own polling thread ({@code invokedByPoll}). The
+ * Aeron echo thread and the waiting benchmark thread back off with a spin-then-yield strategy. The UDP
+ * echo thread blocks in {@code read}.
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar AeronRoundTripBenchmark -prof gc
@@ -71,33 +72,57 @@ public class AeronRoundTripBenchmark
         @Param({ "backoff" })
         public String driverIdle;
 
+        /**
+         * "sharedDriver": both members on one media driver with its own thread (driverIdle applies);
+         * "invokedByPoll": each member embeds a driver in INVOKER mode, run by its polling thread
+         * (AeronTransport.Context#driverInvokedByPoll), so no thread sits between a member and its socket.
+         */
+        @Param({ "sharedDriver", "invokedByPoll" })
+        public String mode;
+
+        /** How the benchmark and echo threads wait for a message: "backoff" (spin, yield, park) or "spin". */
+        @Param({ "backoff" })
+        public String waitIdle;
+
         private MediaDriver driver;
         private AeronTransport client;
         private AeronTransport server;
         private Thread echoThread;
         private volatile boolean isRunning;
         private final UnsafeBuffer message = new UnsafeBuffer(ByteBuffer.allocateDirect(MESSAGE_LENGTH));
-        private final IdleStrategy waitIdle = new BackoffIdleStrategy(200, 1000, 1_000, 20_000);
+        private IdleStrategy clientIdle;
         private long replies;
 
         @Setup(Level.Trial)
         public void setUp() throws Exception
         {
             encode(message);
-            final String dir = new File(sharedMemoryParent(), "octopii-bench-aeron-" + System.nanoTime()).getPath();
-            driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
-                .aeronDirectoryName(dir)
-                .dirDeleteOnStart(true)
-                .dirDeleteOnShutdown(true)
-                .threadingMode(ThreadingMode.SHARED)
-                .sharedIdleStrategy(driverIdleStrategy(driverIdle))
-                .termBufferSparseFile(true)
-                .publicationTermBufferLength(256 * 1024));
-
+            clientIdle = waitIdleStrategy(waitIdle);
             final List<MemberAddress> members = List.of(
                 new MemberAddress(1, "127.0.0.1", freeUdpPort()), new MemberAddress(2, "127.0.0.1", freeUdpPort()));
-            client = AeronTransport.launch(context(1, members, dir));
-            server = AeronTransport.launch(context(2, members, dir));
+            if ("invokedByPoll".equals(mode))
+            {
+                client = AeronTransport.launch(invokedByPollContext(1, members));
+                server = AeronTransport.launch(invokedByPollContext(2, members));
+            }
+            else if ("sharedDriver".equals(mode))
+            {
+                final String dir = new File(sharedMemoryParent(), "octopii-bench-aeron-" + System.nanoTime()).getPath();
+                driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
+                    .aeronDirectoryName(dir)
+                    .dirDeleteOnStart(true)
+                    .dirDeleteOnShutdown(true)
+                    .threadingMode(ThreadingMode.SHARED)
+                    .sharedIdleStrategy(driverIdleStrategy(driverIdle))
+                    .termBufferSparseFile(true)
+                    .publicationTermBufferLength(256 * 1024));
+                client = AeronTransport.launch(sharedDriverContext(1, members, dir));
+                server = AeronTransport.launch(sharedDriverContext(2, members, dir));
+            }
+            else
+            {
+                throw new IllegalArgumentException("mode must be sharedDriver or invokedByPoll: " + mode);
+            }
 
             isRunning = true;
             echoThread = new Thread(this::echo, "aeron-echo");
@@ -116,8 +141,8 @@ public class AeronRoundTripBenchmark
             }
         }
 
-        private static AeronTransport.Context context(final int memberId, final List<MemberAddress> members,
-            final String dir)
+        private static AeronTransport.Context sharedDriverContext(
+            final int memberId, final List<MemberAddress> members, final String dir)
         {
             return new AeronTransport.Context()
                 .members(members)
@@ -128,10 +153,21 @@ public class AeronRoundTripBenchmark
                 .termBufferLength(256 * 1024);
         }
 
+        private static AeronTransport.Context invokedByPollContext(final int memberId, final List<MemberAddress> members)
+        {
+            return new AeronTransport.Context()
+                .members(members)
+                .localMemberId(memberId)
+                .clusterId(1)
+                .driverThreadingMode(ThreadingMode.INVOKER)
+                .driverInvokedByPoll(true)
+                .termBufferLength(256 * 1024);
+        }
+
         private void echo()
         {
             final Transport.InboundHandler echoHandler = this::onEchoRequest;
-            final IdleStrategy idle = new BackoffIdleStrategy(200, 1000, 1_000, 20_000);
+            final IdleStrategy idle = waitIdleStrategy(waitIdle);
             while (isRunning)
             {
                 idle.idle(server.poll(echoHandler, 16));
@@ -162,10 +198,10 @@ public class AeronRoundTripBenchmark
                 Thread.onSpinWait();
             }
             final long target = replies + 1;
-            waitIdle.reset();
+            clientIdle.reset();
             while (replies < target)
             {
-                waitIdle.idle(client.poll(this, 16));
+                clientIdle.idle(client.poll(this, 16));
             }
             return replies;
         }
@@ -281,6 +317,19 @@ public class AeronRoundTripBenchmark
                 return new org.agrona.concurrent.BusySpinIdleStrategy();
             default:
                 throw new IllegalArgumentException("driverIdle must be backoff, yield or spin: " + name);
+        }
+    }
+
+    static IdleStrategy waitIdleStrategy(final String name)
+    {
+        switch (name)
+        {
+            case "backoff":
+                return new BackoffIdleStrategy(200, 1000, 1_000, 20_000);
+            case "spin":
+                return new org.agrona.concurrent.BusySpinIdleStrategy();
+            default:
+                throw new IllegalArgumentException("waitIdle must be backoff or spin: " + name);
         }
     }
 

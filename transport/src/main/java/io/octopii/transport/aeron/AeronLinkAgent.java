@@ -14,7 +14,8 @@ import org.agrona.concurrent.NanoClock;
  * <p>A link is {@link LinkState#CONNECTED} when every channel's publication to the member is connected
  * and has carried our Hello, and the member itself was heard (any accepted message, Hellos included)
  * within {@code peerTimeoutNs}. So a stopped peer turns offers into {@code NOT_CONNECTED} within
- * {@code peerTimeoutNs}, even when it died without Aeron noticing, and a restarted peer is CONNECTED
+ * {@code peerTimeoutNs} even when it died without a word (at once when it closed: its image goes away), and
+ * a restarted peer is CONNECTED
  * again as soon as both sides have exchanged Hellos on the new images.
  *
  * <p><b>Thread:</b> one {@link org.agrona.concurrent.AgentRunner} thread started by {@link AeronTransport}.
@@ -72,6 +73,25 @@ final class AeronLinkAgent implements Agent
         return workCount;
     }
 
+    /**
+     * One of our subscriptions lost an image (its publisher closed, or went silent past the driver's image
+     * liveness timeout). When it is the image a member currently talks to us on, that member is gone now,
+     * without waiting for {@code peerTimeoutNs}; a Hello on a new image brings it back.
+     *
+     * <p>Reads the polling thread's session ids without synchronisation: a stale read can only miss a
+     * departure, which the peer timeout still catches.
+     */
+    void onUnavailableImage(final int channel, final int sessionId)
+    {
+        for (final AeronPeer peer : peers)
+        {
+            if (channel >= 0 && channel < peer.inboundSessionIds.length && peer.inboundSessionIds[channel] == sessionId)
+            {
+                peer.isGone = true;
+            }
+        }
+    }
+
     private int updateLink(final int index, final AeronPeer peer, final long nowNs)
     {
         int workCount = 0;
@@ -79,6 +99,10 @@ final class AeronLinkAgent implements Agent
         final int rehelloRequests = peer.rehelloRequests;
         final boolean isRehello = rehelloRequests != lastRehelloRequests[index];
         lastRehelloRequests[index] = rehelloRequests;
+        if (isRehello)
+        {
+            peer.isGone = false;
+        }
 
         boolean isEveryChannelReady = true;
         boolean isAnyChannelConnected = false;
@@ -113,7 +137,7 @@ final class AeronLinkAgent implements Agent
             peer.lastHeardNs = nowNs;
             peer.hasBeenHeard = true;
         }
-        final boolean isAlive = peer.hasBeenHeard && nowNs - peer.lastHeardNs < peerTimeoutNs;
+        final boolean isAlive = peer.hasBeenHeard && !peer.isGone && nowNs - peer.lastHeardNs < peerTimeoutNs;
 
         final LinkState newState;
         if (isEveryChannelReady && isAlive)

@@ -46,6 +46,8 @@ final class AeronPeer
     long lastFramesReceived;
     long lastHeardNs;
     boolean hasBeenHeard;
+    /** The image the member talked to us on went away; cleared by its Hello on a new image. */
+    boolean isGone;
 
     AeronPeer(final MemberAddress address, final int channelCount)
     {

@@ -3,6 +3,7 @@ package io.octopii.transport.aeron;
 import io.aeron.Aeron;
 import io.aeron.ChannelUriStringBuilder;
 import io.aeron.CommonContext;
+import io.aeron.Image;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.driver.Configuration;
@@ -50,7 +51,9 @@ import java.util.concurrent.TimeUnit;
  * threads (Aeron concurrent publications); {@link #linkState} from any thread. The transport runs one
  * thread of its own (the link agent: Aeron client conductor, Hellos, link states) plus the embedded
  * driver's thread(s) unless the driver runs in {@link ThreadingMode#INVOKER} mode, in which case the link
- * agent drives it too.
+ * agent drives it too, or, with {@link Context#driverInvokedByPoll(boolean)}, the polling thread does at the
+ * start of every {@link #poll} (non-blocking socket I/O on the engine thread: an opt-in exception to the
+ * SPI's "poll does not touch the network", for the lowest latency on small machines).
  *
  * <p><b>Lifecycle.</b> {@link #launch(Context)} concludes the context, starts the driver, connects the
  * client, binds the subscriptions and creates the publications; peers need not be up. {@link #close()}
@@ -77,6 +80,8 @@ public final class AeronTransport implements Transport
     private final AeronTransportCounters counters = new AeronTransportCounters();
     private final AeronInboundAdapter inboundAdapter;
     private final AgentRunner linkAgentRunner;
+    private volatile AeronLinkAgent linkAgent;
+    private final AgentInvoker pollDriverInvoker;
     private final int maxMessageLength;
     private volatile boolean isClosed;
 
@@ -110,7 +115,8 @@ public final class AeronTransport implements Transport
             final String subscriptionChannel = ctx.subscriptionChannel();
             for (int i = 0; i < CHANNELS.length; i++)
             {
-                subscriptions[i] = aeron.addSubscription(subscriptionChannel, ctx.streamId(i));
+                subscriptions[i] = aeron.addSubscription(
+                    subscriptionChannel, ctx.streamId(i), null, this::onUnavailableImage);
             }
 
             peerByMemberId = new Int2ObjectHashMap<>();
@@ -127,13 +133,15 @@ public final class AeronTransport implements Transport
             peers = peerList.toArray(new AeronPeer[0]);
 
             inboundAdapter = new AeronInboundAdapter(ctx, subscriptions, peerByMemberId, counters);
+            pollDriverInvoker = ctx.driverInvokedByPoll() ? driverInvoker : null;
             final AeronLinkAgent linkAgent = new AeronLinkAgent(
                 ctx,
                 aeron.conductorAgentInvoker(),
-                driverInvoker,
+                ctx.driverInvokedByPoll() ? null : driverInvoker,
                 peers,
                 new AeronHelloPublisher(ctx.clusterId(), ctx.localMemberId()),
                 counters);
+            this.linkAgent = linkAgent;
             linkAgentRunner = new AgentRunner(ctx.linkIdleStrategy(), this::onError, null, linkAgent);
         }
         catch (final RuntimeException ex)
@@ -216,6 +224,10 @@ public final class AeronTransport implements Transport
         {
             return 0;
         }
+        if (null != pollDriverInvoker)
+        {
+            pollDriverInvoker.invoke();
+        }
         return inboundAdapter.poll(handler, limit);
     }
 
@@ -285,6 +297,16 @@ public final class AeronTransport implements Transport
         return "AeronTransport{member=" + ctx.localMemberId() + ", closed=" + isClosed + ", counts=" + counters + '}';
     }
 
+    /** Aeron client conductor callback, on the link agent thread (or the launching thread during launch). */
+    private void onUnavailableImage(final Image image)
+    {
+        final AeronLinkAgent agent = linkAgent;
+        if (null != agent)
+        {
+            agent.onUnavailableImage(image.subscription().streamId() - ctx.streamIdBase(), image.sessionId());
+        }
+    }
+
     private void onError(final Throwable ex)
     {
         counters.increment(AeronTransportEvent.UNEXPECTED_ERROR);
@@ -325,6 +347,7 @@ public final class AeronTransport implements Transport
         private boolean launchEmbeddedDriver = true;
         private String aeronDirectoryName;
         private ThreadingMode driverThreadingMode = DEFAULT_DRIVER_THREADING_MODE;
+        private boolean driverInvokedByPoll;
         private IdleStrategy driverIdleStrategy;
         private IdleStrategy linkIdleStrategy;
         private int termBufferLength = DEFAULT_TERM_BUFFER_LENGTH;
@@ -403,6 +426,11 @@ public final class AeronTransport implements Transport
             if (launchEmbeddedDriver && driverThreadingMode == null)
             {
                 throw new IllegalStateException("driverThreadingMode must be set");
+            }
+            if (driverInvokedByPoll && (!launchEmbeddedDriver || driverThreadingMode != ThreadingMode.INVOKER))
+            {
+                throw new IllegalStateException("driverInvokedByPoll needs launchEmbeddedDriver (" + launchEmbeddedDriver +
+                    ") true and driverThreadingMode (" + driverThreadingMode + ") INVOKER");
             }
             if (null == driverIdleStrategy)
             {
@@ -685,6 +713,25 @@ public final class AeronTransport implements Transport
             return this;
         }
 
+        public boolean driverInvokedByPoll()
+        {
+            return driverInvokedByPoll;
+        }
+
+        /**
+         * With an embedded driver in {@link ThreadingMode#INVOKER} mode: true runs the driver's duty cycle
+         * (conductor, sender, receiver: non-blocking socket I/O, no allocation in steady state) at the start
+         * of every {@link AeronTransport#poll}, on the polling thread, instead of on the link agent. No thread
+         * hop between the engine and the socket, and no driver thread to share two cores with: the
+         * lowest-latency setting on small machines. The cost: a node whose polling thread stalls also stops
+         * sending and acknowledging, so peers see it as down (NOT_CONNECTED) rather than back-pressured.
+         */
+        public Context driverInvokedByPoll(final boolean driverInvokedByPoll)
+        {
+            this.driverInvokedByPoll = driverInvokedByPoll;
+            return this;
+        }
+
         public IdleStrategy driverIdleStrategy()
         {
             return driverIdleStrategy;
@@ -818,6 +865,7 @@ public final class AeronTransport implements Transport
                 ", launchEmbeddedDriver=" + launchEmbeddedDriver +
                 ", aeronDirectoryName=" + aeronDirectoryName +
                 ", driverThreadingMode=" + driverThreadingMode +
+                ", driverInvokedByPoll=" + driverInvokedByPoll +
                 ", driverIdleStrategy=" + driverIdleStrategy +
                 ", linkIdleStrategy=" + linkIdleStrategy +
                 ", termBufferLength=" + termBufferLength +

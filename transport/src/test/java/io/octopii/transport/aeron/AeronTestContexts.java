@@ -15,8 +15,8 @@ public final class AeronTestContexts
     }
 
     /**
-     * 64 KiB terms (8 KiB messages), Hello every 50 ms, a peer silent for 1 s is not connected (generous
-     * enough for a loaded 2-core machine, short enough for the fail-fast tests).
+     * 64 KiB terms (8 KiB messages), Hello every 50 ms, a peer silent for 3 s is not connected (generous
+     * enough for a 2-core machine shared by many builds, short enough for the fail-fast tests).
      */
     public static AeronTransport.Context small(final int memberId, final List<MemberAddress> members)
     {
@@ -26,6 +26,6 @@ public final class AeronTestContexts
             .clusterId(CLUSTER_ID)
             .termBufferLength(64 * 1024)
             .helloIntervalNs(TimeUnit.MILLISECONDS.toNanos(50))
-            .peerTimeoutNs(TimeUnit.SECONDS.toNanos(1));
+            .peerTimeoutNs(TimeUnit.SECONDS.toNanos(3));
     }
 }

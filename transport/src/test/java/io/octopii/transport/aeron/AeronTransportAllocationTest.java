@@ -101,13 +101,14 @@ class AeronTransportAllocationTest
                 {
                     sent++;
                 }
-                else if (result != Transport.BACK_PRESSURED)
+                else if (result != Transport.BACK_PRESSURED && result != Transport.NOT_CONNECTED)
                 {
+                    // NOT_CONNECTED is tolerated (not queued, retried): a starved machine may briefly mark the link down
                     fail("offer returned " + result + " after " + sent + " messages");
                 }
             }
             final int work = receiver.poll(handler, 64) + sender.poll(handler, 64);
-            if (0 == work && sent == count)
+            if (0 == work && (sent == count || !connected()))
             {
                 idle.idle();
             }
@@ -120,6 +121,11 @@ class AeronTransportAllocationTest
                 fail("only " + (handler.count - (target - count)) + " of " + count + " messages delivered in time");
             }
         }
+    }
+
+    private boolean connected()
+    {
+        return sender.linkState(2) == Transport.LinkState.CONNECTED;
     }
 
     private static final class CountingHandler implements Transport.InboundHandler

@@ -61,6 +61,8 @@ class AeronTransportTest
         assertConcludeFails("localMemberId (5)", AeronTestContexts.small(5, members));
         assertConcludeFails("aeronDirectoryName", AeronTestContexts.small(1, members).launchEmbeddedDriver(false));
         assertConcludeFails("mtuLength (1000)", AeronTestContexts.small(1, members).mtuLength(1000));
+        assertConcludeFails("driverThreadingMode (SHARED) INVOKER",
+            AeronTestContexts.small(1, members).driverInvokedByPoll(true));
     }
 
     @Test
@@ -138,27 +140,75 @@ class AeronTransportTest
     }
 
     @Test
-    void shouldKeepConsensusFlowingAndFirstWhileShippingIsBackPressured() throws Exception
+    void shouldSeeAPeerGoAtOnceWhenItClosesWhileItsDriverKeepsRunning() throws Exception
     {
         final List<MemberAddress> members = AeronTestSupport.loopbackMembers(2);
-        final AeronTransport one = launch(AeronTestContexts.small(1, members));
-        final AeronTransport two = launch(AeronTestContexts.small(2, members));
+        final String externalDir = new File(System.getProperty("java.io.tmpdir"),
+            "octopii-aeron-external-" + System.nanoTime()).getPath();
+        closeables.add(MediaDriver.launchEmbedded(new MediaDriver.Context()
+            .aeronDirectoryName(externalDir)
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(new SleepingMillisIdleStrategy(1))));
+        final long longPeerTimeoutNs = TimeUnit.SECONDS.toNanos(120);
+        final AeronTransport one = launch(AeronTestContexts.small(1, members)
+            .launchEmbeddedDriver(false).aeronDirectoryName(externalDir).peerTimeoutNs(longPeerTimeoutNs));
+        final AeronTransport two = launch(AeronTestContexts.small(2, members).peerTimeoutNs(longPeerTimeoutNs));
         AeronTestSupport.awaitConnected(WAIT_NS, one, two);
+
+        one.close(); // its driver stays up and ends its streams: member 2's images from member 1 go away
+        AeronTestSupport.await(WAIT_NS, () -> two.linkState(1) != LinkState.CONNECTED,
+            () -> "member 2 still sees the closed member 1 CONNECTED (peer timeout is 120 s: only its ended streams " +
+            "can tell)", handler, two);
+    }
+
+    @Test
+    void shouldExchangeMessagesWhenEachPollingThreadRunsItsOwnDriver() throws Exception
+    {
+        final List<MemberAddress> members = AeronTestSupport.loopbackMembers(2);
+        final AeronTransport one = launch(AeronTestContexts.small(1, members)
+            .driverThreadingMode(ThreadingMode.INVOKER).driverInvokedByPoll(true));
+        final AeronTransport two = launch(AeronTestContexts.small(2, members)
+            .driverThreadingMode(ThreadingMode.INVOKER).driverInvokedByPoll(true));
+        AeronTestSupport.awaitConnected(WAIT_NS, one, two);
+
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
+        final ConformanceMessages messages = new ConformanceMessages();
+        final int length = messages.encode(buffer, 1, Channel.SHIPPING.ordinal(), 0, 4000);
+        assertTrue(one.offer(2, Channel.SHIPPING, buffer, 0, length) > 0);
+        AeronTestSupport.await(WAIT_NS, () -> delivered.contains("1/SHIPPING"), () -> "delivered only " + delivered,
+            handler, one, two);
+    }
+
+    @Test
+    void shouldKeepConsensusFlowingAndFirstWhileShippingIsBackPressured() throws Exception
+    {
+        final AeronTransport[] pair = launchConnectedPair();
+        final AeronTransport one = pair[0];
+        final AeronTransport two = pair[1];
 
         final ConformanceMessages messages = new ConformanceMessages();
         final UnsafeBuffer bulk = new UnsafeBuffer(new byte[4096]);
         final int bulkLength = messages.encode(bulk, 1, Channel.SHIPPING.ordinal(), 0, 4096);
         int shipped = 0;
-        while (one.offer(2, Channel.SHIPPING, bulk, 0, bulkLength) > 0)
+        final Transport.InboundHandler ignore = (from, channel, buffer, offset, length) -> {};
+        long result;
+        while ((result = one.offer(2, Channel.SHIPPING, bulk, 0, bulkLength)) != Transport.BACK_PRESSURED)
         {
-            shipped++;
+            shipped += result > 0 ? 1 : 0;
             assertTrue(shipped < 10_000, "SHIPPING never back pressured while member 2 does not poll");
+            one.poll(ignore, 16); // member 1 keeps hearing member 2's Hellos; member 2 does not poll
         }
 
         final UnsafeBuffer small = new UnsafeBuffer(new byte[64]);
         final int smallLength = messages.encode(small, 1, Channel.CONSENSUS.ordinal(), 1, 64);
-        assertTrue(one.offer(2, Channel.CONSENSUS, small, 0, smallLength) > 0,
-            "CONSENSUS shares no window with a back-pressured SHIPPING stream");
+        final long[] consensusResult = new long[1];
+        AeronTestSupport.await(WAIT_NS, () -> (consensusResult[0] =
+            one.offer(2, Channel.CONSENSUS, small, 0, smallLength)) != Transport.NOT_CONNECTED,
+            () -> "link 1 -> 2 not connected", ignore, one);
+        assertTrue(consensusResult[0] > 0, "CONSENSUS shares no window with a back-pressured SHIPPING stream, " +
+            "but offer returned " + consensusResult[0]);
 
         final List<Channel> order = new ArrayList<>();
         AeronTestSupport.await(WAIT_NS, () -> order.contains(Channel.CONSENSUS),
@@ -170,10 +220,9 @@ class AeronTransportTest
     @Test
     void shouldDeliverEveryMessageInPerThreadOrderWhenSeveralThreadsOffer() throws Exception
     {
-        final List<MemberAddress> members = AeronTestSupport.loopbackMembers(2);
-        final AeronTransport one = launch(AeronTestContexts.small(1, members));
-        final AeronTransport two = launch(AeronTestContexts.small(2, members));
-        AeronTestSupport.awaitConnected(WAIT_NS, one, two);
+        final AeronTransport[] pair = launchConnectedPair();
+        final AeronTransport one = pair[0];
+        final AeronTransport two = pair[1];
 
         final int perThread = 20_000;
         final Channel[] channels = { Channel.CONSENSUS, Channel.CONSENSUS, Channel.SHIPPING };
@@ -241,6 +290,15 @@ class AeronTransportTest
             }
         }
         assertTrue(problems.isEmpty(), problems.toString());
+    }
+
+    private AeronTransport[] launchConnectedPair() throws Exception
+    {
+        final List<MemberAddress> members = AeronTestSupport.loopbackMembers(2);
+        final AeronTransport one = launch(AeronTestContexts.small(1, members));
+        final AeronTransport two = launch(AeronTestContexts.small(2, members));
+        AeronTestSupport.awaitConnected(WAIT_NS, one, two);
+        return new AeronTransport[]{ one, two };
     }
 
     private AeronTransport launch(final AeronTransport.Context ctx)

@@ -190,6 +190,7 @@ public abstract class TransportConformanceTest
         final int stopped = 2;
         transports[stopped].close();
 
+        final long stoppedNs = System.nanoTime();
         final int length = ConformanceMessages.MIN_LENGTH;
         messages.encode(sendBuffer, memberId(0), Channel.CONSENSUS.ordinal(), 0, length);
         await(() -> transports[0].offer(memberId(stopped), Channel.CONSENSUS, sendBuffer, 0, length) ==
@@ -197,13 +198,20 @@ public abstract class TransportConformanceTest
             () -> "offer to stopped member " + memberId(stopped) + " never returned NOT_CONNECTED; link is " +
             transports[0].linkState(memberId(stopped)));
 
+        System.out.println(getClass().getSimpleName() + ": NOT_CONNECTED " + millisSince(stoppedNs) +
+            " ms after the peer stopped");
+
         // The survivors still talk to each other.
         offerUntilQueued(0, 1, Channel.CONSENSUS, 7, length);
         await(() -> countFrom(1, 0, Channel.CONSENSUS) >= 1, () -> "1 -> 2 stopped working after member 3 stopped");
 
         receivedBy.get(stopped).clear();
+        final long restartNs = System.nanoTime();
         transports[stopped] = launch(memberId(stopped), members);
+        final long launchedMs = millisSince(restartNs);
         awaitAllConnected();
+        System.out.println(getClass().getSimpleName() + ": restarted peer launched in " + launchedMs +
+            " ms, every link CONNECTED " + millisSince(restartNs) + " ms after restart");
 
         offerUntilQueued(0, stopped, Channel.CONSENSUS, 11, length);
         offerUntilQueued(stopped, 0, Channel.RPC, 12, length);
@@ -296,6 +304,11 @@ public abstract class TransportConformanceTest
         assertEquals(Transport.CLOSED, transports[0].offer(memberId(1), Channel.CONSENSUS, sendBuffer, 0, length));
         assertEquals(0, transports[0].poll((from, channel, buffer, offset, len) -> fail("delivered after close"), 10));
         assertEquals(LinkState.CLOSED, transports[0].linkState(memberId(1)));
+    }
+
+    private static long millisSince(final long startNs)
+    {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
     }
 
     protected static int memberId(final int index)
