@@ -45,12 +45,13 @@ final class DemoCommand implements Launcher.Command
 
     public String help()
     {
-        return "usage: octopii demo [--transport quic|aeron] [--seconds N] [--window W] [--dir D] [--keep]\n" +
+        return "usage: octopii demo [--transport quic|aeron] [--seconds N] [--window W] [--min-writes M] [--dir D] [--keep]\n" +
             "  Starts three `octopii node` processes on 127.0.0.1 (DURABLE fsync) with fresh development\n" +
             "  certificates, runs a KV workload of SETs with W (default 32) outstanding for N (default 8) seconds,\n" +
             "  printing ops/s, leader and p50/p99 latency each second; kills the leader with SIGKILL, keeps writing\n" +
             "  N more seconds under the new leader, restarts the killed node and waits for it to catch up, then\n" +
-            "  reads back every acknowledged key on the leader and on the restarted node. Exits 0 only if every\n" +
+            "  reads back every acknowledged key on all three nodes. --min-writes M keeps writing until M writes are\n" +
+            "  acknowledged (half before the kill). Exits 0 only if every\n" +
             "  check passed. --dir keeps data there (default: a temp dir, deleted unless --keep).";
     }
 
@@ -59,6 +60,7 @@ final class DemoCommand implements Launcher.Command
         NodeContext.TransportKind transport = NodeContext.TransportKind.QUIC;
         int seconds = 8;
         int window = 32;
+        int minWrites = 0;
         Path dir = null;
         boolean keep = false;
         for (int i = 0; i < args.length; i++)
@@ -71,6 +73,7 @@ final class DemoCommand implements Launcher.Command
                     break;
                 case "--seconds": seconds = Integer.parseInt(value(args, ++i)); break;
                 case "--window": window = Integer.parseInt(value(args, ++i)); break;
+                case "--min-writes": minWrites = Integer.parseInt(value(args, ++i)); break;
                 case "--dir": dir = Path.of(value(args, ++i)); break;
                 case "--keep": keep = true; break;
                 default: throw new Launcher.UsageException("unknown option '" + args[i] + "'");
@@ -82,7 +85,7 @@ final class DemoCommand implements Launcher.Command
         }
         final boolean tempDir = null == dir;
         final Path root = tempDir ? Files.createTempDirectory("octopii-demo") : Files.createDirectories(dir);
-        try (Demo demo = new Demo(root, transport, seconds, window, out))
+        try (Demo demo = new Demo(root, transport, seconds, window, minWrites, out))
         {
             return demo.run() ? 0 : 1;
         }
@@ -138,6 +141,7 @@ final class DemoCommand implements Launcher.Command
         private final NodeContext.TransportKind transport;
         private final int seconds;
         private final int window;
+        private final int minWrites;
         private final PrintStream out;
         private final List<MemberAddress> nodes = new ArrayList<>();
         private final Process[] processes = new Process[4];
@@ -151,8 +155,11 @@ final class DemoCommand implements Launcher.Command
         private MemberAddress clientAddress;
         private OctopiiClient client;
 
-        Demo(final Path root, final NodeContext.TransportKind transport, final int seconds, final int window, final PrintStream out)
+        Demo(
+            final Path root, final NodeContext.TransportKind transport, final int seconds, final int window,
+            final int minWrites, final PrintStream out)
         {
+            this.minWrites = minWrites;
             this.root = root;
             this.transport = transport;
             this.seconds = seconds;
@@ -191,21 +198,21 @@ final class DemoCommand implements Launcher.Command
 
             awaitFirstWrite();
             out.println("-- phase 1: writing with " + window + " outstanding");
-            progress(seconds);
+            progress(seconds, minWrites / 2);
 
             final int oldLeader = client.leaderHint();
             out.println("-- killing leader node " + oldLeader + " with SIGKILL (pid " + processes[oldLeader].pid() + ")");
             processes[oldLeader].destroyForcibly();
             processes[oldLeader].waitFor(10, TimeUnit.SECONDS);
             final long killedAtNs = System.nanoTime();
-            progress(seconds);
+            progress(seconds, minWrites);
             final int newLeader = client.leaderHint();
             out.printf("-- new leader: node %d (first write after the kill acknowledged within the run above)%n", newLeader);
             check(newLeader != oldLeader, "a new leader took over from node " + oldLeader);
 
             out.println("-- restarting node " + oldLeader);
             startNode(oldLeader);
-            progress(Math.max(1, seconds / 2));
+            progress(Math.max(1, seconds / 2), 0);
             running.set(false);
             writer.join(30_000);
             check(!writer.isAlive(), "the writer stopped");
@@ -216,8 +223,10 @@ final class DemoCommand implements Launcher.Command
             out.printf("-- node %d caught up to commit index %d in %d ms (read from its status file by another process)%n",
                 oldLeader, leaderCommit, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - caughtUpStart));
 
-            verify(newLeader, "leader");
-            verify(oldLeader, "restarted node");
+            for (int id = 1; id <= 3; id++)
+            {
+                verify(id, id == newLeader ? "leader" : id == oldLeader ? "restarted node" : "follower");
+            }
 
             out.printf("== summary: %d writes acknowledged, %d failed or indeterminate (not counted as written), " +
                 "p50 %.2f ms, p99 %.2f ms, max %.2f ms, leader %d -> %d, %.1f s in all (%.1f s after the kill)%n",
@@ -226,7 +235,7 @@ final class DemoCommand implements Launcher.Command
                 (System.nanoTime() - start) / 1e9, (System.nanoTime() - killedAtNs) / 1e9);
             if (failures.isEmpty())
             {
-                out.println("== VERIFIED: every acknowledged write is present on the leader and on the restarted node");
+                out.println("== VERIFIED: every acknowledged write is present on all three nodes");
                 return true;
             }
             out.println("== FAILED checks:");
@@ -293,9 +302,11 @@ final class DemoCommand implements Launcher.Command
             out.println("-- leader elected: node " + client.leaderHint());
         }
 
-        private void progress(final int forSeconds) throws InterruptedException
+        /** Print progress each second for at least {@code forSeconds} and until {@code untilAcknowledged} writes. */
+        private void progress(final int forSeconds, final int untilAcknowledged) throws InterruptedException
         {
-            for (int s = 0; s < forSeconds; s++)
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            for (int s = 0; s < forSeconds || (acknowledged.size() < untilAcknowledged && System.nanoTime() < deadline); s++)
             {
                 final long before = completed.get();
                 Thread.sleep(1000);

@@ -46,6 +46,7 @@ public final class Launcher
         COMMANDS.put("node", new NodeCommand());
         COMMANDS.put("kv", new KvCommand());
         COMMANDS.put("status", new StatusCommand());
+        COMMANDS.put("wal", new WalCommand());
         COMMANDS.put("certs", new CertsCommand());
     }
 
