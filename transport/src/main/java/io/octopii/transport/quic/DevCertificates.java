@@ -104,12 +104,12 @@ public final class DevCertificates
         final String host = member.host();
         final String san = isIpLiteral(host) ? "SAN=ip:" + host : "SAN=dns:" + host;
         keytool("-genkeypair", "-alias", TransportNames.NODE_KEY_ALIAS, "-keyalg", "EC", "-groupname", "secp256r1",
-            "-dname", "CN=" + host + ",OU=member-" + member.id(), "-validity", "825",
+            "-dname", "CN=" + host + ",OU=member-" + member.id(), "-validity", "3650",
             "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", password, "-keypass", password);
         keytool("-certreq", "-alias", TransportNames.NODE_KEY_ALIAS, "-file", csr.toString(),
             "-keystore", store.toString(), "-storepass", password);
         keytool("-gencert", "-alias", CA_ALIAS, "-infile", csr.toString(), "-outfile", pem.toString(), "-rfc",
-            "-ext", san, "-ext", "ku=digitalSignature", "-ext", "eku=serverAuth,clientAuth", "-validity", "825",
+            "-ext", san, "-ext", "ku=digitalSignature", "-ext", "eku=serverAuth,clientAuth", "-validity", "3650",
             "-keystore", ca.toString(), "-storepass", password);
         keytool("-importcert", "-noprompt", "-alias", CA_ALIAS, "-file", caPem.toString(),
             "-keystore", store.toString(), "-storepass", password);

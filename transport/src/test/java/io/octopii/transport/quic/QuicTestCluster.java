@@ -172,16 +172,49 @@ public final class QuicTestCluster implements AutoCloseable
         return certificates("localhost");
     }
 
-    /** Cluster CA, trust store and node-1..5 key stores whose certificates name {@code host}. */
+    /**
+     * Trust store and node-1..5 key stores whose certificates name {@code host} ("localhost" or
+     * "127.0.0.1"), copied from the test resources (generated with {@link DevCertificates}).
+     */
     public static synchronized Path certificates(final String host)
     {
-        return CERTIFICATES.computeIfAbsent(host, (h) -> generate("octopii-certs", h));
+        return CERTIFICATES.computeIfAbsent(host, (h) -> extract(h));
     }
 
-    /** A second, unrelated CA with its own node certificates: peers from it must be refused. */
+    /** A second, unrelated CA with its own node certificates (host "localhost"): its peers must be refused. */
     public static synchronized Path foreignCertificates()
     {
-        return CERTIFICATES.computeIfAbsent("foreign", (h) -> generate("octopii-foreign-certs", "localhost"));
+        return CERTIFICATES.computeIfAbsent("foreign", (h) -> extract(h));
+    }
+
+    private static Path extract(final String set)
+    {
+        try
+        {
+            final Path dir = Files.createTempDirectory("octopii-certs-" + set);
+            final List<String> files = new ArrayList<>();
+            files.add(DevCertificates.TRUST_STORE_FILE);
+            for (int id = 1; id <= CERTIFIED_MEMBERS; id++)
+            {
+                files.add("node-" + id + ".p12");
+            }
+            for (final String file : files)
+            {
+                try (java.io.InputStream in = QuicTestCluster.class.getResourceAsStream("certs/" + set + "/" + file))
+                {
+                    if (in == null)
+                    {
+                        throw new IllegalStateException("missing test resource certs/" + set + "/" + file);
+                    }
+                    Files.copy(in, dir.resolve(file));
+                }
+            }
+            return dir;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     /** A context for member {@code id} of {@code members} with the shared test certificates for {@code host}. */
@@ -204,25 +237,6 @@ public final class QuicTestCluster implements AutoCloseable
             .maxMessageLength(128 * 1024)
             .reconnectBackoffMinNs(TimeUnit.MILLISECONDS.toNanos(20))
             .reconnectBackoffMaxNs(TimeUnit.MILLISECONDS.toNanos(500));
-    }
-
-    private static Path generate(final String prefix, final String host)
-    {
-        try
-        {
-            final Path dir = Files.createTempDirectory(prefix);
-            final List<MemberAddress> certified = new ArrayList<>();
-            for (int id = 1; id <= CERTIFIED_MEMBERS; id++)
-            {
-                certified.add(new MemberAddress(id, host, 1));
-            }
-            DevCertificates.generate(dir, PASSWORD, certified);
-            return dir;
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
     }
 
     /** A UDP port free on 127.0.0.1 right now. */

@@ -1,0 +1,364 @@
+package io.octopii.rpc;
+
+import io.octopii.transport.quic.QuicTestCluster;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import static io.octopii.transport.quic.QuicTestCluster.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(180)
+class RpcEndpointTest
+{
+    private static final int ECHO = 1;
+    private static final int SLOW = 2;
+    private static final int FAILING = 3;
+    private static final int SILENT = 4;
+    private static final int ONE_WAY = 5;
+
+    private QuicTestCluster cluster;
+    private RpcEndpoint client;
+    private volatile RpcEndpoint server;
+    private final CountDownLatch releaseSlow = new CountDownLatch(1);
+    private final AtomicInteger oneWayReceived = new AtomicInteger();
+
+    @BeforeEach
+    void setUp()
+    {
+        cluster = QuicTestCluster.start(2);
+        cluster.awaitFullyConnected(20_000);
+        client = RpcEndpoint.launch(new RpcEndpoint.Context().transport(cluster.transport(1)));
+        server = startServer();
+    }
+
+    private RpcEndpoint startServer()
+    {
+        final RpcEndpoint endpoint = RpcEndpoint.launch(
+            new RpcEndpoint.Context().transport(cluster.transport(2)).workerThreads(4));
+        registerHandlers(endpoint);
+        return endpoint;
+    }
+
+    private void registerHandlers(final RpcEndpoint endpoint)
+    {
+        endpoint.registerHandler(ECHO, (from, payload, offset, length, responder) ->
+            responder.respond(payload, offset, length));
+        endpoint.registerHandler(SLOW, (from, payload, offset, length, responder) ->
+        {
+            releaseSlow.await(30, TimeUnit.SECONDS);
+            responder.respond(payload, offset, length);
+        });
+        endpoint.registerHandler(FAILING, (from, payload, offset, length, responder) ->
+        {
+            throw new IllegalStateException("ledger closed");
+        });
+        endpoint.registerHandler(SILENT, (from, payload, offset, length, responder) -> {});
+        endpoint.registerHandler(ONE_WAY, (from, payload, offset, length, responder) ->
+        {
+            assertTrue(responder.isOneWay());
+            oneWayReceived.incrementAndGet();
+        });
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        releaseSlow.countDown();
+        if (client != null)
+        {
+            client.close();
+        }
+        if (server != null)
+        {
+            server.close();
+        }
+        cluster.close();
+    }
+
+    private static byte[] bytes(final String text)
+    {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void shouldAnswerRequestsAndDeliverOneWayMessages() throws Exception
+    {
+        final byte[] answer = client.request(2, ECHO, bytes("hello"), Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+        assertArrayEquals(bytes("hello"), answer);
+        final UnsafeBuffer payload = new UnsafeBuffer(bytes("tick"));
+        for (int i = 0; i < 10; i++)
+        {
+            assertTrue(client.oneWay(2, ONE_WAY, payload, 0, payload.capacity()) > 0);
+        }
+        await(10_000, "10 one-way messages handled", () -> oneWayReceived.get() == 10);
+    }
+
+    @Test
+    void shouldRegisterHandlersOnARunningEndpointAndAnswerNoHandlerForUnknownIds() throws Exception
+    {
+        final RpcException noHandler = failure(client.request(2, 99, bytes("?"), Duration.ofSeconds(5)));
+        assertEquals(RpcStatus.NO_HANDLER, noHandler.status(), noHandler.getMessage());
+        server.registerHandler(99, (from, payload, offset, length, responder) -> responder.respond(bytes("late bloomer")));
+        assertArrayEquals(bytes("late bloomer"),
+            client.request(2, 99, bytes("?"), Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void shouldReturnHandlerErrorsAsErrorResponsesNotTimeouts() throws Exception
+    {
+        final long start = System.nanoTime();
+        final RpcException failed = failure(client.request(2, FAILING, bytes("x"), Duration.ofSeconds(10)));
+        assertEquals(RpcStatus.HANDLER_FAILED, failed.status());
+        assertTrue(failed.getMessage().contains("ledger closed"), failed.getMessage());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "answered, not timed out");
+        assertEquals(1, server.count(RpcEvent.HANDLER_FAILED));
+    }
+
+    @Test
+    void shouldTimeOutWithinTheDeadlinePlusFiftyMilliseconds() throws Exception
+    {
+        final long timeoutMs = 200;
+        long worstLateMs = 0;
+        for (int i = 0; i < 5; i++)
+        {
+            final long start = System.nanoTime();
+            final RpcException failed = failure(client.request(2, SILENT, bytes("x"), Duration.ofMillis(timeoutMs)));
+            final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertEquals(RpcStatus.TIMED_OUT, failed.status());
+            assertTrue(elapsedMs >= timeoutMs, "timed out early: " + elapsedMs + " ms");
+            worstLateMs = Math.max(worstLateMs, elapsedMs - timeoutMs);
+        }
+        System.out.println("RPC timeout: worst firing " + worstLateMs + " ms after the deadline");
+        assertTrue(worstLateMs <= 50, "timeout fired " + worstLateMs + " ms after the deadline");
+        assertEquals(5, client.count(RpcEvent.TIMED_OUT));
+        assertEquals(0, client.pendingRequests());
+    }
+
+    @Test
+    void shouldServeFastRequestsWhileSlowOnesOnTheSameConnectionWait() throws Exception
+    {
+        final List<CompletableFuture<byte[]>> slow = new ArrayList<>();
+        for (int i = 0; i < 3; i++)
+        {
+            slow.add(client.request(2, SLOW, bytes("slow" + i), Duration.ofSeconds(60)));
+        }
+        for (int i = 0; i < 20; i++)
+        {
+            assertArrayEquals(bytes("fast" + i),
+                client.request(2, ECHO, bytes("fast" + i), Duration.ofSeconds(10)).get(10, TimeUnit.SECONDS));
+        }
+        for (final CompletableFuture<byte[]> future : slow)
+        {
+            assertFalse(future.isDone(), "slow requests still running");
+        }
+        releaseSlow.countDown();
+        for (int i = 0; i < 3; i++)
+        {
+            assertArrayEquals(bytes("slow" + i), slow.get(i).get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void shouldDropResponsesAfterTheDeadlineAndCountLateOnes() throws Exception
+    {
+        // The callee's clock runs 10 s behind, so it answers after the caller has given up.
+        server.close();
+        server = RpcEndpoint.launch(new RpcEndpoint.Context().transport(cluster.transport(2))
+            .clock(() -> System.currentTimeMillis() * 1_000_000L - TimeUnit.SECONDS.toNanos(10)));
+        final CountDownLatch answer = new CountDownLatch(1);
+        server.registerHandler(SLOW, (from, payload, offset, length, responder) ->
+        {
+            answer.await(10, TimeUnit.SECONDS);
+            responder.respond(payload, offset, length);
+        });
+        final RpcException failed = failure(client.request(2, SLOW, bytes("x"), Duration.ofMillis(100)));
+        assertEquals(RpcStatus.TIMED_OUT, failed.status());
+        answer.countDown();
+        await(10_000, "the late response is counted", () -> client.count(RpcEvent.LATE_RESPONSES) == 1);
+        assertEquals(1, client.count(RpcEvent.TIMED_OUT));
+    }
+
+    @Test
+    void shouldBackPressureWhenThePendingTableIsFull()
+    {
+        client.close();
+        client = RpcEndpoint.launch(new RpcEndpoint.Context().transport(cluster.transport(1)).maxPendingRequests(4));
+        final UnsafeBuffer payload = new UnsafeBuffer(bytes("x"));
+        final AtomicInteger completions = new AtomicInteger();
+        final RpcResponseListener listener = new CountingListener(completions);
+        for (int i = 0; i < 4; i++)
+        {
+            assertTrue(client.request(2, SLOW, payload, 0, 1, TimeUnit.SECONDS.toNanos(30), listener) > 0);
+        }
+        assertEquals(RpcStatus.BACK_PRESSURED, client.request(2, SLOW, payload, 0, 1, TimeUnit.SECONDS.toNanos(30), listener));
+        releaseSlow.countDown();
+        await(10_000, "the four pending requests complete", () -> completions.get() == 4);
+        assertTrue(client.request(2, ECHO, payload, 0, 1, TimeUnit.SECONDS.toNanos(30), listener) > 0);
+    }
+
+    @Test
+    void shouldNotAllocateOnTheCallingThreadAfterWarmUp()
+    {
+        final UnsafeBuffer payload = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
+        final AtomicInteger completions = new AtomicInteger();
+        final RpcResponseListener listener = new CountingListener(completions);
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        final long thread = Thread.currentThread().getId();
+        int sent = 0;
+        long allocated = 0;
+        for (int round = 0; round < 3; round++)
+        {
+            final long before = threads.getThreadAllocatedBytes(thread);
+            for (int i = 0; i < 500; i++)
+            {
+                while (client.request(2, ECHO, payload, 0, 64, TimeUnit.SECONDS.toNanos(30), listener) < 0)
+                {
+                    Thread.onSpinWait();
+                    final int done = completions.get();
+                    await(10_000, "a response frees a slot", () -> completions.get() > done);
+                }
+                sent++;
+            }
+            allocated = threads.getThreadAllocatedBytes(thread) - before;
+        }
+        final int total = sent;
+        await(30_000, "all responses", () -> completions.get() == total);
+        assertEquals(0, allocated, "bytes allocated by request() on the calling thread in the last 500 calls");
+    }
+
+    @Test
+    void shouldCompleteOrFailEveryOneOfTenThousandRequestsAcrossAServerRestart() throws Exception
+    {
+        final int total = 10_000;
+        final List<CompletableFuture<byte[]>> futures = new ArrayList<>(total);
+        final AtomicInteger sent = new AtomicInteger();
+        final AtomicInteger restartedAt = new AtomicInteger(-1);
+        final Thread restarter = new Thread(() ->
+        {
+            server.close();
+            cluster.restart(2);
+            server = startServer();
+            restartedAt.set(sent.get());
+        }, "restarter");
+        for (int i = 0; i < total; i++)
+        {
+            if (i == total / 3)
+            {
+                restarter.start();
+            }
+            final CompletableFuture<byte[]> future = client.request(2, ECHO, bytes("r" + i), Duration.ofSeconds(5));
+            futures.add(future);
+            sent.set(i + 1);
+            if (future.isCompletedExceptionally())
+            {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));  // the link is down: pace, do not spin
+            }
+            if ((i & 127) == 127)
+            {
+                awaitQuietly(futures.get(i - 100));
+            }
+        }
+        restarter.join(60_000);
+        assertFalse(restarter.isAlive(), "server restart did not finish");
+        int ok = 0;
+        int okAfterRestart = 0;
+        final int[] failures = new int[32];
+        for (int i = 0; i < total; i++)
+        {
+            try
+            {
+                final byte[] answer = futures.get(i).get(20, TimeUnit.SECONDS);
+                assertArrayEquals(bytes("r" + i), answer);
+                ok++;
+                okAfterRestart += i >= restartedAt.get() ? 1 : 0;
+            }
+            catch (final TimeoutException ex)
+            {
+                throw new AssertionError("request " + i + " neither completed nor failed within 20 s");
+            }
+            catch (final ExecutionException ex)
+            {
+                final RpcException cause = (RpcException)ex.getCause();
+                assertTrue(cause.status() < 0, cause.getMessage());
+                failures[-cause.status()]++;
+            }
+        }
+        System.out.println("10k requests across a restart (restart done at request " + restartedAt.get() + "): ok=" +
+            ok + " NOT_CONNECTED=" + failures[-RpcStatus.NOT_CONNECTED] + " BACK_PRESSURED=" +
+            failures[-RpcStatus.BACK_PRESSURED] + " TIMED_OUT=" + failures[-RpcStatus.TIMED_OUT] + " LINK_LOST=" +
+            failures[-RpcStatus.LINK_LOST]);
+        assertTrue(ok >= total / 3 - 200, "requests before the restart succeed: ok=" + ok);
+        assertTrue(okAfterRestart > 0, "requests succeed again after the restart");
+        assertEquals(0, client.pendingRequests());
+    }
+
+    private static void awaitQuietly(final CompletableFuture<byte[]> future)
+    {
+        try
+        {
+            future.get(10, TimeUnit.SECONDS);
+        }
+        catch (final Exception ignore)
+        {
+            // Outcome checked later.
+        }
+    }
+
+    private static RpcException failure(final CompletableFuture<byte[]> future) throws Exception
+    {
+        try
+        {
+            future.get(30, TimeUnit.SECONDS);
+        }
+        catch (final ExecutionException ex)
+        {
+            return (RpcException)ex.getCause();
+        }
+        throw new AssertionError("expected the request to fail");
+    }
+
+    private static final class CountingListener implements RpcResponseListener
+    {
+        private final AtomicInteger completions;
+
+        CountingListener(final AtomicInteger completions)
+        {
+            this.completions = completions;
+        }
+
+        @Override
+        public void onResponse(final long correlationId, final DirectBuffer payload, final int offset, final int length)
+        {
+            completions.incrementAndGet();
+        }
+
+        @Override
+        public void onFailure(final long correlationId, final int status, final String detail)
+        {
+            completions.incrementAndGet();
+        }
+    }
+}
