@@ -590,6 +590,16 @@ public final class QuicTransport implements Transport
                 (id) -> linkIndexByMember.get(id) >= 0 && id < localMemberId);
             stream.getOutputStream().close();
         }
+        catch (final IOException ex)
+        {
+            if (!session.isClosed() && !isClosed)
+            {
+                increment(TransportEvent.REFUSED_MALFORMED_HANDSHAKE);
+                refusal("member " + localMemberId + " refused a connection: it broke off the handshake: " + ex);
+                session.close("handshake broken off");
+            }
+            return;
+        }
         catch (final LinkHandshake.Refusal refusal)
         {
             increment(refusal.event);

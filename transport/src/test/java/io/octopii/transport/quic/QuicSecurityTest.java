@@ -1,0 +1,196 @@
+package io.octopii.transport.quic;
+
+import io.octopii.codec.sbe.HandshakeStatus;
+import io.octopii.transport.Transport;
+import io.octopii.transport.Transport.Channel;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
+
+import static io.octopii.transport.quic.QuicTestCluster.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Peers that do not belong are refused and counted, garbage closes only its stream, and real peers
+ * are served throughout. Members 2 and 3 run; the rogue plays member 1 (or a stranger).
+ */
+@Timeout(120)
+class QuicSecurityTest
+{
+    private final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
+    private final TestMessages messages = new TestMessages();
+    private QuicTestCluster cluster;
+
+    @BeforeEach
+    void setUp()
+    {
+        cluster = QuicTestCluster.start(3, (ctx) -> ctx.handshakeTimeoutNs(TimeUnit.MILLISECONDS.toNanos(500)));
+        cluster.stop(1);
+        await(20_000, "members 2 and 3 connected", () -> cluster.transport(2).linkState(3) == Transport.LinkState.CONNECTED);
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        cluster.close();
+    }
+
+    private QuicTransport member2()
+    {
+        return cluster.transport(2);
+    }
+
+    private RogueClient rogue() throws Exception
+    {
+        return new RogueClient(cluster.members().get(1), QuicTestCluster.certificates());
+    }
+
+    @Test
+    void shouldRefuseAPeerWithTheWrongSecret() throws Exception
+    {
+        try (RogueClient rogue = rogue())
+        {
+            final LinkHandshake.Refusal refusal = rogue.handshake(new LinkHandshake(
+                QuicTestCluster.CLUSTER_ID, 1, "not-the-cluster-secret-at-all!!".getBytes()).skipPeerProofCheck(), 2);
+            assertNotNull(refusal, "a wrong secret must be refused");
+            assertEquals(HandshakeStatus.BAD_PROOF, refusal.status, refusal.getMessage());
+        }
+        assertEquals(1, member2().count(TransportEvent.REFUSED_BAD_PROOF));
+        assertTrue(member2().lastRefusal().contains("failed to prove the cluster secret"), member2().lastRefusal());
+        assertRealPeersStillServed();
+    }
+
+    @Test
+    void shouldRefuseAPeerFromAnotherCluster() throws Exception
+    {
+        try (RogueClient rogue = rogue())
+        {
+            final LinkHandshake.Refusal refusal =
+                rogue.handshake(new LinkHandshake(777, 1, QuicTestCluster.SECRET), 2);
+            assertNotNull(refusal);
+            assertEquals(HandshakeStatus.WRONG_CLUSTER, refusal.status, refusal.getMessage());
+        }
+        assertEquals(1, member2().count(TransportEvent.REFUSED_WRONG_CLUSTER));
+        assertTrue(member2().lastRefusal().contains("cluster 777"), member2().lastRefusal());
+        assertRealPeersStillServed();
+    }
+
+    @Test
+    void shouldRefuseANodeThatIsNotAMember() throws Exception
+    {
+        try (RogueClient rogue = rogue())
+        {
+            final LinkHandshake.Refusal refusal =
+                rogue.handshake(new LinkHandshake(QuicTestCluster.CLUSTER_ID, 9, QuicTestCluster.SECRET), 2);
+            assertNotNull(refusal);
+            assertEquals(HandshakeStatus.UNKNOWN_MEMBER, refusal.status, refusal.getMessage());
+        }
+        assertEquals(1, member2().count(TransportEvent.REFUSED_UNKNOWN_MEMBER));
+        assertRealPeersStillServed();
+    }
+
+    @Test
+    void shouldRefuseAPeerSpeakingAnotherProtocolVersion() throws Exception
+    {
+        try (RogueClient rogue = rogue())
+        {
+            final LinkHandshake.Refusal refusal = rogue.handshake(
+                new LinkHandshake(QuicTestCluster.CLUSTER_ID, 1, QuicTestCluster.SECRET).versions(7, 9), 2);
+            assertNotNull(refusal);
+            assertEquals(HandshakeStatus.PROTOCOL_VERSION_MISMATCH, refusal.status, refusal.getMessage());
+        }
+        assertEquals(1, member2().count(TransportEvent.REFUSED_PROTOCOL_VERSION));
+        assertRealPeersStillServed();
+    }
+
+    @Test
+    void shouldRefuseAConnectionThatNeverShakesHandsAndDropItsTraffic() throws Exception
+    {
+        try (RogueClient rogue = rogue())
+        {
+            rogue.sendStream(new byte[]{1, 2, 3, 4});
+            rogue.connection.sendDatagram(new byte[]{1, 0, 0, 0, 0});
+            await(5_000, "the silent connection is refused after the handshake timeout",
+                () -> member2().count(TransportEvent.REFUSED_HANDSHAKE_TIMEOUT) == 1);
+        }
+        assertTrue(member2().count(TransportEvent.UNAUTHENTICATED_TRAFFIC_DROPPED) >= 1,
+            member2().countersSummary());
+        assertRealPeersStillServed();
+    }
+
+    @Test
+    void shouldRefuseAServerWhoseCertificateComesFromAnotherCa() throws Exception
+    {
+        assertThrows(java.io.IOException.class, () -> new RogueClient(
+            cluster.members().get(1), QuicTestCluster.foreignCertificates()).close(),
+            "TLS with a foreign trust store must fail");
+        cluster.close();
+        cluster = QuicTestCluster.start(2, (ctx) ->
+        {
+            if (ctx.localMemberId() == 2)
+            {
+                ctx.keyStorePath(DevCertificates.nodeKeyStore(QuicTestCluster.foreignCertificates(), 2));
+            }
+        });
+        await(10_000, "member 1 fails to dial the member with a foreign certificate",
+            () -> cluster.transport(1).count(TransportEvent.DIAL_FAILED) >= 2);
+        assertNotEquals(Transport.LinkState.CONNECTED, cluster.transport(1).linkState(2));
+        assertNotEquals(Transport.LinkState.CONNECTED, cluster.transport(2).linkState(1));
+    }
+
+    @Test
+    void shouldCloseOnlyTheStreamThatCarriesGarbageAndCountWhy() throws Exception
+    {
+        try (RogueClient rogue = rogue())
+        {
+            assertNull(rogue.handshake(new LinkHandshake(QuicTestCluster.CLUSTER_ID, 1, QuicTestCluster.SECRET), 2));
+            await(5_000, "member 2 accepted the rogue as member 1",
+                () -> member2().linkState(1) == Transport.LinkState.CONNECTED);
+
+            rogue.sendStream(new byte[]{9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9});
+            await(5_000, "a garbage batch header is counted", () -> member2().count(TransportEvent.MALFORMED_BATCH) == 1);
+
+            final byte[] batch = new byte[StreamBatchDescriptor.HEADER_LENGTH + 4 + 12];
+            final UnsafeBuffer b = new UnsafeBuffer(batch);
+            b.putByte(StreamBatchDescriptor.CHANNEL_OFFSET, (byte)Channel.RPC.ordinal());
+            b.putLong(StreamBatchDescriptor.SEQUENCE_OFFSET, 1, ByteOrder.LITTLE_ENDIAN);
+            b.putInt(StreamBatchDescriptor.LENGTH_OFFSET, 16, ByteOrder.LITTLE_ENDIAN);
+            b.putInt(StreamBatchDescriptor.HEADER_LENGTH, 12, ByteOrder.LITTLE_ENDIAN);
+            b.putShort(StreamBatchDescriptor.HEADER_LENGTH + 4, (short)0, ByteOrder.LITTLE_ENDIAN);
+            b.putShort(StreamBatchDescriptor.HEADER_LENGTH + 6, (short)3, ByteOrder.LITTLE_ENDIAN);
+            b.putShort(StreamBatchDescriptor.HEADER_LENGTH + 8, (short)4242, ByteOrder.LITTLE_ENDIAN);  // wrong schema
+            rogue.sendStream(batch);
+            await(5_000, "a malformed SBE frame is counted", () -> member2().count(TransportEvent.MALFORMED_FRAME) == 1);
+            assertEquals(0, member2().poll((from, channel, buf, offset, length) ->
+            {
+                throw new AssertionError("garbage reached the handler");
+            }, 10));
+        }
+        assertRealPeersStillServed();
+    }
+
+    private void assertRealPeersStillServed()
+    {
+        final int length = messages.small(buffer, 0, 4242, 2);
+        final QuicTransport three = cluster.transport(3);
+        await(10_000, "member 2 still talks to member 3", () ->
+            member2().offer(3, Channel.CONSENSUS, buffer, 0, length) > 0);
+        final int[] received = {0};
+        await(10_000, "member 3 receives from member 2 after the rogue left", () ->
+        {
+            received[0] += three.poll((from, channel, buf, offset, len) -> assertEquals(2, from), 10);
+            return received[0] >= 1;
+        });
+    }
+}
