@@ -17,8 +17,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * Encodes Raft messages, one pre-built encoder per message type, into one send buffer and offers them to the
  * transport on the consensus channel.
  *
- * <p>AppendEntries is written in three steps ({@link #beginAppendEntries}, {@link #appendEntry} per entry,
- * {@link #sendAppendEntries}) so the entries are copied once, from the log's view into the send buffer.
+ * <p>AppendEntries is written in steps ({@link #beginAppendEntries}, {@link #appendEntry} per entry,
+ * {@link #endAppendEntries}, {@link #sendAppendEntries}) so the entries are copied once, from the log's view into
+ * the send buffer, in one pass over the log.
  *
  * <p><b>Thread.</b> The consensus agent only. <b>Allocation.</b> None after construction.
  * <b>Failure.</b> Every send returns the transport's result; a refused send is the caller's to retry
@@ -62,7 +63,8 @@ public final class ConsensusPublisher
     }
 
     /**
-     * Start an AppendEntries; follow with exactly {@code entryCount} calls to {@link #appendEntry}.
+     * Start an AppendEntries; follow with at most {@code entryCount} calls to {@link #appendEntry}, then
+     * {@link #endAppendEntries()} when fewer were appended.
      */
     public void beginAppendEntries(
         final long term,
@@ -99,6 +101,12 @@ public final class ConsensusPublisher
             .entryType(EntryType.get((short)entryType))
             .entryFlags((short)entryFlags)
             .putPayload(payload, offset, length);
+    }
+
+    /** Set the entry count of the AppendEntries being built to the entries actually appended. */
+    public void endAppendEntries()
+    {
+        entriesEncoder.resetCountToIndex();
     }
 
     /**

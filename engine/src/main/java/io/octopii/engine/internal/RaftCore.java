@@ -578,10 +578,14 @@ public final class RaftCore implements Election.Actions
         {
             return false; // needs a snapshot: not reachable until compaction is used
         }
+        // one pass: declare the most entries that may go, append while they fit, then fix the count
+        final int maxEntries = (int)Math.min(ctx.maxBatchEntries(), lastIndex - fromIndex + 1);
+        final long sequence = f.nextSequence();
+        publisher.beginAppendEntries(
+            election.term(), selfId, prevIndex, termAt(prevIndex), commitIndex, sequence, maxEntries);
         int count = 0;
         int length = ConsensusPublisher.APPEND_ENTRIES_HEADER_LENGTH;
-        final int maxEntries = ctx.maxBatchEntries();
-        for (long i = fromIndex; i <= lastIndex && count < maxEntries; i++)
+        for (long i = fromIndex; count < maxEntries; i++)
         {
             if (!log.read(i, view))
             {
@@ -594,18 +598,11 @@ public final class RaftCore implements Election.Actions
                 break;
             }
             length += entryLength;
+            publisher.appendEntry(
+                i, view.term(), view.entryType(), view.flags(), view.buffer(), view.payloadOffset(), view.payloadLength());
             count++;
         }
-        final long sequence = f.nextSequence();
-        publisher.beginAppendEntries(
-            election.term(), selfId, prevIndex, termAt(prevIndex), commitIndex, sequence, count);
-        for (int k = 0; k < count; k++)
-        {
-            log.read(fromIndex + k, view);
-            publisher.appendEntry(
-                fromIndex + k, view.term(), view.entryType(), view.flags(), view.buffer(), view.payloadOffset(),
-                view.payloadLength());
-        }
+        publisher.endAppendEntries();
         if (publisher.sendAppendEntries(f.memberId()) < 0)
         {
             return false;

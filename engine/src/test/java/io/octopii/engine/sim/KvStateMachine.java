@@ -72,16 +72,16 @@ public final class KvStateMachine implements StateMachine
         }
         lastIndex = index;
         appliedCount++;
-        long checksum = term * 31 + length;
-        for (int i = 0; i < length; i++)
-        {
-            checksum = checksum * 131 + buffer.getByte(offset + i);
-        }
         if (null != observer)
         {
+            long checksum = term * 31 + length;
+            for (int i = 0; i < length; i++)
+            {
+                checksum = checksum * 131 + buffer.getByte(offset + i);
+            }
             observer.onApply(memberId, index, term, checksum);
         }
-        if (length != COMMAND_LENGTH)
+        if (length < COMMAND_LENGTH)
         {
             invalidCount++; // an invalid command is a normal answer, never a poison pill
             response.putLong(0, ABSENT);

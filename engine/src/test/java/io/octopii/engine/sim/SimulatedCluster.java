@@ -7,6 +7,7 @@ import io.octopii.engine.Role;
 import io.octopii.log.FsyncPolicy;
 import io.octopii.log.InMemoryStorage;
 import io.octopii.log.LogFlusher;
+import io.octopii.log.LogStorage;
 import io.octopii.log.RaftLog;
 import io.octopii.log.TermVoteFile;
 import io.octopii.transport.sim.SimulatedNetwork;
@@ -14,6 +15,7 @@ import io.octopii.transport.sim.SimulatedTransport;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * A deterministic in-JVM cluster: N {@link ConsensusAgent}s driven round-robin on the calling thread with a
@@ -65,6 +67,11 @@ public final class SimulatedCluster implements AutoCloseable
         public int ringLength = 1024 * 1024;
         /** Check invariants after every step. */
         public boolean checkInvariants = true;
+        /**
+         * Creates each node's disk. The default is an {@link InMemoryStorage} (crashable); benchmarks may pass
+         * mapped files (then {@link SimulatedCluster#crash} is refused).
+         */
+        public IntFunction<LogStorage> storageFactory = i -> new InMemoryStorage("node-" + i);
         /** Print log recovery events (torn tails cut) as they happen. */
         public boolean printStorageEvents = Boolean.getBoolean("octopii.sim.printStorageEvents");
         /** Run the full log matching check every this many steps. */
@@ -84,7 +91,7 @@ public final class SimulatedCluster implements AutoCloseable
     private final SplittableRandom flushRandom;
     private final SimulatedNetwork network;
     private final InvariantChecker invariants;
-    private final InMemoryStorage[] storages;
+    private final LogStorage[] storages;
     private final RaftLog[] logs;
     private final LogFlusher[] flushers;
     private final TermVoteFile[] termVoteFiles;
@@ -110,7 +117,7 @@ public final class SimulatedCluster implements AutoCloseable
         this.flushRandom = random.split();
         final int n = options.nodeCount;
         this.invariants = new InvariantChecker(n);
-        this.storages = new InMemoryStorage[n];
+        this.storages = new LogStorage[n];
         this.logs = new RaftLog[n];
         this.flushers = new LogFlusher[n];
         this.termVoteFiles = new TermVoteFile[n];
@@ -125,7 +132,7 @@ public final class SimulatedCluster implements AutoCloseable
         {
             memberIds[i] = i;
             nodeRandoms[i] = random.split();
-            storages[i] = new InMemoryStorage("node-" + i);
+            storages[i] = options.storageFactory.apply(i);
         }
         for (int i = 0; i < n; i++)
         {
@@ -293,6 +300,11 @@ public final class SimulatedCluster implements AutoCloseable
         {
             return;
         }
+        if (!(storages[memberId] instanceof InMemoryStorage))
+        {
+            throw new IllegalStateException("crash needs an InMemoryStorage, member " + memberId + " has " +
+                storages[memberId].describe());
+        }
         crashes++;
         agents[memberId] = null;
         publishers[memberId] = null;
@@ -302,7 +314,7 @@ public final class SimulatedCluster implements AutoCloseable
         termVoteFiles[memberId] = null;
         network.memberDown(memberId, true);
         network.transport(memberId).close();
-        storages[memberId].crash(crashRandom);
+        ((InMemoryStorage)storages[memberId]).crash(crashRandom);
     }
 
     /** Restart a crashed node from what its disk kept. */
@@ -411,7 +423,7 @@ public final class SimulatedCluster implements AutoCloseable
 
     private void startNode(final int i)
     {
-        final InMemoryStorage storage = storages[i];
+        final LogStorage storage = storages[i];
         logs[i] = RaftLog.open(new RaftLog.Context()
             .storage(storage)
             .segmentLength(options.segmentLength)

@@ -1,0 +1,121 @@
+package io.octopii.benchmarks.engine;
+
+import io.octopii.engine.sim.SimulatedCluster;
+import io.octopii.engine.sim.SteadyStateDriver;
+import io.octopii.log.FsyncPolicy;
+import io.octopii.log.MappedFileStorage;
+import io.octopii.log.RaftLog;
+import org.agrona.IoUtil;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Committed proposals per second for a 3-node in-process cluster driven on one thread: the deterministic
+ * simulator's {@code SimulatedCluster} with a zero-latency simulated network, {@link FsyncPolicy#NONE} (no
+ * fsync: replication-only durability), memory-mapped log segments on {@code /dev/shm} (falls back to the temp
+ * directory) and 64 B commands. One operation is one proposal offered by a client, appended by the leader,
+ * replicated to both followers, committed, applied on all three nodes and answered to the client.
+ * All three agents, the network and the client share the benchmark thread, so the figure is the cost of the
+ * whole cluster on one core.
+ *
+ * <p>Old log segments are compacted below the lowest applied index of the three nodes between invocations,
+ * so a long run does not grow the log without bound. Run with {@code -prof gc}: gc.alloc.rate.norm must be
+ * ~0 B/op (segment rolls and compaction are amortized slow paths).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {
+    "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "--add-opens=java.base/java.util.zip=ALL-UNNAMED",
+    "-Xmx2g" })
+public class ClusterCommitBenchmark
+{
+    private static final int PROPOSALS_PER_INVOCATION = 10_000;
+
+    @Param({ "64" })
+    public int commandLength;
+
+    @Param({ "1024" })
+    public int maxInFlight;
+
+    private File directory;
+    private SimulatedCluster cluster;
+    private SteadyStateDriver driver;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception
+    {
+        final File shm = new File("/dev/shm");
+        directory = Files.createTempDirectory(
+            (shm.isDirectory() && shm.canWrite() ? shm : new File(System.getProperty("java.io.tmpdir"))).toPath(),
+            "octopii-cluster-bench").toFile();
+
+        final SimulatedCluster.Options options = new SimulatedCluster.Options();
+        options.seed = 1;
+        options.checkInvariants = false;
+        options.fsyncPolicy = FsyncPolicy.NONE;
+        options.flushProbability = 1.0;
+        options.segmentLength = 256 * 1024 * 1024; // few rolls: a roll (file create + map) is an allocating slow path
+        options.logIndexCapacity = 1 << 23;
+        options.maxBatchEntries = 512;
+        options.maxInFlightAppends = 8;
+        options.maxPendingProposals = 4 * maxInFlight;
+        options.storageFactory = i -> new MappedFileStorage(new File(directory, "node-" + i));
+        cluster = new SimulatedCluster(options);
+        cluster.network().faults(0, 0, 0, 0, 0);
+        driver = new SteadyStateDriver(cluster, commandLength, maxInFlight);
+        driver.awaitLeader(TimeUnit.SECONDS.toNanos(5));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown()
+    {
+        cluster.close();
+        IoUtil.delete(directory, true);
+    }
+
+    /** Compact below what every node has applied, so the log does not grow without bound. */
+    @Setup(Level.Invocation)
+    public void compact()
+    {
+        long lowestApplied = Long.MAX_VALUE;
+        for (int i = 0; i < cluster.nodeCount(); i++)
+        {
+            lowestApplied = Math.min(lowestApplied, cluster.agent(i).appliedIndex());
+        }
+        for (int i = 0; i < cluster.nodeCount(); i++)
+        {
+            final RaftLog log = cluster.log(i);
+            if (lowestApplied - log.firstIndex() > 4_000_000)
+            {
+                log.compactBelow(lowestApplied - 1);
+            }
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PROPOSALS_PER_INVOCATION)
+    public long commitProposals()
+    {
+        driver.run(PROPOSALS_PER_INVOCATION, TimeUnit.SECONDS.toNanos(60));
+        return driver.completed();
+    }
+}
