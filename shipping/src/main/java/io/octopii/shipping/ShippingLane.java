@@ -357,7 +357,7 @@ public final class ShippingLane implements AutoCloseable
         private IntPredicate senderFilter = member -> true;
         private int chunkLength = DEFAULT_CHUNK_LENGTH;
         private long windowLength = DEFAULT_WINDOW_LENGTH;
-        private int inboundRingLength = DEFAULT_INBOUND_RING_LENGTH;
+        private int inboundRingLength;
         private long maxShipmentLength = DEFAULT_MAX_SHIPMENT_LENGTH;
         private int maxInMemoryLength = DEFAULT_MAX_IN_MEMORY_LENGTH;
         private long minFreeSpace = DEFAULT_MIN_FREE_SPACE;
@@ -409,7 +409,13 @@ public final class ShippingLane implements AutoCloseable
                 throw new IllegalStateException(
                     "windowLength (" + windowLength + ") must be at least chunkLength (" + chunkLength + ")");
             }
-            if (!Integer.toBinaryString(inboundRingLength).matches("10*") ||
+            if (0 == inboundRingLength)
+            {
+                // big enough for 8 of the largest messages the transport carries, as Agrona's ring requires
+                inboundRingLength = Math.max(DEFAULT_INBOUND_RING_LENGTH,
+                    org.agrona.BitUtil.findNextPositivePowerOfTwo(8 * transport.maxMessageLength()));
+            }
+            if (!org.agrona.BitUtil.isPowerOfTwo(inboundRingLength) ||
                 (long)inboundRingLength < 8L * transport.maxMessageLength())
             {
                 throw new IllegalStateException("inboundRingLength (" + inboundRingLength + ") must be a power of " +
@@ -590,7 +596,10 @@ public final class ShippingLane implements AutoCloseable
             return inboundRingLength;
         }
 
-        /** Ring {@link ShippingLane#onMessage} copies into; a power of two, at least 8 x the max message. */
+        /**
+         * Ring {@link ShippingLane#onMessage} copies into; a power of two, at least 8 x the transport's max
+         * message. Default: {@link #DEFAULT_INBOUND_RING_LENGTH} or 8 x the max message, whichever is larger.
+         */
         public Context inboundRingLength(final int inboundRingLength)
         {
             this.inboundRingLength = inboundRingLength;
