@@ -54,7 +54,7 @@ class RaftLogModelTest
     @ValueSource(longs = { 1, 42, 0xCAFEBABEL, 7_777_777 })
     void shouldMatchModelOnRealFiles(final long seed)
     {
-        run(seed, new MappedFileStorage(dir), false, 1_500);
+        run(seed, new MappedFileStorage(dir), false, 800);
     }
 
     /**
