@@ -25,8 +25,12 @@ import static io.octopii.log.internal.RecordDescriptor.HEADER_LENGTH;
  * (the consensus agent). None of them forces the disk: a {@link LogFlusher} on another thread (or
  * invoked by the owner's duty cycle) forces what was appended and publishes {@link #durableIndex()},
  * which any thread may read without locks. Steady-state operations (append, claim, read, term, scan)
- * do not allocate; segment rolls, truncation, compaction and reset are slow paths that create or
- * delete files (and so block on the disk) and allocate.
+ * do not allocate. A segment roll takes the zero-filled, pre-faulted spare file the flusher keeps
+ * ready and only writes a header and renames it (the flusher makes header and name durable before it
+ * publishes any index in the segment); if no spare is ready the owner creates one itself, blocking on
+ * the zero-fill ({@link #rollsWithoutSpare()} counts these). Truncation does the same; reset, and a
+ * truncation that removes every segment, create their segment durably before returning. Compaction
+ * deletes files. These slow paths allocate.
  * <p>
  * <b>Lifecycle</b>: {@link #open(Context)} recovers the directory (see below); {@link #close()}
  * after the flusher has stopped.
