@@ -138,6 +138,11 @@ public final class RaftCore implements Election.Actions
             return 0;
         }
         this.nowNs = nowNs;
+        if (log.isFailed())
+        {
+            fail(new IllegalStateException("log failed (fsync or storage error): " + log.failure(), log.failure()));
+            return 0;
+        }
         int work = egressPublisher.drainOverflow();
 
         work += transport.poll(adapter, ctx.inboundPollLimit());
@@ -299,6 +304,12 @@ public final class RaftCore implements Election.Actions
         final long result = log.append(term, index, EntryType.ENTRY, 0, command, offset, length);
         if (result != index)
         {
+            if (result == RaftLog.LOG_FAILED)
+            {
+                reject(correlationId, ProposalStatus.CLOSED);
+                fail(new IllegalStateException("log failed: " + log.failure(), log.failure()));
+                return;
+            }
             reject(correlationId, ProposalStatus.BACK_PRESSURED);
             return;
         }
@@ -471,6 +482,11 @@ public final class RaftCore implements Election.Actions
             final long result = log.append(entryTerm, index, entryType, entryFlags, payloadView, 0, payloadView.capacity());
             if (result != index)
             {
+                if (result == RaftLog.LOG_FAILED)
+                {
+                    fail(new IllegalStateException("log failed: " + log.failure(), log.failure()));
+                    return;
+                }
                 break;
             }
             verified = index;

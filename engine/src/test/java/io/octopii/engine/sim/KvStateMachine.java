@@ -23,6 +23,8 @@ public final class KvStateMachine implements StateMachine
     public static final byte OP_PUT = 1;
     /** Op code of a get. */
     public static final byte OP_GET = 2;
+    /** Op code that makes the state machine throw: tests fail-stop. */
+    public static final byte OP_THROW = 3;
     /** Value of a key never written. */
     public static final long ABSENT = LinearizabilityChecker.ABSENT;
 
@@ -98,6 +100,10 @@ public final class KvStateMachine implements StateMachine
         else if (op == OP_GET)
         {
             response.putLong(0, map.get(key));
+        }
+        else if (op == OP_THROW)
+        {
+            throw new IllegalStateException("KvStateMachine asked to throw at index " + index);
         }
         else
         {
