@@ -8,7 +8,8 @@ import org.agrona.concurrent.NanoClock;
 
 /**
  * The transport's own duty cycle: runs the Aeron client conductor (and the media driver, when it is
- * embedded in {@code INVOKER} mode), says Hello on every publication when it connects and every
+ * embedded in {@code INVOKER} mode: always, or only while polls have stalled when the polling thread
+ * runs it), says Hello on every publication when it connects and every
  * {@code helloIntervalNs} after, and decides each link's {@link LinkState}.
  *
  * <p>A link is {@link LinkState#CONNECTED} when every channel's publication to the member is connected
@@ -27,6 +28,7 @@ final class AeronLinkAgent implements Agent
     private final String roleName;
     private final AgentInvoker clientInvoker;
     private final AgentInvoker driverInvoker;
+    private final AeronDriverDuty polledDriverDuty;
     private final AeronPeer[] peers;
     private final int[] lastRehelloRequests;
     private final AeronHelloPublisher helloPublisher;
@@ -39,6 +41,7 @@ final class AeronLinkAgent implements Agent
         final AeronTransport.Context ctx,
         final AgentInvoker clientInvoker,
         final AgentInvoker driverInvoker,
+        final AeronDriverDuty polledDriverDuty,
         final AeronPeer[] peers,
         final AeronHelloPublisher helloPublisher,
         final AeronTransportCounters counters)
@@ -46,6 +49,7 @@ final class AeronLinkAgent implements Agent
         this.roleName = "octopii-aeron-link-" + ctx.localMemberId();
         this.clientInvoker = clientInvoker;
         this.driverInvoker = driverInvoker;
+        this.polledDriverDuty = polledDriverDuty;
         this.peers = peers;
         this.lastRehelloRequests = new int[peers.length];
         this.helloPublisher = helloPublisher;
@@ -66,6 +70,10 @@ final class AeronLinkAgent implements Agent
         workCount += clientInvoker.invoke();
 
         final long nowNs = clock.nanoTime();
+        if (null != polledDriverDuty)
+        {
+            workCount += polledDriverDuty.invokeIfPollStalled(nowNs);
+        }
         for (int i = 0; i < peers.length; i++)
         {
             workCount += updateLink(i, peers[i], nowNs);

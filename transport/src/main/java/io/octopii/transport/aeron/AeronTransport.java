@@ -81,7 +81,7 @@ public final class AeronTransport implements Transport
     private final AeronInboundAdapter inboundAdapter;
     private final AgentRunner linkAgentRunner;
     private volatile AeronLinkAgent linkAgent;
-    private final AgentInvoker pollDriverInvoker;
+    private final AeronDriverDuty polledDriverDuty;
     private final int maxMessageLength;
     private volatile boolean isClosed;
 
@@ -133,11 +133,12 @@ public final class AeronTransport implements Transport
             peers = peerList.toArray(new AeronPeer[0]);
 
             inboundAdapter = new AeronInboundAdapter(ctx, subscriptions, peerByMemberId, counters);
-            pollDriverInvoker = ctx.driverInvokedByPoll() ? driverInvoker : null;
+            polledDriverDuty = ctx.driverInvokedByPoll() ? new AeronDriverDuty(driverInvoker) : null;
             final AeronLinkAgent linkAgent = new AeronLinkAgent(
                 ctx,
                 aeron.conductorAgentInvoker(),
                 ctx.driverInvokedByPoll() ? null : driverInvoker,
+                polledDriverDuty,
                 peers,
                 new AeronHelloPublisher(ctx.clusterId(), ctx.localMemberId()),
                 counters);
@@ -224,9 +225,9 @@ public final class AeronTransport implements Transport
         {
             return 0;
         }
-        if (null != pollDriverInvoker)
+        if (null != polledDriverDuty)
         {
-            pollDriverInvoker.invoke();
+            polledDriverDuty.invokeFromPoll();
         }
         return inboundAdapter.poll(handler, limit);
     }
@@ -723,8 +724,8 @@ public final class AeronTransport implements Transport
          * (conductor, sender, receiver: non-blocking socket I/O, no allocation in steady state) at the start
          * of every {@link AeronTransport#poll}, on the polling thread, instead of on the link agent. No thread
          * hop between the engine and the socket, and no driver thread to share two cores with: the
-         * lowest-latency setting on small machines. The cost: a node whose polling thread stalls also stops
-         * sending and acknowledging, so peers see it as down (NOT_CONNECTED) rather than back-pressured.
+         * lowest-latency setting on small machines. When polls stop for a millisecond the link agent runs the
+         * driver instead (at its own backing-off pace), so a paused engine does not lose its driver.
          */
         public Context driverInvokedByPoll(final boolean driverInvokedByPoll)
         {
