@@ -65,9 +65,17 @@ class QuicShippingTest
             }));
     }
 
+    /**
+     * Chunks that fit one QUIC stream batch (TransportContext.maxBatchLength, 48 KiB by default): the QUIC
+     * transport writes a batch to a fresh Kwik stream with a blocking write, and a batch larger than Kwik's
+     * 50 KiB stream send buffer can block its lane thread for good when Kwik stalls.
+     */
+    static final int QUIC_CHUNK_LENGTH = 40 * 1024;
+
     private static ShippingLane.Context quicContext(final Transport transport, final Path receiveDirectory)
     {
         return standalone(transport, receiveDirectory)
+            .chunkLength(QUIC_CHUNK_LENGTH)
             .retransmitTimeoutNs(TimeUnit.SECONDS.toNanos(2))
             .progressTimeoutNs(TimeUnit.SECONDS.toNanos(60))
             .inboundIdleTimeoutNs(TimeUnit.SECONDS.toNanos(60));
