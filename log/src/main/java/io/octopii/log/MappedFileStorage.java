@@ -68,7 +68,9 @@ public final class MappedFileStorage implements LogStorage
             tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ,
             StandardOpenOption.WRITE))
         {
-            fillWithZeros(channel, length);
+            // 4 KiB writes (Agrona's fill): measured here, a file zero-filled with 1 MiB writes made every later
+            // msync of it about twice as slow (ext4), which costs far more than the extra system calls
+            IoUtil.fill(channel, 0, length, (byte)0);
             if (initialLength > 0)
             {
                 final byte[] bytes = new byte[initialLength];
@@ -300,25 +302,6 @@ public final class MappedFileStorage implements LogStorage
         synchronized (openFiles)
         {
             openFiles.remove(file);
-        }
-    }
-
-    private static void fillWithZeros(final FileChannel channel, final long length) throws IOException
-    {
-        // large writes: Agrona's IoUtil.fill writes 4 KiB at a time, 16k system calls per 64 MiB segment
-        final ByteBuffer zeros = ByteBuffer.allocateDirect((int)Math.min(length, 1024 * 1024));
-        try
-        {
-            long position = 0;
-            while (position < length)
-            {
-                zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
-                position += channel.write(zeros, position);
-            }
-        }
-        finally
-        {
-            IoUtil.unmap(zeros);
         }
     }
 
