@@ -1,0 +1,164 @@
+package io.octopii.examples.example;
+
+import io.octopii.engine.NodeContext;
+import io.octopii.engine.OctopiiNode;
+import io.octopii.engine.ProposalListener;
+import io.octopii.engine.ProposalStatus;
+import io.octopii.engine.QueryPolicy;
+import io.octopii.engine.ThreadingMode;
+import io.octopii.transport.MemberAddress;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A {@link CounterStateMachine} plugged into a real three-node cluster (QUIC on localhost): the leader
+ * adds 1, 2, 3, ... through the allocation-free {@code propose(buffer, offset, length)} with a
+ * {@link ProposalListener}; then every node reads the counter with {@link QueryPolicy#LOCAL} once it
+ * has applied what the leader committed.
+ *
+ * <pre>
+ * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp examples/target/octopii.jar \
+ *     io.octopii.examples.example.CustomStateMachineExample [certificateDir]
+ * </pre>
+ */
+public final class CustomStateMachineExample
+{
+    /** Increments the example proposes: 1 + 2 + ... + 200. */
+    public static final int INCREMENTS = 200;
+    /** The counter once every increment is applied. */
+    public static final long EXPECTED_VALUE = (long)INCREMENTS * (INCREMENTS + 1) / 2;
+
+    /** What the example saw, for its test. */
+    public static final class Result
+    {
+        public long acknowledged;
+        public long indeterminate;
+        public long otherFailures;
+        public final long[] values = new long[4];
+        public final long[] invalidCommands = new long[4];
+    }
+
+    private CustomStateMachineExample()
+    {
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        final Path work = ExampleSupport.tempDir("octopii-counter-example");
+        run(work, ExampleSupport.certificates(args, work, 3), System.out);
+    }
+
+    /**
+     * Run the example.
+     *
+     * @param work         data directories go under it.
+     * @param certificates written by {@link ExampleSupport#generateCertificates} for members 1..3.
+     */
+    public static Result run(final Path work, final Path certificates, final PrintStream out) throws Exception
+    {
+        final Result result = new Result();
+        final List<MemberAddress> members = ExampleSupport.localMembers(3);
+        final OctopiiNode[] nodes = new OctopiiNode[4];
+        final CounterStateMachine[] counters = new CounterStateMachine[4];
+        final AtomicLong outcomes = new AtomicLong();
+        // docs:start counter-listener
+        final ProposalListener listener = (correlationId, status, logIndex, term, leaderId, buffer, offset, length) ->
+        {
+            // the consensus thread: count, never block
+            if (ProposalStatus.OK == status && length == CounterStateMachine.LENGTH)
+            {
+                result.acknowledged++;
+            }
+            else if (ProposalStatus.INDETERMINATE == status)
+            {
+                result.indeterminate++;
+            }
+            else
+            {
+                result.otherFailures++;
+            }
+            outcomes.incrementAndGet();
+        };
+        // docs:end counter-listener
+        try
+        {
+            for (int id = 1; id <= 3; id++)
+            {
+                counters[id] = new CounterStateMachine();
+                // docs:start counter-launch
+                nodes[id] = OctopiiNode.launch(new NodeContext()
+                    .nodeId(id)
+                    .members(members)
+                    .dataDir(work.resolve("node-" + id).toFile())
+                    .initialLeader(1)
+                    .threadingMode(ThreadingMode.SHARED)
+                    .electionTimeoutNs(TimeUnit.SECONDS.toNanos(1))
+                    .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(100))
+                    .segmentLength(4 * 1024 * 1024)
+                    .ingressRingLength(1024 * 1024)
+                    .egressRingLength(1024 * 1024)
+                    .transportContext(ExampleSupport.transportContext(certificates, id))
+                    .stateMachine(counters[id])
+                    .proposalListener(listener));
+                // docs:end counter-launch
+            }
+            final OctopiiNode leader = NodeExample.awaitLeader(nodes, 30_000);
+            out.println("leader is node " + leader.nodeId());
+
+            // docs:start counter-propose
+            final UnsafeBuffer command = new UnsafeBuffer(ByteBuffer.allocateDirect(CounterStateMachine.LENGTH));
+            final SleepingMillisIdleStrategy idle = new SleepingMillisIdleStrategy(1);
+            long proposed = 0;
+            for (long amount = 1; amount <= INCREMENTS; amount++)
+            {
+                command.putLong(0, amount, ByteOrder.LITTLE_ENDIAN);
+                long correlationId;
+                while ((correlationId = leader.propose(command, 0, CounterStateMachine.LENGTH)) ==
+                    -ProposalStatus.BACK_PRESSURED)
+                {
+                    idle.idle(); // too many in flight: let the node catch up
+                }
+                if (correlationId < 0)
+                {
+                    throw new IllegalStateException("proposal refused: " + ProposalStatus.name((int)-correlationId));
+                }
+                proposed++;
+            }
+            // docs:end counter-propose
+            final long expectedOutcomes = proposed;
+            ExampleSupport.await(30_000, () -> outcomes.get() + " of " + expectedOutcomes + " proposal outcomes",
+                () -> outcomes.get() == expectedOutcomes);
+
+            // docs:start counter-read
+            final long committed = leader.commitIndex();
+            for (int id = 1; id <= 3; id++)
+            {
+                final byte[] answer = nodes[id].query(new byte[0], QueryPolicy.LOCAL, committed).get(10, TimeUnit.SECONDS);
+                final long value = new UnsafeBuffer(answer).getLong(0, ByteOrder.LITTLE_ENDIAN);
+                out.println("node " + id + " counter = " + value + " (applied index " + nodes[id].appliedIndex() + ")");
+                result.values[id] = value;
+            }
+            // docs:end counter-read
+        }
+        finally
+        {
+            CloseHelper.closeAll(nodes);
+        }
+        for (int id = 1; id <= 3; id++)
+        {
+            result.invalidCommands[id] = counters[id].invalidCommands();
+        }
+        out.println(result.acknowledged + " increments acknowledged, " + result.indeterminate + " indeterminate, " +
+            result.otherFailures + " failed");
+        return result;
+    }
+}
