@@ -29,7 +29,7 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
 final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, ConsensusRetransmitBuffer.RecordHandler
 {
     static final long INITIAL_RETRANSMIT_TIMEOUT_NS = 10_000_000L;
-    static final long MAX_RETRANSMIT_TIMEOUT_NS = 200_000_000L;
+    static final long MAX_RETRANSMIT_TIMEOUT_NS = 40_000_000L;
     private static final int RESEND_BATCH = 64;
     private static final byte[] KEEP_ALIVE = {TYPE_KEEP_ALIVE};
     private final QuicTransport transport;

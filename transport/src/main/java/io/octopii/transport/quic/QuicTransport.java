@@ -106,6 +106,7 @@ public final class QuicTransport implements Transport
     private final ScheduledExecutorService timer;
     private final AgentRunner consensusRunner;
     private final List<AgentRunner> laneRunners = new ArrayList<>();
+    private final List<StreamLaneAgent> lanes = new ArrayList<>();
     private final List<Thread> diallers = new ArrayList<>();
     private final Set<LinkSession> sessions = ConcurrentHashMap.newKeySet();
     private final MessageHandler pollAdapter = this::onInbound;
@@ -179,10 +180,10 @@ public final class QuicTransport implements Transport
         {
             for (final Channel channel : new Channel[]{Channel.RPC, Channel.SHIPPING})
             {
-                laneRunners.add(new AgentRunner(
-                    new BackoffIdleStrategy(50, 10, 1_000, 200_000), this::onError, null,
-                    new StreamLaneAgent(this, link, channel.ordinal(), ctx.stallTimeoutNs(), ctx.maxBatchLength(),
-                        maxMessageLength)));
+                final StreamLaneAgent lane = new StreamLaneAgent(
+                    this, link, channel.ordinal(), ctx.stallTimeoutNs(), ctx.maxBatchLength(), maxMessageLength);
+                lanes.add(lane);
+                laneRunners.add(new AgentRunner(new BackoffIdleStrategy(50, 10, 1_000, 200_000), this::onError, null, lane));
             }
         }
     }
@@ -212,6 +213,8 @@ public final class QuicTransport implements Transport
         {
             AgentRunner.startOnThread(runner);
         }
+        final long watchdogPeriodNs = Math.max(1_000_000L, ctx.stallTimeoutNs() / 2);
+        timer.scheduleAtFixedRate(this::checkBlockedWrites, watchdogPeriodNs, watchdogPeriodNs, TimeUnit.NANOSECONDS);
         for (final PeerLink link : links)
         {
             if (link.isDialler)
@@ -474,6 +477,15 @@ public final class QuicTransport implements Transport
         socket.setReceiveBufferSize(4 * 1024 * 1024);
         socket.setSendBufferSize(4 * 1024 * 1024);
         return socket;
+    }
+
+    private void checkBlockedWrites()
+    {
+        final long nowNs = System.nanoTime();
+        for (final StreamLaneAgent lane : lanes)
+        {
+            lane.checkBlockedWrite(nowNs);
+        }
     }
 
     private void onAuthenticated(final LinkSession session, final PeerLink link)

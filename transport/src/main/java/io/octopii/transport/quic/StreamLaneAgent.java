@@ -37,7 +37,8 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
     private final UnsafeBuffer batchBuffer;
     private final String roleName;
     private LinkSession boundSession;
-    private QuicStream stream;
+    private volatile QuicStream stream;
+    private volatile long writeStartedNs;
     private long nextSequence = 1;
     private long inFlightSequence;
     private boolean isInFlight;
@@ -145,8 +146,10 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
     {
         try
         {
-            stream = session.connection.createStream(false);
-            final OutputStream out = stream.getOutputStream();
+            writeStartedNs = System.nanoTime();
+            final QuicStream newStream = session.connection.createStream(false);
+            stream = newStream;
+            final OutputStream out = newStream.getOutputStream();
             out.write(batch, 0, HEADER_LENGTH + batchLength);
             out.close();
         }
@@ -154,9 +157,36 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         {
             // The connection is closing or the stream was reset: the deadline re-sends, or the
             // session change discards the batch.
-            if (!session.isClosed())
+            if (!session.isClosed() && !(ex instanceof java.io.InterruptedIOException))
             {
                 transport.onError(ex);
+            }
+        }
+        finally
+        {
+            writeStartedNs = 0;
+        }
+    }
+
+    /**
+     * Watchdog, called from the transport's timer: a write that Kwik has not taken within the stall
+     * timeout (its send buffer never drains when its stream scheduling race hits) is unblocked by
+     * resetting the stream; the lane then re-sends the batch on a fresh stream at its deadline.
+     */
+    void checkBlockedWrite(final long nowNs)
+    {
+        final long startedNs = writeStartedNs;
+        final QuicStream blocked = stream;
+        if (startedNs != 0 && blocked != null && nowNs - startedNs > stallTimeoutNs)
+        {
+            transport.increment(TransportEvent.STREAM_STALL);
+            try
+            {
+                blocked.resetStream(QuicTransport.STREAM_ABANDONED_CODE);
+            }
+            catch (final RuntimeException ignore)
+            {
+                // Already closed.
             }
         }
     }
