@@ -46,7 +46,8 @@ import java.util.function.Supplier;
  *
  * System properties: {@code chunkLength} (Aeron, default 64 KiB), {@code quicChunkLength} (default 40 KiB),
  * {@code windowLength} (default 4 MiB), {@code laneMaxParkNs} (lane idle back-off cap, default 1 ms),
- * {@code aeronTermLength} (default 16 MiB), {@code aeronMtu} (default 1408).
+ * {@code aeronTermLength} (default 16 MiB), {@code aeronMtu} (default 1408), {@code quicSizeMiB} (default: the
+ * file size; the QUIC parts can use a smaller file).
  *
  * Every receive is checked (the lane: SHA-256 verified; TCP: length). Numbers are MB/s (10^6 bytes/s).
  */
@@ -97,17 +98,29 @@ public final class ShippingLaneThroughput
         }
         if (which.contains("quic"))
         {
-            final Transport[] quic = launchQuic(dir);
+            // chunks that fit one QUIC stream batch (48 KiB): larger batches can block the transport's lane
+            // thread inside Kwik's blocking stream write when Kwik stalls. Fresh transports for each part:
+            // the QUIC transport opens one stream per batch and (at the time of writing) stalls once a
+            // connection used up its initial 256 streams, so each part must stay below that.
+            final int quicChunkLength = Integer.getInteger("quicChunkLength", 40 * 1024);
+            final long quicSize = Long.getLong("quicSizeMiB", size >> 20) << 20;
+            final Path quicSource = quicSize == size ? source : createFile(dir.resolve("quic-source.bin"), quicSize);
+            Transport[] quic = launchQuic(dir, "raw");
             try
             {
-                // chunks that fit one QUIC stream batch (48 KiB): larger batches can block the transport's lane
-                // thread inside Kwik's blocking stream write when Kwik stalls
-                final int quicChunkLength = Integer.getInteger("quicChunkLength", 40 * 1024);
-                final long rawLength = Math.min(size, 32L * 1024 * 1024);
-                quicRaw = rawChannelRate(quic[0], quic[1], rawLength, quicChunkLength);
-                report("QUIC transport, raw SHIPPING channel", rawLength, quicRaw);
-                quicLane = lane(quic[0], quic[1], source, dir.resolve("quic-in"), quicChunkLength);
-                report("Shipping Lane over QUIC", size, quicLane);
+                quicRaw = rawChannelRate(quic[0], quic[1], quicSize, quicChunkLength);
+                report("QUIC transport, raw SHIPPING channel", quicSize, quicRaw);
+            }
+            finally
+            {
+                quic[0].close();
+                quic[1].close();
+            }
+            quic = launchQuic(dir, "lane");
+            try
+            {
+                quicLane = lane(quic[0], quic[1], quicSource, dir.resolve("quic-in"), quicChunkLength);
+                report("Shipping Lane over QUIC", quicSize, quicLane);
             }
             finally
             {
@@ -331,11 +344,11 @@ public final class ShippingLaneThroughput
         return transports;
     }
 
-    static Transport[] launchQuic(final Path dir) throws IOException
+    static Transport[] launchQuic(final Path dir, final String name) throws IOException
     {
         final List<MemberAddress> members = List.of(
             new MemberAddress(1, "localhost", freePort()), new MemberAddress(2, "localhost", freePort()));
-        final Path certificates = dir.resolve("certs");
+        final Path certificates = dir.resolve("certs-" + name);
         Files.createDirectories(certificates);
         final String password = "octopii-bench";
         DevCertificates.generate(certificates, password, members);
