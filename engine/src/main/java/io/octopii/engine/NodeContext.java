@@ -2,6 +2,7 @@ package io.octopii.engine;
 
 import io.octopii.log.FsyncPolicy;
 import io.octopii.log.RaftLog;
+import io.octopii.shipping.ShippingLane;
 import io.octopii.transport.MemberAddress;
 import io.octopii.transport.Transport;
 import io.octopii.transport.TransportContext;
@@ -81,6 +82,7 @@ public final class NodeContext
     private StateMachine stateMachine;
     private ProposalListener proposalListener;
     private ProposalForwarding proposalForwarding = DEFAULT_PROPOSAL_FORWARDING;
+    private ShippingLane.Context shippingContext = new ShippingLane.Context();
 
     /**
      * The default idle strategy: spin briefly, then yield, then park up to 1 ms. Low latency when busy,
@@ -492,6 +494,22 @@ public final class NodeContext
     public NodeContext proposalForwarding(final ProposalForwarding proposalForwarding)
     {
         this.proposalForwarding = proposalForwarding;
+        return this;
+    }
+
+    /**
+     * Settings of the node's Shipping Lane (bulk transfers over the node's own transport). The node sets
+     * the transport; the receive directory defaults to {@code <dataDir>/shipments}.
+     */
+    public ShippingLane.Context shippingContext()
+    {
+        return shippingContext;
+    }
+
+    /** @param shippingContext held by reference. @return this. */
+    public NodeContext shippingContext(final ShippingLane.Context shippingContext)
+    {
+        this.shippingContext = shippingContext;
         return this;
     }
 

@@ -6,6 +6,7 @@ import io.octopii.engine.internal.RoutingTransport;
 import io.octopii.log.LogFlusher;
 import io.octopii.log.RaftLog;
 import io.octopii.log.TermVoteFile;
+import io.octopii.shipping.ShippingLane;
 import io.octopii.transport.MemberAddress;
 import io.octopii.transport.Transport;
 import io.octopii.transport.TransportContext;
@@ -74,6 +75,7 @@ public final class OctopiiNode implements AutoCloseable
     private final boolean ownsTransport;
     private final ConsensusAgent consensus;
     private final NodeAgent nodeAgent;
+    private final ShippingLane shippingLane;
     private final ThreadLocal<ProposalPublisher> publishers;
     private final AtomicLong correlationIds = new AtomicLong();
     private final AgentRunner nodeRunner;
@@ -136,6 +138,17 @@ public final class OctopiiNode implements AutoCloseable
             routing, consensus, consensus.newProposalPublisher(), queries, ctx.members(), 4096,
             ctx.maxCommandLength(), ctx.maxResultLength());
         routing.clientHandler(gateway);
+        final ShippingLane.Context shippingCtx = ctx.shippingContext().transport(routing).pollTransport(false);
+        if (null == shippingCtx.receiveDirectory())
+        {
+            shippingCtx.receiveDirectory(new File(ctx.dataDir(), "shipments").toPath());
+        }
+        if (null == shippingCtx.errorHandler())
+        {
+            shippingCtx.errorHandler(errorHandler);
+        }
+        shippingLane = ShippingLane.launch(shippingCtx);
+        routing.shippingHandler((from, channel, buffer, offset, length) -> shippingLane.onMessage(from, buffer, offset, length));
         nodeAgent = new NodeAgent(ctx, consensus, log, gateway, queries, statusFile, SystemEpochClock.INSTANCE);
         publishers = ThreadLocal.withInitial(consensus::newProposalPublisher);
         flusher = new LogFlusher(log);
@@ -351,6 +364,15 @@ public final class OctopiiNode implements AutoCloseable
         return transport;
     }
 
+    /**
+     * The node's Shipping Lane: send and receive large files and buffers over the node's own transport,
+     * on its own thread, beside consensus and RPC.
+     */
+    public ShippingLane shippingLane()
+    {
+        return shippingLane;
+    }
+
     /** The node's configuration. */
     public NodeContext context()
     {
@@ -375,6 +397,7 @@ public final class OctopiiNode implements AutoCloseable
         {
             CloseHelper.quietClose(invoker);
         }
+        CloseHelper.quietClose(shippingLane);
         if (ownsTransport)
         {
             CloseHelper.quietClose(transport);

@@ -58,6 +58,21 @@ class OctopiiNodeTest
                     "LOCAL read on node " + id);
             }
 
+            // The Shipping Lane runs on the node's own endpoint beside consensus: ship a file follower -> leader.
+            final java.nio.file.Path file = new File(root, "payload.bin").toPath();
+            final byte[] payload = new byte[3 * 1024 * 1024 + 17];
+            new java.util.SplittableRandom(7).nextBytes(payload);
+            java.nio.file.Files.write(file, payload);
+            final long termBefore = leader.term();
+            final io.octopii.shipping.ShipmentResult shipped =
+                follower.shippingLane().send(leader.nodeId(), file).result().get(60, TimeUnit.SECONDS);
+            assertTrue(shipped.isChecksumVerified(), shipped.toString());
+            assertEquals(payload.length, shipped.totalLength());
+            final java.nio.file.Path received = new File(root, "node-" + leader.nodeId() + "/shipments/payload.bin").toPath();
+            LocalCluster.await(10_000, () -> "file received at " + received, () -> java.nio.file.Files.exists(received));
+            assertArrayEquals(payload, java.nio.file.Files.readAllBytes(received), "shipped bytes");
+            assertEquals(termBefore, leader.term(), "no election while shipping");
+
             final int oldLeader = leader.nodeId();
             cluster.stop(oldLeader);
             leader = cluster.awaitLeader(30_000);
