@@ -383,6 +383,10 @@ public final class AeronTransport implements Transport
                 members.addAll(transportContext.members());
                 localMemberId = transportContext.localMemberId();
                 clusterId = transportContext.clusterId();
+                if (null == errorHandler)
+                {
+                    errorHandler = transportContext.errorHandler();
+                }
             }
             checkMembers();
             if (!BitUtil.isPowerOfTwo(termBufferLength) || termBufferLength < MIN_TERM_BUFFER_LENGTH ||
@@ -611,7 +615,10 @@ public final class AeronTransport implements Transport
 
         /**
          * Take {@code members}, {@code localMemberId} and {@code clusterId} from the node's transport
-         * context at conclude (they override values set here). Its TLS settings are not used.
+         * context at conclude (they override values set here), and its {@code errorHandler} unless one is
+         * set here. Its TLS settings and maxMessageLength are not used: this transport's largest message
+         * is {@link #maxMessageLength()} (termBufferLength / 8 by default); read it from
+         * {@link AeronTransport#maxMessageLength()}.
          */
         public Context transportContext(final TransportContext transportContext)
         {

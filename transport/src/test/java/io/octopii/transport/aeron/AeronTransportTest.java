@@ -77,11 +77,14 @@ class AeronTransportTest
     void shouldTakeMembershipFromTheNodesTransportContext() throws Exception
     {
         final List<MemberAddress> members = AeronTestSupport.loopbackMembers(3);
-        final TransportContext transportContext = new TransportContext().members(members).localMemberId(2).clusterId(99);
+        final org.agrona.ErrorHandler nodeErrorHandler = Throwable::printStackTrace;
+        final TransportContext transportContext = new TransportContext().members(members).localMemberId(2).clusterId(99)
+            .errorHandler(nodeErrorHandler);
         final AeronTransport.Context ctx = new AeronTransport.Context().transportContext(transportContext).conclude();
         assertEquals(members, ctx.members());
         assertEquals(2, ctx.localMemberId());
         assertEquals(99, ctx.clusterId());
+        assertEquals(nodeErrorHandler, ctx.errorHandler());
     }
 
     @Test
