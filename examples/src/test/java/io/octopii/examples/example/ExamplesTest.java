@@ -123,4 +123,15 @@ class ExamplesTest
         assertEquals(ShippingLaneExample.FILE_LENGTH, result.received.totalLength(), output());
         assertEquals(result.sourceSha256, result.receivedSha256, output());
     }
+
+    @Test
+    void archiveMirrorExampleShouldRestoreTheLostLogUpToTheChosenIndex()
+    {
+        final ArchiveMirrorExample.Result result = ArchiveMirrorExample.run(tmp, out);
+
+        assertEquals(ArchiveMirrorExample.RECORDS, result.mirroredIndex, output());
+        assertEquals(ArchiveMirrorExample.RESTORE_UP_TO, result.restoredIndex, output());
+        assertEquals(ArchiveMirrorExample.RESTORE_UP_TO, result.restoredLastIndex, output());
+        assertEquals(0, result.mismatches, output());
+    }
 }
