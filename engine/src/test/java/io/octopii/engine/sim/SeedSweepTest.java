@@ -44,6 +44,8 @@ class SeedSweepTest
         final List<String> failures = new ArrayList<>();
         final long[] runsPerMix = new long[mixes.length];
         long committed = 0;
+        long maxRecoveryNs = 0;
+        long maxRecoverySeed = -1;
         final long startNs = System.nanoTime();
         for (long seed = firstSeed; seed < firstSeed + seeds; seed++)
         {
@@ -53,6 +55,11 @@ class SeedSweepTest
             {
                 run.run();
                 committed += run.cluster().invariants().maxCommitted();
+                if (run.recoveryNs() > maxRecoveryNs)
+                {
+                    maxRecoveryNs = run.recoveryNs();
+                    maxRecoverySeed = seed;
+                }
                 runsPerMix[mix.ordinal()]++;
             }
             catch (final AssertionError e)
@@ -76,7 +83,9 @@ class SeedSweepTest
             perMix.append(' ').append(mix).append('=').append(runsPerMix[mix.ordinal()]);
         }
         System.out.println("sweep: seeds " + firstSeed + ".." + (firstSeed + seeds - 1) + " passed:" + perMix +
-            ", entries committed " + committed + ", failures " + failures.size() + ", wall " +
+            ", entries committed " + committed + ", longest recovery after faults stopped " +
+            TimeUnit.NANOSECONDS.toMillis(maxRecoveryNs) + " ms simulated (seed " + maxRecoverySeed + "), failures " +
+            failures.size() + ", wall " +
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms");
         if (!failures.isEmpty())
         {
