@@ -331,7 +331,12 @@ public final class ShippingLane implements AutoCloseable
      */
     public static final class Context
     {
-        public static final int DEFAULT_CHUNK_LENGTH = 64 * 1024;
+        /**
+         * 40 KiB: one chunk fits one stream batch of the QUIC transport (TransportContext's default
+         * maxBatchLength is 48 KiB; larger batches can block its lane thread inside Kwik). Over Aeron, larger
+         * chunks (256 KiB with terms of 8 MiB or more) move more per message.
+         */
+        public static final int DEFAULT_CHUNK_LENGTH = 40 * 1024;
         public static final long DEFAULT_WINDOW_LENGTH = 1024 * 1024;
         public static final int DEFAULT_INBOUND_RING_LENGTH = 8 * 1024 * 1024;
         public static final long DEFAULT_MAX_SHIPMENT_LENGTH = 64L * 1024 * 1024 * 1024;

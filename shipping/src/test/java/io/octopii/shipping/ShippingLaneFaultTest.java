@@ -167,7 +167,7 @@ class ShippingLaneFaultTest
     @Test
     void shouldResumeAfterTheLinkDropsAt30And60And90PercentMovingUnder1Point1TimesTheFile() throws Exception
     {
-        final long size = 200L * 1024 * 1024;
+        final long size = 100L * 1024 * 1024;
         final long[] cutPoints = { size * 3 / 10, size * 6 / 10, size * 9 / 10 };
         final AtomicInteger cuts = new AtomicInteger();
         network.fault((from, to, channel, buffer, offset, length) ->
@@ -205,7 +205,7 @@ class ShippingLaneFaultTest
     @Test
     void shouldResumeFromTheLastVerifiedChunkWhenTheReceiverRestarts() throws Exception
     {
-        final long size = 64L * 1024 * 1024;
+        final long size = 32L * 1024 * 1024;
         final Path source = randomFile(tmp.resolve("out/restart-receiver"), size, 10);
         final AtomicBoolean paused = new AtomicBoolean();
         network.fault((from, to, channel, buffer, offset, length) ->
@@ -244,7 +244,7 @@ class ShippingLaneFaultTest
     @Test
     void shouldResumeWhenTheSenderRestartsWithTheSameShipmentId() throws Exception
     {
-        final long size = 64L * 1024 * 1024;
+        final long size = 32L * 1024 * 1024;
         final Path source = randomFile(tmp.resolve("out/restart-sender"), size, 11);
         final AtomicBoolean stall = new AtomicBoolean(true);
         network.fault((from, to, channel, buffer, offset, length) ->
