@@ -658,6 +658,13 @@ public final class QuicTransport implements Transport
         }
         final byte[] body = new byte[length];
         LinkHandshake.readFully(in, body, 0, length);
+        // Read to the end: Kwik releases a peer-initiated stream (and returns its credit to the sender)
+        // only once its input has been consumed up to the FIN.
+        if (in.read() != -1)
+        {
+            malformedStream(session, stream, "bytes after a batch of " + length + " bytes");
+            return;
+        }
         sendAck(session, LinkDatagramDescriptor.TYPE_RECEIPT, channel, sequence);
         final UnsafeBuffer view = new UnsafeBuffer(body);
         final Channel ch = CHANNELS[channel];
