@@ -45,7 +45,9 @@ class QuicShippingTest
     @BeforeEach
     void setUp()
     {
-        cluster = QuicTestCluster.start(2);
+        // -Doctopii.shipping.quicBatchLength=N raises the transport's stream batch (experiments: fewer streams per MiB)
+        final int batchLength = Integer.getInteger("octopii.shipping.quicBatchLength", 0);
+        cluster = batchLength > 0 ? QuicTestCluster.start(2, ctx -> ctx.maxBatchLength(batchLength)) : QuicTestCluster.start(2);
         cluster.awaitFullyConnected(20_000);
         senderTransport = new SwitchableTransport(cluster.transport(SENDER));
         receiverTransport = new SwitchableTransport(cluster.transport(RECEIVER));
