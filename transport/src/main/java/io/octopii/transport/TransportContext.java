@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -581,8 +580,4 @@ public final class TransportContext
             '}';
     }
 
-    static String maskedSecret(final byte[] secret)
-    {
-        return secret == null ? "unset" : "<" + secret.length + " bytes, hash " + Arrays.hashCode(secret) + ">";
-    }
 }
