@@ -99,7 +99,6 @@ public final class CustomStateMachineExample
                     .nodeId(id)
                     .members(members)
                     .dataDir(work.resolve("node-" + id).toFile())
-                    .initialLeader(1)
                     .threadingMode(ThreadingMode.SHARED)
                     .electionTimeoutNs(TimeUnit.SECONDS.toNanos(1))
                     .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(100))

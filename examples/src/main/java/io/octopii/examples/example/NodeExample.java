@@ -123,7 +123,6 @@ public final class NodeExample
             .nodeId(id)
             .members(members)
             .dataDir(dataDir)
-            .initialLeader(1)
             .fsyncPolicy(FsyncPolicy.DURABLE)
             .electionTimeoutNs(TimeUnit.SECONDS.toNanos(1))
             .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(100))
