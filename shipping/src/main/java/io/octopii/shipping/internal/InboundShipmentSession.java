@@ -211,8 +211,8 @@ final class InboundShipmentSession
         final byte[] received = digest.digest();
         if (!Arrays.equals(received, sha256) || (null != offerSha256 && !Arrays.equals(received, offerSha256)))
         {
-            final String reason = "SHA-256 of the received bytes " + ShippingAgent.hex(received) +
-                " differs from the sender's " + ShippingAgent.hex(null != offerSha256 &&
+            final String reason = "SHA-256 of the received bytes " + ShippingCodes.hex(received) +
+                " differs from the sender's " + ShippingCodes.hex(null != offerSha256 &&
                 Arrays.equals(sha256, received) ? offerSha256 : sha256) + "; partial copy deleted";
             sink.discard();
             agent.publisher().status(fromMemberId, shipmentId, ShipmentStatusCode.CHECKSUM_MISMATCH, verifiedOffset, reason);

@@ -113,7 +113,7 @@ final class OutboundShipmentSession
     void start(final UnsafeBuffer chunkBuffer, final long nowNs)
     {
         this.chunkBuffer = chunkBuffer;
-        this.digest = ShippingAgent.newSha256();
+        this.digest = ShippingCodes.newSha256();
         this.startNs = nowNs;
         this.lastProgressNs = nowNs;
         this.lastReportNs = nowNs;
@@ -276,7 +276,7 @@ final class OutboundShipmentSession
             else
             {
                 fail(ShipmentOutcome.FAILED, "transport refused a chunk to member " + memberId + " with code " + result +
-                    " (" + ShippingAgent.describeOfferCode(result) + ")", nowNs);
+                    " (" + ShippingCodes.describeOfferCode(result) + ")", nowNs);
                 break;
             }
         }
@@ -302,7 +302,7 @@ final class OutboundShipmentSession
             if (null != knownSha256 && !java.util.Arrays.equals(sha256, knownSha256))
             {
                 fail(ShipmentOutcome.SOURCE_CHANGED, source.describe() + " does not match the SHA-256 given to send " +
-                    "(computed " + ShippingAgent.hex(sha256) + ", given " + ShippingAgent.hex(knownSha256) + ")", nowNs);
+                    "(computed " + ShippingCodes.hex(sha256) + ", given " + ShippingCodes.hex(knownSha256) + ")", nowNs);
                 return 1;
             }
         }
@@ -358,7 +358,7 @@ final class OutboundShipmentSession
         }
         if (status != ShipmentStatusCode.ACCEPTED.value())
         {
-            finish(ShippingAgent.outcomeOf(status), "receiver refused: " + (null == reason ? "no reason given" : reason),
+            finish(ShippingCodes.outcomeOf(status), "receiver refused: " + (null == reason ? "no reason given" : reason),
                 nowNs);
             return;
         }
@@ -422,7 +422,7 @@ final class OutboundShipmentSession
         }
         else
         {
-            finish(ShippingAgent.outcomeOf(status), "receiver: " + (null == reason ? "no reason given" : reason), nowNs);
+            finish(ShippingCodes.outcomeOf(status), "receiver: " + (null == reason ? "no reason given" : reason), nowNs);
         }
     }
 

@@ -23,7 +23,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.concurrent.ConcurrentHashMap;
@@ -300,7 +299,7 @@ public final class ShippingAgent implements Agent
             }
         }
 
-        final MessageDigest digest = newSha256();
+        final MessageDigest digest = ShippingCodes.newSha256();
         final ShipmentSink sink;
         if (null != decision && decision.kind() == InboundShipmentDecision.Kind.MEMORY)
         {
@@ -534,7 +533,7 @@ public final class ShippingAgent implements Agent
         if (null != fetch && status != ShipmentStatusCode.IN_PROGRESS.value())
         {
             fetches.remove(fetch);
-            completeFetch(fetch, outcomeOf(status), "holder: " + (null == reason ? "no reason given" : reason));
+            completeFetch(fetch, ShippingCodes.outcomeOf(status), "holder: " + (null == reason ? "no reason given" : reason));
             return;
         }
         counters.increment(ShippingCounters.MESSAGES_UNKNOWN_SHIPMENT);
@@ -786,93 +785,5 @@ public final class ShippingAgent implements Agent
         {
             // an error handler that throws must not stop the lane
         }
-    }
-
-    static MessageDigest newSha256()
-    {
-        try
-        {
-            return MessageDigest.getInstance("SHA-256");
-        }
-        catch (final NoSuchAlgorithmException ex)
-        {
-            throw new IllegalStateException("SHA-256 is required of every Java platform", ex);
-        }
-    }
-
-    static ShipmentOutcome outcomeOf(final short status)
-    {
-        if (status == ShipmentStatusCode.VERIFIED.value())
-        {
-            return ShipmentOutcome.VERIFIED;
-        }
-        if (status == ShipmentStatusCode.REFUSED_TOO_LARGE.value())
-        {
-            return ShipmentOutcome.REFUSED_TOO_LARGE;
-        }
-        if (status == ShipmentStatusCode.REFUSED_NO_SPACE.value())
-        {
-            return ShipmentOutcome.REFUSED_NO_SPACE;
-        }
-        if (status == ShipmentStatusCode.REFUSED_PATH.value())
-        {
-            return ShipmentOutcome.REFUSED_PATH;
-        }
-        if (status == ShipmentStatusCode.REFUSED_UNKNOWN_SENDER.value())
-        {
-            return ShipmentOutcome.REFUSED_UNKNOWN_SENDER;
-        }
-        if (status == ShipmentStatusCode.REFUSED_BY_HANDLER.value())
-        {
-            return ShipmentOutcome.REFUSED_BY_HANDLER;
-        }
-        if (status == ShipmentStatusCode.CHECKSUM_MISMATCH.value())
-        {
-            return ShipmentOutcome.CHECKSUM_MISMATCH;
-        }
-        if (status == ShipmentStatusCode.CANCELLED.value())
-        {
-            return ShipmentOutcome.CANCELLED;
-        }
-        return ShipmentOutcome.FAILED;
-    }
-
-    static String describeOfferCode(final long code)
-    {
-        if (code == Transport.NOT_CONNECTED)
-        {
-            return "NOT_CONNECTED";
-        }
-        if (code == Transport.BACK_PRESSURED)
-        {
-            return "BACK_PRESSURED";
-        }
-        if (code == Transport.MAX_LENGTH_EXCEEDED)
-        {
-            return "MAX_LENGTH_EXCEEDED";
-        }
-        if (code == Transport.CLOSED)
-        {
-            return "CLOSED";
-        }
-        if (code == Transport.UNKNOWN_MEMBER)
-        {
-            return "UNKNOWN_MEMBER";
-        }
-        return "unknown code";
-    }
-
-    static String hex(final byte[] bytes)
-    {
-        if (null == bytes)
-        {
-            return "(none)";
-        }
-        final StringBuilder sb = new StringBuilder(bytes.length * 2);
-        for (final byte b : bytes)
-        {
-            sb.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
-        }
-        return sb.toString();
     }
 }
