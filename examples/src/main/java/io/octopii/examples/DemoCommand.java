@@ -324,9 +324,13 @@ final class DemoCommand implements Launcher.Command
             final AtomicLong missing = new AtomicLong();
             final AtomicLong checked = new AtomicLong();
             final List<String> examples = new ArrayList<>();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
             for (final Map.Entry<String, String> entry : acknowledged.entrySet())
             {
-                permits.acquire();
+                if (!permits.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS))
+                {
+                    break;
+                }
                 client.query(KvCommand.encode("GET " + entry.getKey()), QueryPolicy.LOCAL, nodeId).whenComplete((answer, error) ->
                 {
                     final String actual = null == error ? describe(answer) : String.valueOf(error);
@@ -345,9 +349,14 @@ final class DemoCommand implements Launcher.Command
                     permits.release();
                 });
             }
-            permits.acquire(256);
+            if (!permits.tryAcquire(256, Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS))
+            {
+                check(false, "read-back on node " + nodeId + " finished within 90 s (" + checked.get() + " of " +
+                    acknowledged.size() + " checked)");
+            }
             out.printf("-- read back %d acknowledged keys on node %d (%s): %d missing or wrong%n",
                 checked.get(), nodeId, what, missing.get());
+            check(checked.get() == acknowledged.size(), "every acknowledged key on node " + nodeId + " was checked");
             check(missing.get() == 0, "all acknowledged keys on node " + nodeId + " " + examples);
             check(acknowledged.size() > 0, "some writes were acknowledged");
         }

@@ -17,8 +17,8 @@ final class StatusCommand implements Launcher.Command
     {
         return "usage: octopii status <dataDir>\n" +
             "  Reads <dataDir>/status.dat, which a node keeps mapped while it runs and leaves behind when it stops\n" +
-            "  or dies, and prints the node's counters (role, term, leader, commit/applied index, durable position,\n" +
-            "  elections, back pressure, per-peer lag and bytes, errors) and each distinct error with its count.";
+            "  or dies, and prints the node's counters (role, term, leader, commit/applied index, durable index,\n" +
+            "  elections, rejected proposals and messages, client traffic, errors) and each distinct error with its count.";
     }
 
     public int run(final String[] args, final PrintStream out) throws Exception

@@ -1,5 +1,6 @@
 package io.octopii.examples;
 
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,6 +24,7 @@ class DemoTest
     @TempDir
     Path dir;
 
+    @Timeout(value = 12, unit = java.util.concurrent.TimeUnit.MINUTES)
     @ParameterizedTest
     @ValueSource(strings = { "quic", "aeron" })
     void shouldLoseNoAcknowledgedWriteWhenTheLeaderIsKilled(final String transport)
