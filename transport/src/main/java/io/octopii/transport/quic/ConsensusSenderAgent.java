@@ -29,8 +29,15 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
 final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, ConsensusRetransmitBuffer.RecordHandler
 {
     static final long INITIAL_RETRANSMIT_TIMEOUT_NS = 10_000_000L;
-    static final long MAX_RETRANSMIT_TIMEOUT_NS = 40_000_000L;
-    private static final int RESEND_BATCH = 64;
+    /**
+     * Backoff ceiling while nothing is acknowledged. Kwik queues every datagram handed to it without
+     * bound, so a silent or slow peer must not be fed a retransmission burst every few milliseconds: with
+     * a 40 ms ceiling and 64-message bursts, a peer killed for the idle timeout left hundreds of thousands
+     * of queued datagrams (400 MB) on the sender and ran it out of memory.
+     */
+    static final long MAX_RETRANSMIT_TIMEOUT_NS = 320_000_000L;
+    /** Messages re-sent per timeout: enough to fill the usual few-datagram gap; Raft retries the rest. */
+    private static final int RESEND_BATCH = 8;
     private static final byte[] KEEP_ALIVE = {TYPE_KEEP_ALIVE};
     private final QuicTransport transport;
     private final PeerLink[] links;
