@@ -30,7 +30,7 @@ final class RogueClient implements AutoCloseable
             .applicationProtocol(TransportNames.ALPN)
             .customTrustManager(new ClusterTrustManager(trust))
             .enableDatagramExtension()
-            .connectTimeout(Duration.ofSeconds(5))
+            .connectTimeout(Duration.ofSeconds(20))  // first QUIC handshake in a JVM is slow on a loaded host
             .logger(new NullLogger())
             .build();
         connection.connect();
