@@ -85,6 +85,17 @@ public final class ConsensusAgent implements Agent
         return core.doWork(nowNs);
     }
 
+    /**
+     * Campaign now instead of waiting for the election timeout: a pre-vote round that voters refuse while
+     * they still hear from a live leader. Agent thread only.
+     *
+     * @return 1 if a round started, 0 if this node leads already or has failed.
+     */
+    public int campaign()
+    {
+        return core.campaign();
+    }
+
     /** {@inheritDoc} */
     public String roleName()
     {

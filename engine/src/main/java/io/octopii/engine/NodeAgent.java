@@ -84,6 +84,7 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
     private final StatusFile statusFile;
     private final Map<Long, PendingProposal> pendingProposals = new ConcurrentHashMap<>();
     private final Queue<PendingQuery> submittedQueries = new ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean campaignRequested = new java.util.concurrent.atomic.AtomicBoolean();
 
     private final AtomicCounter role;
     private final AtomicCounter term;
@@ -97,6 +98,9 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
     private final AtomicCounter remoteProposals;
     private final AtomicCounter droppedAnswers;
     private long lastLivenessMs;
+    private boolean isInitialLeaderCampaign;
+    private long lastInitialCampaignNs = System.nanoTime() - INITIAL_CAMPAIGN_INTERVAL_NS;
+    private static final long INITIAL_CAMPAIGN_INTERVAL_NS = 100_000_000L;
 
     NodeAgent(
         final NodeContext ctx,
@@ -139,7 +143,16 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
 
     public int doWork()
     {
-        int work = consensus.doWork();
+        int work = 0;
+        if (campaignRequested.compareAndSet(true, false))
+        {
+            work += consensus.campaign();
+        }
+        if (isInitialLeaderCampaign)
+        {
+            work += retryInitialCampaign();
+        }
+        work += consensus.doWork();
         work += resultAdapter.poll(this, 256);
         work += drainQueries();
         work += queries.doWork(System.nanoTime());
@@ -163,6 +176,36 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
     PendingProposal unregister(final long correlationId)
     {
         return pendingProposals.remove(correlationId);
+    }
+
+    void requestCampaign()
+    {
+        campaignRequested.set(true);
+    }
+
+    /**
+     * As the initial leader of a brand-new cluster, campaign now and again every 100 ms until a term has
+     * started or a leader is known: the first rounds may go out before the links are up.
+     */
+    void startInitialLeaderCampaign()
+    {
+        isInitialLeaderCampaign = true;
+    }
+
+    private int retryInitialCampaign()
+    {
+        if (consensus.term() > 0 || consensus.leaderId() >= 0)
+        {
+            isInitialLeaderCampaign = false;
+            return 0;
+        }
+        final long nowNs = System.nanoTime();
+        if (nowNs - lastInitialCampaignNs < INITIAL_CAMPAIGN_INTERVAL_NS)
+        {
+            return 0;
+        }
+        lastInitialCampaignNs = nowNs;
+        return consensus.campaign();
     }
 
     void submit(final PendingQuery query)

@@ -151,6 +151,10 @@ public final class OctopiiNode implements AutoCloseable
         routing.shippingHandler((from, channel, buffer, offset, length) -> shippingLane.onMessage(from, buffer, offset, length));
         nodeAgent = new NodeAgent(ctx, consensus, log, gateway, queries, statusFile, SystemEpochClock.INSTANCE);
         publishers = ThreadLocal.withInitial(consensus::newProposalPublisher);
+        if (ctx.initialLeader() == ctx.nodeId() && 0 == log.lastIndex() && 0 == termVoteFile.currentTerm())
+        {
+            nodeAgent.startInitialLeaderCampaign(); // a brand-new cluster: no need to wait out an election timeout
+        }
         flusher = new LogFlusher(log);
 
         switch (ctx.threadingMode())
@@ -288,6 +292,16 @@ public final class OctopiiNode implements AutoCloseable
             nodeAgent.submit(pending);
         }
         return pending.future;
+    }
+
+    /**
+     * Ask this node to campaign now instead of waiting for its election timeout. It runs a pre-vote round
+     * on the consensus thread; voters that still hear from a live leader refuse, so a healthy leader is
+     * not disrupted (use leadership transfer for that). Any thread.
+     */
+    public void campaign()
+    {
+        nodeAgent.requestCampaign();
     }
 
     /** True when this node leads the current term. */

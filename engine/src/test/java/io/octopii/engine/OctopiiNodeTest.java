@@ -97,6 +97,25 @@ class OctopiiNodeTest
     }
 
     @Test
+    void shouldElectTheInitialLeaderOfABrandNewClusterWithoutWaitingForTheElectionTimeout() throws Exception
+    {
+        // Election timeouts of 20 s: without initialLeader nobody could lead within the 15 s we wait.
+        try (LocalCluster cluster = new LocalCluster(3, root, ctx -> ctx
+            .initialLeader(2)
+            .electionTimeoutNs(TimeUnit.SECONDS.toNanos(20))
+            .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(50))).startAll())
+        {
+            final OctopiiNode leader = cluster.awaitLeader(15_000);
+            assertEquals(2, leader.nodeId(), cluster.describe());
+            assertEquals("OK", text(leader.propose(command("SET a b")).get(10, TimeUnit.SECONDS)));
+
+            cluster.nodes[3].campaign(); // a healthy leader is not disrupted: voters refuse the pre-vote
+            assertEquals("b", text(leader.propose(command("GET a")).get(10, TimeUnit.SECONDS)));
+            assertEquals(2, cluster.awaitLeader(10_000).nodeId(), cluster.describe());
+        }
+    }
+
+    @Test
     void shouldRejectBadConfigurationWithMessagesNamingTheProblem()
     {
         final String members = "1@localhost:17001,2@localhost:17002,3@localhost:17003";

@@ -410,6 +410,7 @@ final class DemoCommand implements Launcher.Command
             values.put("election.timeout.ms", "500");
             values.put("heartbeat.interval.ms", "50");
             values.put("segment.length", String.valueOf(16 * 1024 * 1024));
+            values.put("initial.leader", "1");
             final Path nodeDir = Files.createDirectories(root.resolve("node-" + id));
             NodeConfig.write(nodeDir.resolve("node.properties").toFile(), values);
         }

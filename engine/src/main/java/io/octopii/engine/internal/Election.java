@@ -203,6 +203,24 @@ public final class Election
     }
 
     /**
+     * Campaign now instead of waiting for the election timeout (operator request, or the initial leader of
+     * a brand-new cluster). A normal pre-vote round: voters that still hear from a live leader refuse, so a
+     * healthy leader is not disrupted.
+     *
+     * @param nowNs now.
+     * @return 1 if a round started, else 0 (already leader, or failed).
+     */
+    public int campaign(final long nowNs)
+    {
+        if (role == Role.LEADER || role == Role.FAILED)
+        {
+            return 0;
+        }
+        startPreVote(nowNs, false);
+        return 1;
+    }
+
+    /**
      * A RequestVote arrived.
      *
      * @param nowNs         now.

@@ -126,6 +126,20 @@ public final class RaftCore implements Election.Actions
     }
 
     /**
+     * Start a (pre-)election round now rather than at the election timeout.
+     *
+     * @return 1 if a round started.
+     */
+    public int campaign()
+    {
+        if (isClosed)
+        {
+            return 0;
+        }
+        return election.campaign(nowNs);
+    }
+
+    /**
      * One duty cycle.
      *
      * @param nowNs now, from the injected clock.
