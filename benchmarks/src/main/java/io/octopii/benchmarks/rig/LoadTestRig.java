@@ -326,7 +326,8 @@ public final class LoadTestRig
         static final String USAGE = "options: --mode open|closed|max (open) --rate OPS (10000, open mode) " +
             "--window N (closed 1, max 256) --transport quic|aeron (aeron) --fsync DURABLE|NONE (DURABLE) " +
             "--payload BYTES (64) --nodes N (3) --warmup-s S (30) --duration-s S (30) " +
-            "--jar examples/target/octopii.jar --out benchmarks/target/rig --node-jvm-opts '...'";
+            "--jar examples/target/octopii.jar --out benchmarks/target/rig --node-jvm-opts '...' " +
+            "--certs DIR (reuse development certificates: generated there on first use; nodes 1..N, client 100)";
 
         String mode = "open";
         int rate = 10_000;
@@ -340,6 +341,7 @@ public final class LoadTestRig
         File jar = new File("examples/target/octopii.jar");
         File out = new File("benchmarks/target/rig");
         String nodeJvmOptions = "-Xmx512m -XX:+UseParallelGC";
+        File certs;
 
         static RigOptions parse(final String[] args)
         {
@@ -371,6 +373,7 @@ public final class LoadTestRig
                     case "--jar": o.jar = new File(value); break;
                     case "--out": o.out = new File(value); break;
                     case "--node-jvm-opts": o.nodeJvmOptions = value; break;
+                    case "--certs": o.certs = new File(value); break;
                     default: throw new IllegalArgumentException("unknown option '" + option + "'");
                 }
             }

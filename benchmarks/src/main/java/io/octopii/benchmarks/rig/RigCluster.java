@@ -55,6 +55,8 @@ final class RigCluster implements AutoCloseable
         throws Exception
     {
         final RigCluster cluster = new RigCluster(Files.createTempDirectory("octopii-rig"), options, clientId);
+        // SIGTERM or Ctrl-C of the rig must not leave node processes behind.
+        Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "rig-cluster-stop"));
         try
         {
             cluster.startAll(out);
@@ -76,8 +78,35 @@ final class RigCluster implements AutoCloseable
         {
             ids.append(ids.length() == 0 ? "" : ",").append(node.id());
         }
-        runTool(root.resolve("certs.log"), "certs", root.resolve("certs").toString(), "--nodes", ids.toString(),
-            "--clients", String.valueOf(client.id()), "--host", HOST);
+        final Path certs = root.resolve("certs");
+        if (null != options.certs && Files.exists(options.certs.toPath().resolve("truststore.p12")))
+        {
+            // Reuse: keytool takes minutes on a loaded 2-core machine. The set must cover these node ids and client.
+            Files.createDirectories(certs);
+            try (java.util.stream.Stream<Path> files = Files.list(options.certs.toPath()))
+            {
+                for (final Path file : (Iterable<Path>)files::iterator)
+                {
+                    Files.copy(file, certs.resolve(file.getFileName()));
+                }
+            }
+        }
+        else
+        {
+            runTool(root.resolve("certs.log"), "certs", certs.toString(), "--nodes", ids.toString(),
+                "--clients", String.valueOf(client.id()), "--host", HOST);
+            if (null != options.certs)
+            {
+                Files.createDirectories(options.certs.toPath());
+                try (java.util.stream.Stream<Path> files = Files.list(certs))
+                {
+                    for (final Path file : (Iterable<Path>)files::iterator)
+                    {
+                        Files.copy(file, options.certs.toPath().resolve(file.getFileName()));
+                    }
+                }
+            }
+        }
         for (final MemberAddress node : nodes)
         {
             writeConfig(node.id());
@@ -236,7 +265,7 @@ final class RigCluster implements AutoCloseable
     }
 
     @Override
-    public void close()
+    public synchronized void close()
     {
         for (final Process process : processes)
         {
