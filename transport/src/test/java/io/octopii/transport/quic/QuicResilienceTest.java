@@ -50,7 +50,8 @@ class QuicResilienceTest
             for (int round = 0; round < 3; round++)
             {
                 socket.failUnderlyingSocket();
-                await(5_000, "the failure is contained", () -> contained.get() > 0);
+                final int failures = round + 1; // wait for THIS failure, not just the first one
+                await(5_000, "socket failure " + failures + " contained", () -> contained.get() >= failures);
                 final byte[] payload = {(byte)round};
                 final long deadline = System.nanoTime() + 5_000_000_000L;
                 Object packet = null;
