@@ -41,7 +41,8 @@ public final class AllocationFreeBenchmarks
         new Entry("io\\.octopii\\.benchmarks\\.ring\\.RingBufferBenchmark\\..*", "", ""),
         new Entry("io\\.octopii\\.benchmarks\\.log\\.LogAppendBenchmark\\.logAppend", "payloadLength=64",
             "segment rolls and per-iteration compaction (file create/map/delete) amortized over too few ops in a " +
-            "1-2 s iteration: 0.03 B/op measured in the smoke settings"),
+            "1-2 s iteration (0.025-0.03 B/op), and RaftLog.growPositions doubling its long[] index when an iteration " +
+            "appends more than indexCapacity (4M) entries between compactions (17.6 B/op in one run)"),
         new Entry("io\\.octopii\\.benchmarks\\.node\\.SingleNodeLatencyBenchmark\\.proposeToAppliedAverage", "fsync=NONE",
             "the engine's single-node propose->apply path allocates (~60-90 B/op measured): reported to the engine"),
         new Entry("io\\.octopii\\.benchmarks\\.engine\\.ClusterCommitBenchmark\\.commitProposals", "",
