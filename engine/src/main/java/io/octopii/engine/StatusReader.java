@@ -70,25 +70,22 @@ public final class StatusReader implements AutoCloseable
     /** The value of the first counter whose label equals {@code label}, or {@code Long.MIN_VALUE}. */
     public long counter(final String label)
     {
-        final long[] found = { Long.MIN_VALUE };
-        counters.forEach((value, id, l) ->
-        {
-            if (l.equals(label) && found[0] == Long.MIN_VALUE)
-            {
-                found[0] = value;
-            }
-        });
-        return found[0];
+        return firstCounter(label::equals);
     }
 
     /** The value of the first counter whose label starts with {@code prefix}, or {@code Long.MIN_VALUE}. */
     public long counterStartingWith(final String prefix)
     {
+        return firstCounter(label -> label.startsWith(prefix));
+    }
+
+    private long firstCounter(final java.util.function.Predicate<String> labelMatches)
+    {
         final long[] found = { Long.MIN_VALUE };
         final boolean[] seen = { false };
         counters.forEach((value, id, label) ->
         {
-            if (!seen[0] && label.startsWith(prefix))
+            if (!seen[0] && labelMatches.test(label))
             {
                 found[0] = value;
                 seen[0] = true;

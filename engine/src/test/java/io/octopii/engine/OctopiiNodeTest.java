@@ -165,11 +165,7 @@ class OctopiiNodeTest
 
     static byte[] command(final String text)
     {
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
-        final int length = KvText.encode(text, buffer, 0);
-        final byte[] bytes = new byte[length];
-        buffer.getBytes(0, bytes);
-        return bytes;
+        return KvText.encode(text);
     }
 
     static String text(final byte[] response)

@@ -90,11 +90,7 @@ final class KvCommand implements Launcher.Command
 
     static byte[] encode(final String text)
     {
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[text.length() * 4 + 64]);
-        final int length = KvText.encode(text, buffer, 0);
-        final byte[] bytes = new byte[length];
-        buffer.getBytes(0, bytes);
-        return bytes;
+        return KvText.encode(text);
     }
 
     /** Transport settings of a client whose certificate and the cluster secret are in {@code certs}. */

@@ -61,6 +61,20 @@ public final class KvText
         }
     }
 
+    /**
+     * Encode a text command into a new array holding exactly the binary {@link KvCodec} command.
+     *
+     * @throws IllegalArgumentException naming what is wrong with the text.
+     */
+    public static byte[] encode(final String text)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64 + 4 * text.length()]); // UTF-8: at most 4 B/char
+        final int length = encode(text, buffer, 0);
+        final byte[] bytes = new byte[length];
+        buffer.getBytes(0, bytes);
+        return bytes;
+    }
+
     /** Render a binary response as text: {@code OK}, the value for a GET, or the status name. */
     public static String describe(final DirectBuffer response, final int offset, final int length)
     {

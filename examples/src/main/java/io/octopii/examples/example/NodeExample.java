@@ -138,11 +138,7 @@ public final class NodeExample
     /** The binary KV command for a text command such as {@code SET k v}. */
     static byte[] command(final String text)
     {
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64 + 4 * text.length()]);
-        final int length = KvText.encode(text, buffer, 0);
-        final byte[] bytes = new byte[length];
-        buffer.getBytes(0, bytes);
-        return bytes;
+        return KvText.encode(text);
     }
 
     /**
