@@ -178,6 +178,66 @@ public final class ConsensusAgent implements Agent
         return core.rejectedMessages();
     }
 
+    /** @return how many peers (other voters) this node replicates to when it leads. */
+    public int peerCount()
+    {
+        return core.followerCount();
+    }
+
+    /**
+     * @param i from 0 to {@link #peerCount()} - 1.
+     * @return the peer's member id.
+     */
+    public int peerId(final int i)
+    {
+        return core.follower(i).memberId();
+    }
+
+    /**
+     * @param i from 0 to {@link #peerCount()} - 1.
+     * @return the highest index the peer acknowledged as durable, as known when this node last led.
+     */
+    public long peerMatchIndex(final int i)
+    {
+        return core.follower(i).matchIndex();
+    }
+
+    /**
+     * @param i from 0 to {@link #peerCount()} - 1.
+     * @return the next index this node would send the peer, as known when it last led.
+     */
+    public long peerNextIndex(final int i)
+    {
+        return core.follower(i).nextIndex();
+    }
+
+    /**
+     * @param i from 0 to {@link #peerCount()} - 1.
+     * @return AppendEntries requests in flight to the peer.
+     */
+    public long peerInFlight(final int i)
+    {
+        return core.follower(i).inFlight();
+    }
+
+    /**
+     * @param i from 0 to {@link #peerCount()} - 1.
+     * @return bytes of AppendEntries (heartbeats included) sent to the peer while leading.
+     */
+    public long peerBytesSent(final int i)
+    {
+        return core.follower(i).bytesSent();
+    }
+
+    /**
+     * @param i from 0 to {@link #peerCount()} - 1.
+     * @return nanoTime of the peer's last response of any kind while this node led.
+     */
+    public long peerLastResponseNs(final int i)
+    {
+        return core.follower(i).lastResponseNs();
+    }
+
     /** @return whether the node stopped on a fail-stop error. */
     public boolean isFailed()
     {

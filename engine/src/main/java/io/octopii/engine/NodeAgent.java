@@ -3,6 +3,7 @@ package io.octopii.engine;
 import io.octopii.engine.internal.ClientGateway;
 import io.octopii.engine.internal.QueryExecutor;
 import io.octopii.log.RaftLog;
+import io.octopii.transport.Transport;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.EpochClock;
@@ -97,6 +98,13 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
     private final AtomicCounter rejectedMessages;
     private final AtomicCounter remoteProposals;
     private final AtomicCounter droppedAnswers;
+    private final Transport transport;
+    private final AtomicCounter[] peerMatchIndex;
+    private final AtomicCounter[] peerNextIndex;
+    private final AtomicCounter[] peerInFlight;
+    private final AtomicCounter[] peerBytesSent;
+    private final AtomicCounter[] peerResponseAgeMs;
+    private final AtomicCounter[] transportCounters;
     private long lastLivenessMs;
     private boolean isInitialLeaderCampaign;
     private long lastInitialCampaignNs = System.nanoTime() - INITIAL_CAMPAIGN_INTERVAL_NS;
@@ -109,9 +117,11 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
         final ClientGateway gateway,
         final QueryExecutor queries,
         final StatusFile statusFile,
-        final EpochClock epochClock)
+        final EpochClock epochClock,
+        final Transport transport)
     {
         this.ctx = ctx;
+        this.transport = transport;
         this.consensus = consensus;
         this.log = log;
         this.resultAdapter = consensus.proposalResultAdapter();
@@ -134,6 +144,27 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
         remoteProposals = counters.newCounter("client proposals received");
         droppedAnswers = counters.newCounter("client answers dropped (transport full or down)");
         leaderId.setOrdered(-1);
+
+        final int peers = consensus.peerCount();
+        peerMatchIndex = new AtomicCounter[peers];
+        peerNextIndex = new AtomicCounter[peers];
+        peerInFlight = new AtomicCounter[peers];
+        peerBytesSent = new AtomicCounter[peers];
+        peerResponseAgeMs = new AtomicCounter[peers];
+        for (int i = 0; i < peers; i++)
+        {
+            final String peer = "peer " + consensus.peerId(i) + " ";
+            peerMatchIndex[i] = counters.newCounter(peer + "match index (durable, while leading)");
+            peerNextIndex[i] = counters.newCounter(peer + "next index");
+            peerInFlight[i] = counters.newCounter(peer + "appends in flight");
+            peerBytesSent[i] = counters.newCounter(peer + "append bytes sent");
+            peerResponseAgeMs[i] = counters.newCounter(peer + "ms since last response (while leading)");
+        }
+        transportCounters = new AtomicCounter[transport.counterCount()];
+        for (int i = 0; i < transportCounters.length; i++)
+        {
+            transportCounters[i] = counters.newCounter("transport " + transport.counterName(i));
+        }
     }
 
     public String roleName()
@@ -340,6 +371,25 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
         {
             lastLivenessMs = nowMs;
             statusFile.updateLiveness(nowMs);
+            updatePeerAndTransportCounters();
+        }
+    }
+
+    private void updatePeerAndTransportCounters()
+    {
+        final boolean isLeading = Role.LEADER == consensus.role();
+        final long nowNs = System.nanoTime();
+        for (int i = 0; i < peerMatchIndex.length; i++)
+        {
+            peerMatchIndex[i].setOrdered(consensus.peerMatchIndex(i));
+            peerNextIndex[i].setOrdered(consensus.peerNextIndex(i));
+            peerInFlight[i].setOrdered(consensus.peerInFlight(i));
+            peerBytesSent[i].setOrdered(consensus.peerBytesSent(i));
+            peerResponseAgeMs[i].setOrdered(isLeading ? (nowNs - consensus.peerLastResponseNs(i)) / 1_000_000 : -1);
+        }
+        for (int i = 0; i < transportCounters.length; i++)
+        {
+            transportCounters[i].setOrdered(transport.counterValue(i));
         }
     }
 }

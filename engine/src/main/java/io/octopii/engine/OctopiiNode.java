@@ -149,7 +149,7 @@ public final class OctopiiNode implements AutoCloseable
         }
         shippingLane = ShippingLane.launch(shippingCtx);
         routing.shippingHandler((from, channel, buffer, offset, length) -> shippingLane.onMessage(from, buffer, offset, length));
-        nodeAgent = new NodeAgent(ctx, consensus, log, gateway, queries, statusFile, SystemEpochClock.INSTANCE);
+        nodeAgent = new NodeAgent(ctx, consensus, log, gateway, queries, statusFile, SystemEpochClock.INSTANCE, transport);
         publishers = ThreadLocal.withInitial(consensus::newProposalPublisher);
         if (ctx.initialLeader() == ctx.nodeId() && 0 == log.lastIndex() && 0 == termVoteFile.currentTerm())
         {

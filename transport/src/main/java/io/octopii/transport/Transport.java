@@ -72,6 +72,38 @@ public interface Transport extends AutoCloseable
         return false;
     }
 
+    /**
+     * How many event counters this implementation keeps (links up and down, refusals, malformed
+     * frames, retransmissions, drops...), for status files and monitoring. Counter {@code i} has a
+     * stable {@link #counterName(int) name} for the life of the transport.
+     *
+     * @return the number of counters; 0 when the implementation keeps none.
+     */
+    default int counterCount()
+    {
+        return 0;
+    }
+
+    /**
+     * @param i from 0 to {@link #counterCount()} - 1.
+     * @return the counter's name, e.g. {@code CONSENSUS_RETRANSMIT}.
+     */
+    default String counterName(final int i)
+    {
+        throw new IndexOutOfBoundsException("no counter " + i);
+    }
+
+    /**
+     * Current value of a counter; any thread, no allocation.
+     *
+     * @param i from 0 to {@link #counterCount()} - 1.
+     * @return how many times the event has happened since launch.
+     */
+    default long counterValue(final int i)
+    {
+        throw new IndexOutOfBoundsException("no counter " + i);
+    }
+
     /** Stop all threads, close all sockets and files. Idempotent. */
     @Override
     void close();

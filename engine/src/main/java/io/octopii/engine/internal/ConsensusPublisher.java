@@ -45,6 +45,7 @@ public final class ConsensusPublisher
     private final TimeoutNowEncoder timeoutNowEncoder = new TimeoutNowEncoder();
     private AppendEntriesEncoder.EntriesEncoder entriesEncoder;
     private long sendFailures;
+    private int lastMessageLength;
 
     /**
      * @param transport        to send through.
@@ -192,8 +193,15 @@ public final class ConsensusPublisher
         return offer(memberId, MessageHeaderEncoder.ENCODED_LENGTH + timeoutNowEncoder.encodedLength());
     }
 
+    /** @return the encoded length of the last message offered (successfully or not). */
+    public int lastMessageLength()
+    {
+        return lastMessageLength;
+    }
+
     private long offer(final int memberId, final int length)
     {
+        lastMessageLength = length;
         final long result = transport.offer(memberId, Transport.Channel.CONSENSUS, sendBuffer, 0, length);
         if (result < 0)
         {

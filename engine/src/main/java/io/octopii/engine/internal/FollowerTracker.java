@@ -20,6 +20,7 @@ public final class FollowerTracker
     private long nextIndex = 1;
     private long matchIndex;
     private long verifiedIndex;
+    private long probeFromIndex = 1;
     private long lastSentSequence;
     private long highestAckedSequence;
     private long staleBelowSequence;
@@ -27,6 +28,8 @@ public final class FollowerTracker
     private long lastSendNs;
     private long lastResponseNs;
     private long lastAckProgressNs;
+    private long bytesSent;
+    private long messagesSent;
 
     /**
      * @param memberId    the follower's member id.
@@ -47,6 +50,7 @@ public final class FollowerTracker
     public void reset(final long leaderLastIndex, final long nowNs)
     {
         nextIndex = leaderLastIndex + 1;
+        probeFromIndex = nextIndex;
         matchIndex = 0;
         verifiedIndex = 0;
         staleBelowSequence = lastSentSequence + 1;
@@ -105,6 +109,29 @@ public final class FollowerTracker
         return lastSendNs;
     }
 
+    /** @return bytes of AppendEntries (heartbeats included) handed to the transport for this follower. */
+    public long bytesSent()
+    {
+        return bytesSent;
+    }
+
+    /** @return AppendEntries messages (heartbeats included) handed to the transport for this follower. */
+    public long messagesSent()
+    {
+        return messagesSent;
+    }
+
+    /**
+     * Count a message handed to the transport (monitoring only).
+     *
+     * @param length its encoded length in bytes.
+     */
+    public void countSent(final int length)
+    {
+        bytesSent += length;
+        messagesSent++;
+    }
+
     /** @return requests sent and not yet answered. */
     public long inFlight()
     {
@@ -142,6 +169,17 @@ public final class FollowerTracker
         lastSendNs = nowNs;
         nextIndex += entryCount;
         return ++lastSentSequence;
+    }
+
+    /**
+     * A heartbeat the transport did not take (link down, back pressure): nothing is in flight, but the next
+     * attempt waits for the heartbeat interval like a sent one.
+     *
+     * @param nowNs now.
+     */
+    public void onSendFailed(final long nowNs)
+    {
+        lastSendNs = nowNs;
     }
 
     /**
@@ -205,6 +243,7 @@ public final class FollowerTracker
         long next = Math.min(conflictIndex, leaderLastIndex + 1);
         next = Math.max(next, matchIndex + 1);
         nextIndex = next;
+        probeFromIndex = next;
         if (verifiedIndex >= next)
         {
             verifiedIndex = next - 1;
@@ -227,7 +266,10 @@ public final class FollowerTracker
     {
         if (inFlight() > 0 && nowNs - lastAckProgressNs > timeoutNs)
         {
-            nextIndex = Math.max(matchIndex, verifiedIndex) + 1;
+            // back to what is known, but never below the position being probed: early in a term nothing is
+            // known yet (0) and falling back to index 1 would send the follower the whole log again; a probe
+            // from there checks its previous entry and a mismatch answers with a hint
+            nextIndex = Math.max(Math.max(matchIndex, verifiedIndex) + 1, Math.min(probeFromIndex, nextIndex));
             isProbing = true;
             highestAckedSequence = lastSentSequence;
             staleBelowSequence = lastSentSequence + 1;

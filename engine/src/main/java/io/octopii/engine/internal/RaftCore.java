@@ -249,6 +249,24 @@ public final class RaftCore implements Election.Actions
         return adapter.rejectedCount() + malformedEntries;
     }
 
+    /** @return how many other voters this node tracks as a leader (its peers). */
+    public int followerCount()
+    {
+        return followers.length;
+    }
+
+    /**
+     * The leader-side replication state of one peer; current while this node leads, frozen at its last
+     * value otherwise. For monitoring on the agent thread.
+     *
+     * @param i from 0 to {@link #followerCount()} - 1.
+     * @return the tracker.
+     */
+    public FollowerTracker follower(final int i)
+    {
+        return followers[i];
+    }
+
     /** @return why the node stopped, or null. */
     public Throwable failure()
     {
@@ -588,12 +606,24 @@ public final class RaftCore implements Election.Actions
             }
             if (!sent && nowNs - f.lastSendNs() >= ctx.heartbeatIntervalNs())
             {
-                final long prevIndex = Math.min(f.verifiedIndex(), lastIndex);
+                // the heartbeat checks the follower holds everything sent so far (the transport delivers in
+                // order, so it arrives after the appends in flight): a lost append shows up as a conflict. It
+                // must not claim less: an answer to the newest request says what the follower matches, and
+                // one checking only the verified prefix (0 at the start of a term) would send the leader back
+                // to index 1 and resend the whole log.
+                final long prevIndex = Math.min(f.nextIndex() - 1, lastIndex);
                 final long sequence = f.nextSequence();
                 publisher.beginAppendEntries(
                     election.term(), selfId, prevIndex, termAt(prevIndex), commitIndex, sequence, 0);
-                publisher.sendAppendEntries(f.memberId());
-                f.onSent(nowNs, 0);
+                if (publisher.sendAppendEntries(f.memberId()) > 0)
+                {
+                    f.countSent(publisher.lastMessageLength());
+                    f.onSent(nowNs, 0);
+                }
+                else
+                {
+                    f.onSendFailed(nowNs); // not in flight: counting it would stall the window until a timeout
+                }
                 work++;
             }
         }
@@ -637,6 +667,7 @@ public final class RaftCore implements Election.Actions
         {
             return false;
         }
+        f.countSent(publisher.lastMessageLength());
         f.onSent(nowNs, count);
         return true;
     }

@@ -91,4 +91,33 @@ class FollowerTrackerTest
         assertEquals(5, f.matchIndex());
         assertEquals(3, f.lastResponseNs());
     }
+
+    @Test
+    void shouldNotFallBackToIndexOneWhenATimeoutComesBeforeAnyAnswerInTheTerm()
+    {
+        final FollowerTracker f = new FollowerTracker(2, 1);
+        f.reset(1000, 0);
+        f.onSent(1, 0); // a heartbeat, unanswered (the link was down)
+        assertTrue(f.checkTimeout(100, 50));
+        assertEquals(1001, f.nextIndex(), "a timeout must probe from where the term started, not resend the log");
+        assertTrue(f.isProbing());
+
+        final long probe = f.onSent(101, 1);
+        f.onFailure(probe, 400, 1001, 102); // the follower's log ends at 399
+        assertEquals(400, f.nextIndex());
+        f.onSent(103, 1);
+        assertTrue(f.checkTimeout(200, 50));
+        assertEquals(400, f.nextIndex(), "after a hint, a timeout probes from the hint");
+    }
+
+    @Test
+    void shouldKeepAFailedHeartbeatOutOfTheWindow()
+    {
+        final FollowerTracker f = new FollowerTracker(2, 1);
+        f.reset(10, 0);
+        f.onSendFailed(5);
+        assertEquals(0, f.inFlight());
+        assertEquals(5, f.lastSendNs());
+        assertTrue(f.canSendEntries(WINDOW));
+    }
 }

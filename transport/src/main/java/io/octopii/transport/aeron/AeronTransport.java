@@ -261,6 +261,24 @@ public final class AeronTransport implements Transport
         return counters.get(event);
     }
 
+    @Override
+    public int counterCount()
+    {
+        return AeronTransportEvent.COUNT;
+    }
+
+    @Override
+    public String counterName(final int i)
+    {
+        return AeronTransportEvent.VALUES[i].name();
+    }
+
+    @Override
+    public long counterValue(final int i)
+    {
+        return counters.get(AeronTransportEvent.VALUES[i]);
+    }
+
     /**
      * Messages dropped by the codec's validation for one {@link io.octopii.codec.FrameReason}; read on the
      * polling thread for an exact value.

@@ -322,6 +322,24 @@ public final class QuicTransport implements Transport
         return counters.get(event.ordinal());
     }
 
+    @Override
+    public int counterCount()
+    {
+        return TransportEvent.COUNT;
+    }
+
+    @Override
+    public String counterName(final int i)
+    {
+        return TransportEvent.VALUES[i].name();
+    }
+
+    @Override
+    public long counterValue(final int i)
+    {
+        return counters.get(i);
+    }
+
     /** Every non-zero counter as {@code NAME=value, ...}; for logs and failure messages. Allocates. */
     public String countersSummary()
     {

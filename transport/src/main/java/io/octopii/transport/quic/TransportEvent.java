@@ -53,5 +53,6 @@ public enum TransportEvent
     /** Unexpected exceptions on transport threads (also passed to the error handler). */
     UNEXPECTED_ERROR;
 
-    static final int COUNT = values().length;
+    static final TransportEvent[] VALUES = values();
+    static final int COUNT = VALUES.length;
 }
