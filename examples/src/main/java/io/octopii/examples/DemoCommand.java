@@ -219,15 +219,21 @@ final class DemoCommand implements Launcher.Command
 
             final long leaderCommit = counter(newLeader, "commit index");
             final long caughtUpStart = System.nanoTime();
-            // Catch-up over QUIC runs at only several hundred entries per second on a small machine (a known
-            // limit of the transport today), so the wait scales with how far behind the node is.
+            // the wait scales with how far behind the node is (a loaded 2-core machine catches up slowly)
             final long behind = Math.max(0, leaderCommit - counter(oldLeader, "applied index"));
             final long catchUpTimeoutMs = Math.min(180_000, Math.max(30_000, behind * 1000 / 250));
             out.printf("-- waiting up to %d s for node %d to apply %d missing entries%n",
                 catchUpTimeoutMs / 1000, oldLeader, behind);
-            awaitCounter(oldLeader, "applied index", leaderCommit, catchUpTimeoutMs);
-            out.printf("-- node %d caught up to commit index %d in %d ms (read from its status file by another process)%n",
-                oldLeader, leaderCommit, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - caughtUpStart));
+            if (awaitCounter(oldLeader, "applied index", leaderCommit, catchUpTimeoutMs))
+            {
+                out.printf("-- node %d caught up to commit index %d in %d ms (read from its status file by another " +
+                    "process)%n", oldLeader, leaderCommit, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - caughtUpStart));
+            }
+            else
+            {
+                out.printf("-- node %d did NOT catch up to commit index %d within %d ms%n",
+                    oldLeader, leaderCommit, catchUpTimeoutMs);
+            }
 
             for (int id = 1; id <= 3; id++)
             {
@@ -383,7 +389,7 @@ final class DemoCommand implements Launcher.Command
             }
         }
 
-        private void awaitCounter(final int nodeId, final String prefix, final long atLeast, final long timeoutMs)
+        private boolean awaitCounter(final int nodeId, final String prefix, final long atLeast, final long timeoutMs)
             throws InterruptedException
         {
             final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
@@ -393,10 +399,11 @@ final class DemoCommand implements Launcher.Command
                 if (System.nanoTime() > deadline)
                 {
                     check(false, "node " + nodeId + " " + prefix + " reached " + atLeast + " (it is " + value + ")");
-                    return;
+                    return false;
                 }
                 Thread.sleep(20);
             }
+            return true;
         }
 
         private void writeConfig(final int id) throws IOException

@@ -85,4 +85,41 @@ class LauncherTest
     {
         return stream.toString(StandardCharsets.UTF_8);
     }
+
+    @Test
+    void shouldGiveEachMemberItsOwnHostInItsCertificate() throws Exception
+    {
+        assertEquals(0, run("certs", dir.toString(), "--nodes", "1@10.1.2.3:7001,2@node-two.example", "--host", "127.0.0.1"),
+            text(err));
+        final String password = Files.readString(dir.resolve(CertsCommand.PASSWORD_FILE)).strip();
+        assertEquals("10.1.2.3", certificateHost(dir.resolve("node-1.p12"), password, true));
+        assertEquals("node-two.example", certificateHost(dir.resolve("node-2.p12"), password, false));
+
+        err.reset();
+        assertEquals(2, run("certs", dir.toString(), "--nodes", "1@,2"));
+        assertTrue(text(err).contains("member '1@' names an empty host"), text(err));
+        err.reset();
+        assertEquals(2, run("certs", dir.toString(), "--nodes", "x@host"));
+        assertTrue(text(err).contains("'x' in 'x@host' is not a whole number"), text(err));
+    }
+
+    private static String certificateHost(final Path store, final String password, final boolean isIp) throws Exception
+    {
+        final java.security.KeyStore keyStore = java.security.KeyStore.getInstance("PKCS12");
+        try (java.io.InputStream in = Files.newInputStream(store))
+        {
+            keyStore.load(in, password.toCharArray());
+        }
+        final java.security.cert.X509Certificate certificate =
+            (java.security.cert.X509Certificate)keyStore.getCertificate("node");
+        final String subject = certificate.getSubjectX500Principal().getName();
+        String san = null;
+        for (final java.util.List<?> name : certificate.getSubjectAlternativeNames())
+        {
+            assertEquals(isIp ? 7 : 2, name.get(0), "SAN type (7 = IP address, 2 = DNS name)");
+            san = (String)name.get(1);
+        }
+        assertTrue(subject.contains("CN=" + san), subject + " names " + san);
+        return san;
+    }
 }
