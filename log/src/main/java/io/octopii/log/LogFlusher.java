@@ -8,8 +8,9 @@ import org.agrona.concurrent.SystemNanoClock;
  * Group commit for a {@link RaftLog}: each duty cycle forces everything appended since the last
  * force (one {@code msync} per batch) and then publishes {@link RaftLog#durableIndex()}. Under
  * {@link FsyncPolicy#INTERVAL_MS} it forces at most once per interval; under {@link FsyncPolicy#NONE}
- * it forces nothing. Whenever it has no forcing to do it keeps one spare segment file zero-filled and
- * pre-faulted for the log's next roll (creating it blocks this thread for the zero-fill, never the owner).
+ * it forces nothing. Whenever it has no forcing to do it prepares spare segment files for the log's next
+ * rolls: it zeroes and forces again the files compaction recycled, or creates and pre-faults a fresh one
+ * when none is ready (either blocks this thread for the zero-fill, never the owner).
  * <p>
  * <b>Threads</b>: runs on its own thread in an {@link org.agrona.concurrent.AgentRunner}, or is invoked
  * ({@link #doWork()}) by a composite agent or by the deterministic simulator on its single thread.

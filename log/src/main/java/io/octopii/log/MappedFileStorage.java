@@ -31,8 +31,17 @@ public final class MappedFileStorage implements LogStorage
 {
     private static final String TMP_SUFFIX = ".creating";
 
+    private static final int NAME_CACHE_SIZE = 8;
+
     private final File directory;
     private final ArrayList<AutoCloseable> openFiles = new ArrayList<>();
+    // the last few names renamed: a segment's name and the spare names recur, so a steady roll-and-compact cycle
+    // renames through cached File objects (File.renameTo allocates nothing on the Java heap; Files.move does)
+    private final String[] cachedNames = new String[NAME_CACHE_SIZE];
+    private final File[] cachedFiles = new File[NAME_CACHE_SIZE];
+    private int nextCacheSlot;
+    // kept open so that a directory fsync does not open (and allocate) a channel each time
+    private FileChannel directoryChannel;
 
     /**
      * @param directory to hold the files; created if missing.
@@ -183,7 +192,14 @@ public final class MappedFileStorage implements LogStorage
      */
     public void rename(final String from, final String to)
     {
-        renamePath(new File(directory, from).toPath(), new File(directory, to).toPath());
+        final File source = file(from);
+        final File target = file(to);
+        if (!source.renameTo(target))
+        {
+            renamePath(source.toPath(), target.toPath()); // reports why, or succeeds where renameTo would not
+            return;
+        }
+        syncDirectory();
     }
 
     /**
@@ -191,10 +207,15 @@ public final class MappedFileStorage implements LogStorage
      */
     public void move(final String from, final String to)
     {
-        final Path source = new File(directory, from).toPath();
+        final File source = file(from);
+        final File target = file(to);
+        if (source.renameTo(target))
+        {
+            return;
+        }
         try
         {
-            Files.move(source, new File(directory, to).toPath(), StandardCopyOption.ATOMIC_MOVE,
+            Files.move(source.toPath(), target.toPath(), StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);
         }
         catch (final IOException ex)
@@ -245,6 +266,21 @@ public final class MappedFileStorage implements LogStorage
      */
     public void close()
     {
+        synchronized (cachedFiles)
+        {
+            if (null != directoryChannel)
+            {
+                try
+                {
+                    directoryChannel.close();
+                }
+                catch (final IOException ignore)
+                {
+                    // best effort, like the files below
+                }
+                directoryChannel = null;
+            }
+        }
         final AutoCloseable[] files;
         synchronized (openFiles)
         {
@@ -291,9 +327,36 @@ public final class MappedFileStorage implements LogStorage
 
     private void forceDirectory() throws IOException
     {
-        try (FileChannel channel = FileChannel.open(directory.toPath(), StandardOpenOption.READ))
+        final FileChannel channel;
+        synchronized (cachedFiles)
         {
-            channel.force(true);
+            if (null == directoryChannel || !directoryChannel.isOpen())
+            {
+                directoryChannel = FileChannel.open(directory.toPath(), StandardOpenOption.READ);
+            }
+            channel = directoryChannel;
+        }
+        channel.force(true);
+    }
+
+    private File file(final String name)
+    {
+        synchronized (cachedFiles)
+        {
+            for (int i = 0; i < NAME_CACHE_SIZE; i++)
+            {
+                final String cached = cachedNames[i];
+                if (null != cached && (cached == name || cached.equals(name)))
+                {
+                    return cachedFiles[i];
+                }
+            }
+            final File file = new File(directory, name);
+            final int slot = nextCacheSlot;
+            nextCacheSlot = (slot + 1) % NAME_CACHE_SIZE;
+            cachedNames[slot] = name;
+            cachedFiles[slot] = file;
+            return file;
         }
     }
 

@@ -56,6 +56,8 @@ final class Segment
 
     // lock
     int pins;
+    // set by compaction (owner): the spare slot its file goes to, or -1
+    int spareSlot = -1;
     boolean retired;
     boolean closed;
 

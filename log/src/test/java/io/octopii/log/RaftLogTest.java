@@ -8,8 +8,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.SplittableRandom;
 
 import static io.octopii.log.LogTestUtil.appendDeterministic;
 import static io.octopii.log.LogTestUtil.assertDeterministic;
@@ -41,14 +44,20 @@ class RaftLogTest
 
     private RaftLog open(final boolean mapped)
     {
+        return open(mapped ? null : memory);
+    }
+
+    /** Open on the storage, or on the temporary directory if storage is null. */
+    private RaftLog open(final LogStorage storage)
+    {
         final RaftLog.Context ctx = new RaftLog.Context().segmentLength(SEGMENT_LENGTH).eventHandler(s -> {});
-        if (mapped)
+        if (null == storage)
         {
             ctx.directory(dir);
         }
         else
         {
-            ctx.storage(memory);
+            ctx.storage(storage);
         }
         final RaftLog log = RaftLog.open(ctx);
         toClose.add(log);
@@ -319,17 +328,170 @@ class RaftLogTest
         assertEquals(3, log.scan(48, 100, view, r -> true));
     }
 
-    private int countSegments(final boolean mapped)
+    @ParameterizedTest
+    @ValueSource(booleans = { true, false })
+    void shouldRollIntoCompactedSegmentsAfterTheFlusherZeroedThem(final boolean mapped) throws IOException
+    {
+        final RaftLog log = open(mapped);
+        final LogFlusher flusher = new LogFlusher(log);
+        appendUntilSegments(log, 4, 1);
+        flusher.flushAll();
+        log.compactBelow(log.lastIndex());
+        assertEquals(1, log.segmentCount());
+        assertEquals(1, countSegments(mapped), "compacted segment files are gone under their segment names");
+        assertEquals(2, log.recycledSegments(), "two spare slots: two of the three removed files are kept");
+        drain(flusher);
+        assertSparesAreZeroOnDisk(mapped);
+
+        final long rollsWithoutSpare = log.rollsWithoutSpare();
+        final long firstKept = log.firstIndex();
+        appendUntilSegments(log, 3, 1);
+        assertEquals(rollsWithoutSpare, log.rollsWithoutSpare(), "both rolls found a zeroed spare ready");
+        assertEquals(0, countFiles(mapped, RaftLog.SPARE_SUFFIX), "both recycled files are segments again");
+        flusher.flushAll();
+        final long last = log.lastIndex();
+        log.close();
+
+        final RaftLog reopened = open(mapped);
+        assertEquals(firstKept, reopened.firstIndex());
+        assertEquals(last, reopened.lastIndex());
+        for (long index = firstKept; index <= last; index++)
+        {
+            assertDeterministic(reopened, view, index, 1, "after reopen, mapped=" + mapped);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = { true, false })
+    void shouldZeroARecycledFileOnTheOwnerWhenTheFlusherHasNotPreparedIt(final boolean mapped)
+    {
+        final RaftLog log = open(mapped);
+        final LogFlusher flusher = new LogFlusher(log);
+        appendUntilSegments(log, 3, 2);
+        flusher.flushAll();
+        log.compactBelow(log.lastIndex());
+        assertEquals(2, log.recycledSegments());
+
+        // the flusher never runs: the rolls take the recycled files as they are and zero them on this thread
+        final long rollsWithoutSpare = log.rollsWithoutSpare();
+        appendUntilSegments(log, 3, 2);
+        assertEquals(rollsWithoutSpare + 2, log.rollsWithoutSpare());
+        assertEquals(0, countFiles(mapped, RaftLog.SPARE_SUFFIX), "no file was created: both rolls reused recycled files");
+        flusher.flushAll();
+        final long first = log.firstIndex();
+        final long last = log.lastIndex();
+        log.close();
+
+        final RaftLog reopened = open(mapped);
+        assertEquals(last, reopened.lastIndex(), "recovery found no stale record past the tail");
+        for (long index = first; index <= last; index++)
+        {
+            assertDeterministic(reopened, view, index, 2, "after reopen, mapped=" + mapped);
+        }
+    }
+
+    @Test
+    void shouldNeverRecoverStaleRecordsOfARecycledFileAfterACrash()
+    {
+        for (long seed = 1; seed <= 40; seed++)
+        {
+            final InMemoryStorage storage = new InMemoryStorage("crash-" + seed);
+            final SplittableRandom random = new SplittableRandom(seed);
+            final String context = "seed " + seed;
+            RaftLog log = open(storage);
+            final LogFlusher flusher = new LogFlusher(log);
+            appendUntilSegments(log, 4, 3);
+            flusher.flushAll();
+            log.compactBelow(log.lastIndex());
+            if (random.nextBoolean())
+            {
+                drain(flusher); // else the rolls zero the recycled files themselves
+            }
+
+            // roll into the recycled files, flushing now and then, and crash at a random moment
+            final int appends = 1 + random.nextInt(200);
+            long durable = log.durableIndex();
+            for (int i = 0; i < appends; i++)
+            {
+                appendDeterministic(log, scratch, 3);
+                if (random.nextInt(8) == 0)
+                {
+                    flusher.doWork();
+                    durable = log.durableIndex();
+                }
+            }
+            final long first = log.firstIndex();
+            storage.crash(random);
+
+            log = open(storage);
+            assertEquals(first, log.firstIndex(), context);
+            assertTrue(log.lastIndex() >= durable, context + ": durable " + durable + " lost, last " + log.lastIndex());
+            for (long index = first; index <= log.lastIndex(); index++)
+            {
+                assertDeterministic(log, view, index, 3, context);
+            }
+        }
+    }
+
+    /** Append until the log holds {@code segments} segments (stops at the roll that makes the last one). */
+    private void appendUntilSegments(final RaftLog log, final int segments, final long salt)
+    {
+        while (log.segmentCount() < segments)
+        {
+            appendDeterministic(log, scratch, salt);
+        }
+    }
+
+    private static void drain(final LogFlusher flusher)
+    {
+        int rounds = 0;
+        while (flusher.doWork() > 0)
+        {
+            assertTrue(++rounds < 100, "the flusher kept finding work");
+        }
+    }
+
+    private void assertSparesAreZeroOnDisk(final boolean mapped) throws IOException
+    {
+        if (mapped)
+        {
+            final File[] spares = dir.listFiles((d, name) -> name.endsWith(RaftLog.SPARE_SUFFIX));
+            assertEquals(2, spares.length);
+            for (final File spare : spares)
+            {
+                final byte[] bytes = Files.readAllBytes(spare.toPath());
+                for (int i = 0; i < bytes.length; i++)
+                {
+                    if (0 != bytes[i])
+                    {
+                        throw new AssertionError(spare + " byte " + i + " is not zero");
+                    }
+                }
+            }
+        }
+        else
+        {
+            assertEquals(2, countFiles(false, RaftLog.SPARE_SUFFIX));
+            assertEquals(0, memory.unforcedBytes(), "the zeros of the recycled files were forced");
+        }
+    }
+
+    private int countFiles(final boolean mapped, final String suffix)
     {
         final String[] names = mapped ? dir.list() : memory.list();
         int count = 0;
         for (final String name : names)
         {
-            if (name.endsWith(".seg"))
+            if (name.endsWith(suffix))
             {
                 count++;
             }
         }
         return count;
+    }
+
+    private int countSegments(final boolean mapped)
+    {
+        return countFiles(mapped, ".seg");
     }
 }

@@ -64,6 +64,8 @@ public final class RecordDescriptor
     /** Outcome of {@link #check}: the CRC does not match. */
     public static final int BAD_CRC = 3;
 
+    private static final boolean LITTLE_ENDIAN = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
+
     private RecordDescriptor()
     {
     }
@@ -75,6 +77,20 @@ public final class RecordDescriptor
     public static int alignedLength(final int payloadLength)
     {
         return BitUtil.align(HEADER_LENGTH + payloadLength, ALIGNMENT);
+    }
+
+    /**
+     * The type and flags words as one long for a single 8-byte store at {@link #TYPE_OFFSET}, laid out as two
+     * native-order ints would be.
+     *
+     * @param entryType of the record.
+     * @param flags     of the record.
+     * @return the long to store at {@link #TYPE_OFFSET}.
+     */
+    public static long typeAndFlags(final int entryType, final int flags)
+    {
+        return LITTLE_ENDIAN ?
+            (entryType & 0xFFFF_FFFFL) | ((long)flags << 32) : ((long)entryType << 32) | (flags & 0xFFFF_FFFFL);
     }
 
     /**

@@ -2,6 +2,8 @@ package io.octopii.log.internal;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Layout of the header at the start of every segment file; records follow at {@link #HEADER_LENGTH}.
  * <pre>
@@ -64,6 +66,8 @@ public final class SegmentDescriptor
     public static final int FLAG_BASE = 1;
     /** File name suffix. */
     public static final String SUFFIX = ".seg";
+    /** Length of a segment file name: 20 digits, '-', 10 digits, suffix. */
+    public static final int FILE_NAME_LENGTH = 20 + 1 + 10 + 4;
 
     private SegmentDescriptor()
     {
@@ -141,7 +145,30 @@ public final class SegmentDescriptor
      */
     public static String fileName(final long firstIndex, final long generation)
     {
-        return String.format("%020d-%010d%s", firstIndex, generation, SUFFIX);
+        if (firstIndex < 0 || generation < 0 || generation > 9_999_999_999L)
+        {
+            return String.format("%020d-%010d%s", firstIndex, generation, SUFFIX);
+        }
+        // by hand, not String.format: a roll names a file, and String.format allocates ~2.5 KB
+        final byte[] chars = new byte[FILE_NAME_LENGTH];
+        putDigits(chars, 0, 20, firstIndex);
+        chars[20] = '-';
+        putDigits(chars, 21, 10, generation);
+        for (int i = 0; i < SUFFIX.length(); i++)
+        {
+            chars[31 + i] = (byte)SUFFIX.charAt(i);
+        }
+        return new String(chars, StandardCharsets.US_ASCII);
+    }
+
+    private static void putDigits(final byte[] chars, final int offset, final int width, final long value)
+    {
+        long remaining = value;
+        for (int i = offset + width - 1; i >= offset; i--)
+        {
+            chars[i] = (byte)('0' + (remaining % 10));
+            remaining /= 10;
+        }
     }
 
     /**
@@ -150,7 +177,7 @@ public final class SegmentDescriptor
      */
     public static boolean isSegmentFileName(final String name)
     {
-        return name.endsWith(SUFFIX) && name.length() == 20 + 1 + 10 + SUFFIX.length() && name.charAt(20) == '-';
+        return name.endsWith(SUFFIX) && name.length() == FILE_NAME_LENGTH && name.charAt(20) == '-';
     }
 
     /**
