@@ -96,6 +96,65 @@ public final class ConsensusAgent implements Agent
         return core.campaign();
     }
 
+    /**
+     * Hand leadership to another voting member (agent thread only). Proposals are refused with
+     * {@link ProposalStatus#LEADERSHIP_TRANSFER} meanwhile; the target is brought up to date, then told to
+     * campaign at once (TimeoutNow). Success shows as {@link #leaderId()} becoming the target; if no leader
+     * change happens within an election timeout the transfer is abandoned ({@link #transferTargetId()} back
+     * to -1 with this node still leading) and proposals are accepted again.
+     *
+     * @param targetId the member to lead next.
+     * @return {@link ProposalStatus#OK} when started (or when the target is this node), else
+     * {@link ProposalStatus#NOT_LEADER}, {@link ProposalStatus#LEADERSHIP_TRANSFER} (one is already running),
+     * {@link ProposalStatus#CLOSED}, or {@link OctopiiException#FAILED} (not a voting member).
+     */
+    public int transferLeadership(final int targetId)
+    {
+        return core.transferLeadership(targetId);
+    }
+
+    /** @return the member leadership is being handed to, or {@code -1} when no transfer runs. */
+    public int transferTargetId()
+    {
+        return core.transferTargetId();
+    }
+
+    /** @return transfers this node started as leader. */
+    public long transfersStarted()
+    {
+        return core.transfersStarted();
+    }
+
+    /** @return transfers abandoned after an election timeout with this node still leading. */
+    public long transfersFailed()
+    {
+        return core.transfersFailed();
+    }
+
+    /** @return ReadIndex confirmation rounds this node started as leader. */
+    public long readRoundsStarted()
+    {
+        return core.reads().roundsStarted();
+    }
+
+    /** @return queries answered OK. */
+    public long readsServed()
+    {
+        return core.reads().readsServed();
+    }
+
+    /** @return LEASE queries served under the leader lease, without a confirmation round. */
+    public long leaseReads()
+    {
+        return core.reads().leaseReads();
+    }
+
+    /** @return queries waiting for a confirmation, an index or room to answer. */
+    public int pendingReads()
+    {
+        return core.reads().pendingCount();
+    }
+
     /** {@inheritDoc} */
     public String roleName()
     {
@@ -287,6 +346,11 @@ public final class ConsensusAgent implements Agent
         private int ingressPollLimit = 1024;
         private int ingressRingLength = 4 * 1024 * 1024;
         private int egressRingLength = 4 * 1024 * 1024;
+        private int maxPendingReads = 1024;
+        private int maxQueryLength = 1024;
+        private long readTimeoutNs = TimeUnit.SECONDS.toNanos(5);
+        private long leaseClockDriftNs = TimeUnit.MILLISECONDS.toNanos(50);
+        private boolean skipReadConfirmationForTesting;
         private RingBuffer ingressRingBuffer;
         private RingBuffer egressRingBuffer;
 
@@ -339,6 +403,17 @@ public final class ConsensusAgent implements Agent
                     (ConsensusPublisher.APPEND_ENTRIES_HEADER_LENGTH + ConsensusPublisher.ENTRY_OVERHEAD) +
                     ") must fit in maxMessageLength (" + maxMessageLength + ") and the transport's (" +
                     transport.maxMessageLength() + ")");
+            }
+            if (leaseClockDriftNs < 0 || leaseClockDriftNs >= electionTimeoutNs)
+            {
+                throw new IllegalStateException("leaseClockDriftNs (" + leaseClockDriftNs +
+                    ") must be at least 0 and below electionTimeoutNs (" + electionTimeoutNs + ")");
+            }
+            if (maxPendingReads < 1 || maxQueryLength < 0 || readTimeoutNs <= 0)
+            {
+                throw new IllegalStateException("maxPendingReads (" + maxPendingReads + ") must be positive, " +
+                    "maxQueryLength (" + maxQueryLength + ") at least 0 and readTimeoutNs (" + readTimeoutNs +
+                    ") positive");
             }
             if (maxInFlightAppends < 1 || maxBatchEntries < 1 || maxPendingProposals < 1 || applyBatchLimit < 1 ||
                 inboundPollLimit < 1 || ingressPollLimit < 1 || maxResultLength < 0)
@@ -700,6 +775,81 @@ public final class ConsensusAgent implements Agent
             return this;
         }
 
+        /** @return the most queries waiting at once (beyond: BACK_PRESSURED). */
+        public int maxPendingReads()
+        {
+            return maxPendingReads;
+        }
+
+        /** @param maxPendingReads the most queries waiting at once. @return this. */
+        public Context maxPendingReads(final int maxPendingReads)
+        {
+            this.maxPendingReads = maxPendingReads;
+            return this;
+        }
+
+        /** @return the longest query accepted (the read arena holds maxPendingReads of this size). */
+        public int maxQueryLength()
+        {
+            return maxQueryLength;
+        }
+
+        /** @param maxQueryLength the longest query accepted. @return this. */
+        public Context maxQueryLength(final int maxQueryLength)
+        {
+            this.maxQueryLength = maxQueryLength;
+            return this;
+        }
+
+        /** @return how long a query may wait to be served before it is answered TIMED_OUT. */
+        public long readTimeoutNs()
+        {
+            return readTimeoutNs;
+        }
+
+        /** @param readTimeoutNs how long a query may wait to be served. @return this. */
+        public Context readTimeoutNs(final long readTimeoutNs)
+        {
+            this.readTimeoutNs = readTimeoutNs;
+            return this;
+        }
+
+        /**
+         * @return the clock-drift margin of the leader lease: the lease lasts {@code electionTimeoutNs} minus this
+         * from the send time of the newest heartbeat a majority answered. It must cover how much faster a
+         * follower's clock may run than the leader's over an election timeout, plus scheduling pauses.
+         */
+        public long leaseClockDriftNs()
+        {
+            return leaseClockDriftNs;
+        }
+
+        /** @param leaseClockDriftNs the lease's clock-drift margin. @return this. */
+        public Context leaseClockDriftNs(final long leaseClockDriftNs)
+        {
+            this.leaseClockDriftNs = leaseClockDriftNs;
+            return this;
+        }
+
+        /** @return whether ReadIndex confirmation and the lease check are skipped (tests only). */
+        public boolean skipReadConfirmationForTesting()
+        {
+            return skipReadConfirmationForTesting;
+        }
+
+        /**
+         * TEST HOOK, never in production: serve LINEARIZABLE and LEASE reads without confirming leadership, which
+         * breaks linearizability when a deposed leader still believes it leads. The simulator uses it to prove
+         * its checker catches the stale reads that confirmation prevents.
+         *
+         * @param skip whether to skip confirmation. @return this.
+         */
+        public Context skipReadConfirmationForTesting(final boolean skip)
+        {
+            this.skipReadConfirmationForTesting = skip;
+            return this;
+        }
+
         /** @return the many-to-one ring proposals arrive on. */
         public RingBuffer ingressRingBuffer()
         {
@@ -747,6 +897,11 @@ public final class ConsensusAgent implements Agent
                 ", ingressPollLimit=" + ingressPollLimit +
                 ", ingressRingLength=" + ingressRingLength +
                 ", egressRingLength=" + egressRingLength +
+                ", maxPendingReads=" + maxPendingReads +
+                ", maxQueryLength=" + maxQueryLength +
+                ", readTimeoutNs=" + readTimeoutNs +
+                ", leaseClockDriftNs=" + leaseClockDriftNs +
+                (skipReadConfirmationForTesting ? ", skipReadConfirmationForTesting=true" : "") +
                 ", log=" + log +
                 ", transport=" + transport +
                 ", nanoClock=" + nanoClock +

@@ -2,12 +2,14 @@ package io.octopii.engine;
 
 import io.octopii.codec.sbe.MessageHeaderEncoder;
 import io.octopii.codec.sbe.ProposalEncoder;
+import io.octopii.codec.sbe.QueryEncoder;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 /**
- * Puts proposals into a node's ingress ring, SBE-encoded in place (one copy of the command, into the ring).
+ * Puts proposals and queries into a node's ingress ring, SBE-encoded in place (one copy of the command or
+ * query, into the ring).
  *
  * <p><b>Thread.</b> One instance per producing thread: the ring is many-to-one, the encoder is not shared.
  *
@@ -20,11 +22,14 @@ public final class ProposalPublisher
 {
     /** Ring message type id of an SBE-encoded {@code Proposal}. */
     public static final int PROPOSAL_MSG_TYPE_ID = 1;
+    /** Ring message type id of an SBE-encoded {@code Query}. */
+    public static final int QUERY_MSG_TYPE_ID = 2;
 
     private final RingBuffer ingress;
     private final int maxCommandLength;
     private final long sessionId;
     private final ProposalEncoder encoder = new ProposalEncoder();
+    private final QueryEncoder queryEncoder = new QueryEncoder();
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final UnsafeBuffer claimed = new UnsafeBuffer(0, 0);
 
@@ -66,6 +71,61 @@ public final class ProposalPublisher
             .putCommand(buffer, offset, length);
         ingress.commit(index);
         return ProposalStatus.OK;
+    }
+
+    /**
+     * Offer a read-only query. Never blocks. The agent answers it under {@code policy} (see {@link QueryPolicy})
+     * by calling the state machine's {@link Queryable#onQuery} on its thread; the outcome arrives through the
+     * {@link ProposalResultAdapter} to a {@link QueryListener}.
+     *
+     * @param correlationId   returned with the outcome.
+     * @param policy          how fresh the answer must be.
+     * @param minAppliedIndex answer only once the node has applied at least this index (0 for no minimum).
+     * @param buffer          holds the query.
+     * @param offset          where it starts.
+     * @param length          its length (at most the agent's {@code maxQueryLength}, else the outcome is
+     *                        MAX_LENGTH_EXCEEDED).
+     * @return {@link ProposalStatus#OK} when queued, else {@link ProposalStatus#BACK_PRESSURED} or
+     * {@link ProposalStatus#MAX_LENGTH_EXCEEDED}.
+     */
+    public int offerQuery(
+        final long correlationId,
+        final QueryPolicy policy,
+        final long minAppliedIndex,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length)
+    {
+        if (length < 0 || length > maxCommandLength)
+        {
+            return ProposalStatus.MAX_LENGTH_EXCEEDED;
+        }
+        final int encodedLength = MessageHeaderEncoder.ENCODED_LENGTH + QueryEncoder.BLOCK_LENGTH +
+            QueryEncoder.queryHeaderLength() + length;
+        final int index = ingress.tryClaim(QUERY_MSG_TYPE_ID, encodedLength);
+        if (index <= 0)
+        {
+            return ProposalStatus.BACK_PRESSURED;
+        }
+        claimed.wrap(ingress.buffer(), index, encodedLength);
+        queryEncoder.wrapAndApplyHeader(claimed, 0, headerEncoder)
+            .correlationId(correlationId)
+            .sessionId(sessionId)
+            .policy(toWire(policy))
+            .minAppliedIndex(minAppliedIndex)
+            .putQuery(buffer, offset, length);
+        ingress.commit(index);
+        return ProposalStatus.OK;
+    }
+
+    private static io.octopii.codec.sbe.QueryPolicy toWire(final QueryPolicy policy)
+    {
+        switch (policy)
+        {
+            case LINEARIZABLE: return io.octopii.codec.sbe.QueryPolicy.LINEARIZABLE;
+            case LEASE: return io.octopii.codec.sbe.QueryPolicy.LEASE;
+            default: return io.octopii.codec.sbe.QueryPolicy.LOCAL;
+        }
     }
 
     /** Largest command accepted, in bytes. */

@@ -16,6 +16,8 @@ package io.octopii.engine;
  *     may or may not be applied by a later leader. Retrying gives at-least-once semantics; not retrying gives
  *     at-most-once. Exactly-once needs idempotent commands (e.g. a client id and sequence number checked by
  *     the state machine).</li>
+ *     <li>{@link #LEADERSHIP_TRANSFER}: nothing was appended; the leader is handing leadership to another
+ *     member (for at most an election timeout). Retry at the new leader, or here if the transfer fails.</li>
  * </ul>
  */
 public final class ProposalStatus
@@ -32,6 +34,8 @@ public final class ProposalStatus
     public static final int CLOSED = 4;
     /** Appended, then leadership lost: the outcome is unknown. */
     public static final int INDETERMINATE = 5;
+    /** The leader is transferring leadership; nothing appended. */
+    public static final int LEADERSHIP_TRANSFER = 8;
 
     private ProposalStatus()
     {
@@ -53,6 +57,7 @@ public final class ProposalStatus
             case MAX_LENGTH_EXCEEDED: return "MAX_LENGTH_EXCEEDED";
             case CLOSED: return "CLOSED";
             case INDETERMINATE: return "INDETERMINATE";
+            case LEADERSHIP_TRANSFER: return "LEADERSHIP_TRANSFER";
             default: return "UNKNOWN";
         }
     }

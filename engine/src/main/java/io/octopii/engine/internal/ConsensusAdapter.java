@@ -4,6 +4,8 @@ import io.octopii.codec.sbe.AppendEntriesDecoder;
 import io.octopii.codec.sbe.AppendEntriesResponseDecoder;
 import io.octopii.codec.sbe.BooleanType;
 import io.octopii.codec.sbe.MessageHeaderDecoder;
+import io.octopii.codec.sbe.ReadIndexRequestDecoder;
+import io.octopii.codec.sbe.ReadIndexResponseDecoder;
 import io.octopii.codec.sbe.RequestVoteDecoder;
 import io.octopii.codec.sbe.TimeoutNowDecoder;
 import io.octopii.codec.sbe.VoteDecoder;
@@ -30,6 +32,8 @@ public final class ConsensusAdapter implements Transport.InboundHandler
     private final RequestVoteDecoder requestVoteDecoder = new RequestVoteDecoder();
     private final VoteDecoder voteDecoder = new VoteDecoder();
     private final TimeoutNowDecoder timeoutNowDecoder = new TimeoutNowDecoder();
+    private final ReadIndexRequestDecoder readIndexRequestDecoder = new ReadIndexRequestDecoder();
+    private final ReadIndexResponseDecoder readIndexResponseDecoder = new ReadIndexResponseDecoder();
     private long rejectedCount;
 
     /**
@@ -136,6 +140,30 @@ public final class ConsensusAdapter implements Transport.InboundHandler
                     return;
                 }
                 core.onTimeoutNow(d.term(), d.leaderId(), d.targetId());
+                break;
+            }
+
+            case ReadIndexRequestDecoder.TEMPLATE_ID:
+            {
+                final ReadIndexRequestDecoder d = readIndexRequestDecoder.wrap(buffer, bodyOffset, blockLength, version);
+                if (d.requesterId() != fromMemberId)
+                {
+                    rejectedCount++;
+                    return;
+                }
+                core.onReadIndexRequest(d.term(), d.requesterId(), d.readId());
+                break;
+            }
+
+            case ReadIndexResponseDecoder.TEMPLATE_ID:
+            {
+                final ReadIndexResponseDecoder d = readIndexResponseDecoder.wrap(buffer, bodyOffset, blockLength, version);
+                if (d.leaderId() != fromMemberId)
+                {
+                    rejectedCount++;
+                    return;
+                }
+                core.onReadIndexResponse(d.term(), d.leaderId(), d.readId(), d.readIndex(), d.statusRaw());
                 break;
             }
 

@@ -5,7 +5,10 @@ import io.octopii.codec.sbe.AppendEntriesResponseEncoder;
 import io.octopii.codec.sbe.BooleanType;
 import io.octopii.codec.sbe.EntryType;
 import io.octopii.codec.sbe.MessageHeaderEncoder;
+import io.octopii.codec.sbe.ReadIndexRequestEncoder;
+import io.octopii.codec.sbe.ReadIndexResponseEncoder;
 import io.octopii.codec.sbe.RequestVoteEncoder;
+import io.octopii.codec.sbe.ResultStatus;
 import io.octopii.codec.sbe.TimeoutNowEncoder;
 import io.octopii.codec.sbe.VoteEncoder;
 import io.octopii.transport.Transport;
@@ -43,6 +46,8 @@ public final class ConsensusPublisher
     private final RequestVoteEncoder requestVoteEncoder = new RequestVoteEncoder();
     private final VoteEncoder voteEncoder = new VoteEncoder();
     private final TimeoutNowEncoder timeoutNowEncoder = new TimeoutNowEncoder();
+    private final ReadIndexRequestEncoder readIndexRequestEncoder = new ReadIndexRequestEncoder();
+    private final ReadIndexResponseEncoder readIndexResponseEncoder = new ReadIndexResponseEncoder();
     private AppendEntriesEncoder.EntriesEncoder entriesEncoder;
     private long sendFailures;
     private int lastMessageLength;
@@ -197,6 +202,29 @@ public final class ConsensusPublisher
     public int lastMessageLength()
     {
         return lastMessageLength;
+    }
+
+    /** A follower asks the leader for a read index. */
+    public long readIndexRequest(final int leaderId, final long term, final int requesterId, final long readId)
+    {
+        readIndexRequestEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .term(term)
+            .requesterId(requesterId)
+            .readId(readId);
+        return offer(leaderId, MessageHeaderEncoder.ENCODED_LENGTH + readIndexRequestEncoder.encodedLength());
+    }
+
+    /** The leader answers a ReadIndexRequest ({@code status} a ProposalStatus code; OK carries the index). */
+    public long readIndexResponse(
+        final int requesterId, final long term, final int leaderId, final long readId, final long readIndex, final int status)
+    {
+        readIndexResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .term(term)
+            .leaderId(leaderId)
+            .readId(readId)
+            .readIndex(readIndex)
+            .status(ResultStatus.get((short)status));
+        return offer(requesterId, MessageHeaderEncoder.ENCODED_LENGTH + readIndexResponseEncoder.encodedLength());
     }
 
     private long offer(final int memberId, final int length)

@@ -2,6 +2,7 @@ package io.octopii.engine.internal;
 
 import io.octopii.codec.sbe.MessageHeaderEncoder;
 import io.octopii.codec.sbe.ProposalResultEncoder;
+import io.octopii.codec.sbe.QueryResultEncoder;
 import io.octopii.codec.sbe.ResultStatus;
 import io.octopii.engine.ProposalResultAdapter;
 import org.agrona.BitUtil;
@@ -11,7 +12,8 @@ import org.agrona.concurrent.ringbuffer.RecordDescriptor;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 /**
- * Writes proposal outcomes into the egress ring as SBE {@code ProposalResult} messages.
+ * Writes proposal outcomes into the egress ring as SBE {@code ProposalResult} messages, and query outcomes as
+ * {@code QueryResult} messages.
  *
  * <p>The agent never blocks on a full egress ring: it checks {@link #hasRoomForResult()} before work that
  * produces a result (draining ingress, applying an entry this node proposed), so results are only delayed.
@@ -25,14 +27,17 @@ public final class EgressPublisher
 {
     private static final int NO_RESULT_LENGTH = MessageHeaderEncoder.ENCODED_LENGTH + ProposalResultEncoder.BLOCK_LENGTH +
         ProposalResultEncoder.resultHeaderLength();
-    private static final int REJECTION_RECORD_LENGTH =
-        BitUtil.align(NO_RESULT_LENGTH + RecordDescriptor.HEADER_LENGTH, RecordDescriptor.ALIGNMENT);
+    private static final int NO_QUERY_RESULT_LENGTH = MessageHeaderEncoder.ENCODED_LENGTH + QueryResultEncoder.BLOCK_LENGTH +
+        QueryResultEncoder.resultHeaderLength();
+    private static final int REJECTION_RECORD_LENGTH = BitUtil.align(
+        Math.max(NO_RESULT_LENGTH, NO_QUERY_RESULT_LENGTH) + RecordDescriptor.HEADER_LENGTH, RecordDescriptor.ALIGNMENT);
     private static final UnsafeBuffer EMPTY = new UnsafeBuffer(new byte[0]);
 
     private final RingBuffer egress;
     private final int maxRecordLength;
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final ProposalResultEncoder encoder = new ProposalResultEncoder();
+    private final QueryResultEncoder queryEncoder = new QueryResultEncoder();
     private final UnsafeBuffer claimed = new UnsafeBuffer(0, 0);
 
     private long[] overflowCorrelation = new long[16];
@@ -50,7 +55,8 @@ public final class EgressPublisher
     public EgressPublisher(final RingBuffer egress, final int maxResultLength)
     {
         this.egress = egress;
-        this.maxRecordLength = BitUtil.align(NO_RESULT_LENGTH + maxResultLength + RecordDescriptor.HEADER_LENGTH,
+        this.maxRecordLength = BitUtil.align(
+            Math.max(NO_RESULT_LENGTH, NO_QUERY_RESULT_LENGTH) + maxResultLength + RecordDescriptor.HEADER_LENGTH,
             RecordDescriptor.ALIGNMENT);
     }
 
@@ -122,6 +128,37 @@ public final class EgressPublisher
             moved++;
         }
         return moved;
+    }
+
+    /**
+     * Write a query's outcome. Unlike proposal outcomes, a query that cannot be answered now stays with the read
+     * service, which retries: no overflow queue.
+     *
+     * @return whether the ring took it.
+     */
+    public boolean queryResult(
+        final long correlationId,
+        final int status,
+        final long appliedIndex,
+        final int leaderId,
+        final DirectBuffer result,
+        final int resultLength)
+    {
+        final int length = NO_QUERY_RESULT_LENGTH + resultLength;
+        final int index = egress.tryClaim(ProposalResultAdapter.QUERY_RESULT_MSG_TYPE_ID, length);
+        if (index <= 0)
+        {
+            return false;
+        }
+        claimed.wrap(egress.buffer(), index, length);
+        queryEncoder.wrapAndApplyHeader(claimed, 0, headerEncoder)
+            .correlationId(correlationId)
+            .status(ResultStatus.get((short)status))
+            .appliedIndex(appliedIndex)
+            .leaderId(leaderId)
+            .putResult(result, 0, resultLength);
+        egress.commit(index);
+        return true;
     }
 
     private boolean tryWrite(

@@ -16,7 +16,10 @@ import java.util.random.RandomGenerator;
  *     a majority of pre-votes does it become a candidate. A partitioned node therefore never inflates terms
  *     and never disrupts a healthy leader when it returns.</li>
  *     <li><b>Leader stickiness</b>: a node that heard from a live leader within the election timeout, or that
- *     is the leader, refuses (pre-)votes unless the request is a leadership transfer.</li>
+ *     is the leader, refuses (pre-)votes unless the request is a leadership transfer. This is also what the
+ *     leader lease rests on, so it holds even when the node has since forgotten the leader (it campaigned),
+ *     and a node restarted with a term refuses votes for an election timeout (it may have answered a leader
+ *     just before it went down).</li>
  *     <li><b>Persistence</b>: every change of term or vote goes through {@link Actions#persist} (forced) before
  *     any message that depends on it is sent.</li>
  * </ul>
@@ -128,6 +131,8 @@ public final class Election
         this.votedFor = votedFor;
         this.role = Role.FOLLOWER;
         this.leaderId = NULL_MEMBER;
+        // a restarted voter may have answered a leader (extending its lease) just before it went down
+        this.lastLeaderContactNs = term > 0 ? nowNs : Long.MIN_VALUE / 2;
         resetDeadline(nowNs);
     }
 
@@ -190,7 +195,8 @@ public final class Election
     }
 
     /**
-     * Start an election at once, as a leadership transfer target (TimeoutNow).
+     * Start an election at once, as a leadership transfer target (TimeoutNow): no pre-vote (the leader asked
+     * for it), and the votes requested override the voters' stickiness.
      *
      * @param nowNs now.
      */
@@ -198,7 +204,10 @@ public final class Election
     {
         if (role != Role.LEADER && role != Role.FAILED)
         {
-            startPreVote(nowNs, true);
+            electionCount++;
+            leaderId = NULL_MEMBER;
+            isTransfer = true;
+            startElection(nowNs);
         }
     }
 
@@ -249,8 +258,7 @@ public final class Election
             return;
         }
         final boolean upToDate = lastLogTerm > myLastTerm || (lastLogTerm == myLastTerm && lastLogIndex >= myLastIndex);
-        final boolean sticky = !transfer && (role == Role.LEADER ||
-            (leaderId != NULL_MEMBER && nowNs - lastLeaderContactNs < electionTimeoutNs));
+        final boolean sticky = !transfer && (role == Role.LEADER || nowNs - lastLeaderContactNs < electionTimeoutNs);
 
         if (preVote)
         {

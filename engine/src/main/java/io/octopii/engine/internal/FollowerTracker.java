@@ -11,10 +11,18 @@ package io.octopii.engine.internal;
  * If no answer arrives within the response timeout, everything in flight is forgotten and probing restarts
  * from the last acknowledged position, so a lost message never stalls the follower.
  *
+ * <p>For reads it also records what the follower confirmed of this leader's term: the highest sequence
+ * answered in the term ({@link #confirmedSequence()}, for ReadIndex rounds) and the send time of the newest
+ * request answered in the term ({@link #ackedSendNs()}, for the leader lease). Send times are kept in a small
+ * ring keyed by sequence; an answer to a request that has left the ring moves neither (conservative).
+ *
  * <p><b>Thread.</b> The consensus agent only. <b>Allocation.</b> None.
  */
 public final class FollowerTracker
 {
+    private static final int SEND_TIME_SLOTS = 64;
+    private static final long NULL_TIME = Long.MIN_VALUE / 2;
+
     private final int memberId;
     private final int memberIndex;
     private long nextIndex = 1;
@@ -30,6 +38,11 @@ public final class FollowerTracker
     private long lastAckProgressNs;
     private long bytesSent;
     private long messagesSent;
+    private long termFirstSequence = 1;
+    private long confirmedSequence;
+    private long ackedSendNs = NULL_TIME;
+    private final long[] sendSequences = new long[SEND_TIME_SLOTS];
+    private final long[] sendTimesNs = new long[SEND_TIME_SLOTS];
 
     /**
      * @param memberId    the follower's member id.
@@ -59,6 +72,9 @@ public final class FollowerTracker
         lastSendNs = Long.MIN_VALUE / 2;
         lastResponseNs = nowNs;
         lastAckProgressNs = nowNs;
+        termFirstSequence = lastSentSequence + 1;
+        confirmedSequence = lastSentSequence;
+        ackedSendNs = NULL_TIME;
     }
 
     /** @return the follower's member id. */
@@ -168,7 +184,46 @@ public final class FollowerTracker
         }
         lastSendNs = nowNs;
         nextIndex += entryCount;
-        return ++lastSentSequence;
+        final long sequence = ++lastSentSequence;
+        final int slot = (int)(sequence & (SEND_TIME_SLOTS - 1));
+        sendSequences[slot] = sequence;
+        sendTimesNs[slot] = nowNs;
+        return sequence;
+    }
+
+    /**
+     * The follower answered (accepted or rejected) a request in this leader's term: it held this node as its
+     * leader when it answered. Call only for answers that carry the leader's current term.
+     *
+     * @param sequence echoed sequence.
+     */
+    public void onAnswerInTerm(final long sequence)
+    {
+        if (sequence < termFirstSequence || sequence > lastSentSequence)
+        {
+            return; // a request of an earlier term: says nothing about this one
+        }
+        if (sequence > confirmedSequence)
+        {
+            confirmedSequence = sequence;
+        }
+        final int slot = (int)(sequence & (SEND_TIME_SLOTS - 1));
+        if (sendSequences[slot] == sequence && sendTimesNs[slot] > ackedSendNs)
+        {
+            ackedSendNs = sendTimesNs[slot];
+        }
+    }
+
+    /** @return the highest sequence of this term the follower answered (below the term's first when none). */
+    public long confirmedSequence()
+    {
+        return confirmedSequence;
+    }
+
+    /** @return send time of the newest request of this term the follower answered, or a time far in the past. */
+    public long ackedSendNs()
+    {
+        return ackedSendNs;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.octopii.engine.internal;
 
 import io.octopii.codec.sbe.MessageHeaderDecoder;
 import io.octopii.codec.sbe.ProposalDecoder;
+import io.octopii.codec.sbe.QueryDecoder;
 import io.octopii.engine.ProposalPublisher;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.MessageHandler;
@@ -9,9 +10,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 /**
- * Drains proposals from the ingress ring (written by {@link ProposalPublisher}s on any thread) and hands each
- * command, as a view into the ring, to the {@link RaftCore}, which appends it to the log: the command is
- * copied once, ring to log.
+ * Drains proposals and queries from the ingress ring (written by {@link ProposalPublisher}s on any thread) and
+ * hands each command, as a view into the ring, to the {@link RaftCore}, which appends it to the log: the command
+ * is copied once, ring to log. A query goes to the read service (copied once, ring to its arena).
  *
  * <p><b>Thread.</b> The consensus agent only. <b>Allocation.</b> None.
  * <b>Failure.</b> A record of an unknown type or schema is counted in {@link #rejectedCount()} and skipped.
@@ -22,6 +23,7 @@ public final class IngressAdapter implements MessageHandler
     private final RingBuffer ingress;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final ProposalDecoder decoder = new ProposalDecoder();
+    private final QueryDecoder queryDecoder = new QueryDecoder();
     private final UnsafeBuffer command = new UnsafeBuffer(0, 0);
     private long rejectedCount;
 
@@ -56,13 +58,26 @@ public final class IngressAdapter implements MessageHandler
     /** {@inheritDoc} */
     public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
-        if (msgTypeId != ProposalPublisher.PROPOSAL_MSG_TYPE_ID || length < MessageHeaderDecoder.ENCODED_LENGTH)
+        if (length < MessageHeaderDecoder.ENCODED_LENGTH)
         {
             rejectedCount++;
             return;
         }
         headerDecoder.wrap(buffer, index);
-        if (headerDecoder.templateId() != ProposalDecoder.TEMPLATE_ID ||
+        if (msgTypeId == ProposalPublisher.QUERY_MSG_TYPE_ID && headerDecoder.templateId() == QueryDecoder.TEMPLATE_ID &&
+            headerDecoder.schemaId() == QueryDecoder.SCHEMA_ID)
+        {
+            queryDecoder.wrap(
+                buffer, index + MessageHeaderDecoder.ENCODED_LENGTH, headerDecoder.blockLength(), headerDecoder.version());
+            final long correlationId = queryDecoder.correlationId();
+            queryDecoder.sessionId();
+            final int policy = queryDecoder.policyRaw();
+            final long minAppliedIndex = queryDecoder.minAppliedIndex();
+            queryDecoder.wrapQuery(command);
+            core.onQuery(correlationId, policy, minAppliedIndex, command, 0, command.capacity());
+            return;
+        }
+        if (msgTypeId != ProposalPublisher.PROPOSAL_MSG_TYPE_ID || headerDecoder.templateId() != ProposalDecoder.TEMPLATE_ID ||
             headerDecoder.schemaId() != ProposalDecoder.SCHEMA_ID)
         {
             rejectedCount++;

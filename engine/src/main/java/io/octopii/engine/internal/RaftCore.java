@@ -45,6 +45,7 @@ public final class RaftCore implements Election.Actions
     private final IngressAdapter ingressAdapter;
     private final EgressPublisher egressPublisher;
     private final PendingProposals pending;
+    private final ReadService reads;
     private final LogRecordView view = new LogRecordView();
     private final UnsafeBuffer payloadView = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer responseBuffer;
@@ -58,6 +59,13 @@ public final class RaftCore implements Election.Actions
     private long followerAckedIndex;
     private long lastReceivedSequence;
     private long lastCheckQuorumNs;
+    private long termStartIndex = Long.MAX_VALUE;
+    private int transferTargetId = Election.NULL_MEMBER;
+    private long transferDeadlineNs;
+    private long timeoutNowSentNs;
+    private boolean isTimeoutNowSent;
+    private long transfersStarted;
+    private long transfersFailed;
     private Throwable failure;
     private boolean isClosed;
 
@@ -101,6 +109,8 @@ public final class RaftCore implements Election.Actions
         this.ingressAdapter = new IngressAdapter(this, ctx.ingressRingBuffer());
         this.egressPublisher = new EgressPublisher(ctx.egressRingBuffer(), ctx.maxResultLength());
         this.pending = new PendingProposals(ctx.maxPendingProposals());
+        this.reads = new ReadService(this, followers, commitTracker.majority(), publisher, egressPublisher,
+            stateMachine, ctx.errorHandler(), ctx);
         this.responseBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
             org.agrona.BitUtil.findNextPositivePowerOfTwo(Math.max(64, ctx.maxResultLength())), 64));
     }
@@ -171,15 +181,19 @@ public final class RaftCore implements Election.Actions
         {
             commitTracker.onDurable(selfIndex, Math.min(log.durableIndex(), log.lastIndex()));
             updateCommitIndex();
+            work += reads.startRound(nowNs);
             work += replicate(nowNs);
+            work += transferProgress(nowNs);
             checkQuorum(nowNs);
         }
         else if (role == Role.FOLLOWER)
         {
             work += acknowledgeDurableProgress();
+            work += reads.requestReadIndex(nowNs);
         }
 
         work += apply();
+        work += reads.serve(nowNs);
         return work;
     }
 
@@ -279,7 +293,13 @@ public final class RaftCore implements Election.Actions
         return log;
     }
 
-    /** Stop: answer pending proposals and refuse everything after. Idempotent. */
+    /** @return the read service (counters for tests and status). */
+    public ReadService reads()
+    {
+        return reads;
+    }
+
+    /** Stop: answer pending proposals and reads, and refuse everything after. Idempotent. */
     public void close()
     {
         if (!isClosed)
@@ -288,6 +308,7 @@ public final class RaftCore implements Election.Actions
             {
                 pending.resolveAll(egressPublisher, ProposalStatus.INDETERMINATE, selfId, election.term());
             }
+            reads.failAll(ProposalStatus.CLOSED);
             isClosed = true;
         }
     }
@@ -322,6 +343,11 @@ public final class RaftCore implements Election.Actions
             reject(correlationId, ProposalStatus.NOT_LEADER);
             return;
         }
+        if (transferTargetId != Election.NULL_MEMBER)
+        {
+            reject(correlationId, ProposalStatus.LEADERSHIP_TRANSFER);
+            return;
+        }
         if (length > ctx.maxCommandLength())
         {
             reject(correlationId, ProposalStatus.MAX_LENGTH_EXCEEDED);
@@ -347,6 +373,133 @@ public final class RaftCore implements Election.Actions
         }
         pending.add(index, correlationId);
         proposalsAccepted++;
+    }
+
+    /**
+     * A query from the ingress ring.
+     *
+     * @param policy a wire {@code QueryPolicy} code.
+     */
+    void onQuery(
+        final long correlationId, final int policy, final long minAppliedIndex,
+        final UnsafeBuffer query, final int offset, final int length)
+    {
+        if (isClosed || election.role() == Role.FAILED)
+        {
+            reads.reject(correlationId, ProposalStatus.CLOSED);
+            return;
+        }
+        reads.onQuery(correlationId, policy, minAppliedIndex, query, offset, length, nowNs);
+    }
+
+    void onReadIndexRequest(final long term, final int requesterId, final long readId)
+    {
+        reads.onReadIndexRequest(requesterId, term, readId, nowNs);
+    }
+
+    void onReadIndexResponse(final long term, final int leaderId, final long readId, final long readIndex, final int status)
+    {
+        reads.onReadIndexResponse(leaderId, readId, readIndex, status);
+    }
+
+    /** @return whether this node leads and has committed an entry of its term (its no-op). */
+    boolean hasCommittedInTerm()
+    {
+        return election.role() == Role.LEADER && commitIndex >= termStartIndex;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Leadership transfer
+
+    /**
+     * Hand leadership to {@code targetId}: refuse proposals ({@link ProposalStatus#LEADERSHIP_TRANSFER}), let
+     * replication bring the target up to date, then send it TimeoutNow; it campaigns at once, without a pre-vote
+     * and past the voters' stickiness. If no leader change happened within an election timeout the transfer
+     * fails and this node accepts proposals again.
+     *
+     * @param targetId the member to lead next.
+     * @return {@link ProposalStatus#OK} when started (or when {@code targetId} is this node, which leads
+     * already), {@link ProposalStatus#NOT_LEADER}, {@link ProposalStatus#LEADERSHIP_TRANSFER} (one is running),
+     * {@link ProposalStatus#CLOSED}, or {@link io.octopii.engine.OctopiiException#FAILED} (not a voting member).
+     */
+    public int transferLeadership(final int targetId)
+    {
+        if (isClosed || election.role() == Role.FAILED)
+        {
+            return ProposalStatus.CLOSED;
+        }
+        if (election.role() != Role.LEADER)
+        {
+            return ProposalStatus.NOT_LEADER;
+        }
+        if (targetId == selfId)
+        {
+            return ProposalStatus.OK;
+        }
+        if (null == tracker(targetId))
+        {
+            return io.octopii.engine.OctopiiException.FAILED;
+        }
+        if (transferTargetId != Election.NULL_MEMBER)
+        {
+            return ProposalStatus.LEADERSHIP_TRANSFER;
+        }
+        transferTargetId = targetId;
+        transferDeadlineNs = nowNs + ctx.electionTimeoutNs();
+        isTimeoutNowSent = false;
+        transfersStarted++;
+        reads.onTransferStarted();
+        return ProposalStatus.OK;
+    }
+
+    /** @return whether a leadership transfer is running. */
+    boolean isTransferringLeadership()
+    {
+        return transferTargetId != Election.NULL_MEMBER;
+    }
+
+    /** @return the member leadership is being handed to, or {@link Election#NULL_MEMBER}. */
+    public int transferTargetId()
+    {
+        return transferTargetId;
+    }
+
+    /** @return transfers started as leader. */
+    public long transfersStarted()
+    {
+        return transfersStarted;
+    }
+
+    /** @return transfers that timed out with this node still leading. */
+    public long transfersFailed()
+    {
+        return transfersFailed;
+    }
+
+    private int transferProgress(final long nowNs)
+    {
+        if (transferTargetId == Election.NULL_MEMBER)
+        {
+            return 0;
+        }
+        if (nowNs - transferDeadlineNs >= 0)
+        {
+            transferTargetId = Election.NULL_MEMBER;
+            transfersFailed++;
+            return 1;
+        }
+        final FollowerTracker target = tracker(transferTargetId);
+        if (target.matchIndex() >= log.lastIndex() &&
+            (!isTimeoutNowSent || nowNs - timeoutNowSentNs >= ctx.heartbeatIntervalNs()))
+        {
+            // resent while the transfer runs: a lost TimeoutNow would otherwise fail it; a late duplicate is
+            // ignored by a target that already moved to the next term
+            publisher.timeoutNow(transferTargetId, election.term(), selfId);
+            isTimeoutNowSent = true;
+            timeoutNowSentNs = nowNs;
+            return 1;
+        }
+        return 0;
     }
 
     private void reject(final long correlationId, final int status)
@@ -394,6 +547,9 @@ public final class RaftCore implements Election.Actions
         commitTracker.reset();
         lastCheckQuorumNs = nowNs;
         final long index = lastIndex + 1;
+        termStartIndex = index;
+        transferTargetId = Election.NULL_MEMBER;
+        reads.onRoleChange(true);
         final long result = log.append(election.term(), index, EntryType.NO_OP, 0, EMPTY, 0, 0);
         if (result != index)
         {
@@ -404,6 +560,9 @@ public final class RaftCore implements Election.Actions
     /** {@inheritDoc} */
     public void onLeadershipLost()
     {
+        termStartIndex = Long.MAX_VALUE;
+        transferTargetId = Election.NULL_MEMBER;
+        reads.onRoleChange(false);
         pending.resolveAll(egressPublisher, ProposalStatus.INDETERMINATE, election.leaderId(), election.term());
     }
 
@@ -561,6 +720,7 @@ public final class RaftCore implements Election.Actions
         {
             return;
         }
+        f.onAnswerInTerm(sequence);
         final long lastIndex = log.lastIndex();
         if (success)
         {
@@ -591,8 +751,9 @@ public final class RaftCore implements Election.Actions
     {
         int work = 0;
         final long lastIndex = log.lastIndex();
-        for (final FollowerTracker f : followers)
+        for (int fi = 0; fi < followers.length; fi++)
         {
+            final FollowerTracker f = followers[fi];
             f.checkTimeout(nowNs, ctx.responseTimeoutNs());
             boolean sent = false;
             while (f.nextIndex() <= lastIndex && f.canSendEntries(ctx.maxInFlightAppends()))
@@ -604,7 +765,7 @@ public final class RaftCore implements Election.Actions
                 sent = true;
                 work++;
             }
-            if (!sent && nowNs - f.lastSendNs() >= ctx.heartbeatIntervalNs())
+            if (!sent && (nowNs - f.lastSendNs() >= ctx.heartbeatIntervalNs() || reads.needsHeartbeat(fi, f.nextSequence())))
             {
                 // the heartbeat checks the follower holds everything sent so far (the transport delivers in
                 // order, so it arrives after the appends in flight): a lost append shows up as a conflict. It
@@ -796,6 +957,7 @@ public final class RaftCore implements Election.Actions
             {
                 pending.resolveAll(egressPublisher, ProposalStatus.INDETERMINATE, Election.NULL_MEMBER, election.term());
             }
+            reads.failAll(ProposalStatus.CLOSED);
             ctx.errorHandler().onError(t);
         }
     }

@@ -48,6 +48,8 @@ public final class FaultInjector
     private long nextPartitionChangeNs;
     private long nextCrashNs;
     private long partitionChanges;
+    private long nextTransferNs;
+    private long transfers;
 
     /**
      * @param cluster  the cluster.
@@ -74,6 +76,13 @@ public final class FaultInjector
         }
         nextPartitionChangeNs = cluster.nowNs() + (100 + random.nextInt(400)) * MS;
         nextCrashNs = cluster.nowNs() + (200 + random.nextInt(600)) * MS;
+        nextTransferNs = cluster.nowNs() + (300 + random.nextInt(1200)) * MS;
+    }
+
+    /** @return leadership transfers started. */
+    public long transfers()
+    {
+        return transfers;
     }
 
     /** @return partition changes injected. */
@@ -90,6 +99,11 @@ public final class FaultInjector
         {
             changePartitions();
             nextPartitionChangeNs = nowNs + (50 + random.nextInt(500)) * MS;
+        }
+        if (Mix.NONE != mix && nowNs >= nextTransferNs)
+        {
+            transferLeadership();
+            nextTransferNs = nowNs + (300 + random.nextInt(1200)) * MS;
         }
         if (mix.isCrashing)
         {
@@ -120,6 +134,22 @@ public final class FaultInjector
             {
                 cluster.restart(i);
             }
+        }
+    }
+
+    /** Every mix but NONE: the leader hands leadership to a random other member (which may be down or cut off). */
+    private void transferLeadership()
+    {
+        final int leader = cluster.leaderId();
+        if (leader < 0)
+        {
+            return;
+        }
+        final int n = cluster.nodeCount();
+        final int target = (leader + 1 + random.nextInt(n - 1)) % n;
+        if (cluster.agent(leader).transferLeadership(target) == io.octopii.engine.ProposalStatus.OK)
+        {
+            transfers++;
         }
     }
 

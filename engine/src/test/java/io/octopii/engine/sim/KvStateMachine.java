@@ -1,5 +1,6 @@
 package io.octopii.engine.sim;
 
+import io.octopii.engine.Queryable;
 import io.octopii.engine.StateMachine;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -9,11 +10,13 @@ import org.agrona.collections.Long2LongHashMap;
  * The simulator's replicated service: a map of {@code long} keys to {@code long} values. Commands are
  * {@code [op:1][key:8][value:8]} (little-endian); the answer is 8 bytes, the value read by a get or written by
  * a put. Every applied entry is folded into a running checksum and reported to an optional
- * {@link ApplyObserver}, which is how the simulator checks that every node applies the same prefix.
+ * {@link ApplyObserver}, which is how the simulator checks that every node applies the same prefix; every applied
+ * put is reported to an optional {@link PutObserver}, which is how LOCAL reads are checked against the committed
+ * prefix they claim. Queries ({@link Queryable}) use the command layout too and answer the key's value.
  *
  * <p><b>Thread.</b> The agent's. <b>Allocation.</b> None once the map holds every key used.
  */
-public final class KvStateMachine implements StateMachine
+public final class KvStateMachine implements StateMachine, Queryable
 {
     /** Command length in bytes. */
     public static final int COMMAND_LENGTH = 17;
@@ -41,7 +44,21 @@ public final class KvStateMachine implements StateMachine
         void onApply(int memberId, long index, long term, long checksum);
     }
 
+    /** Sees every applied put. */
+    @FunctionalInterface
+    public interface PutObserver
+    {
+        /**
+         * @param memberId the applying node.
+         * @param index    the entry's index.
+         * @param key      the key written.
+         * @param value    the value written.
+         */
+        void onPut(int memberId, long index, long key, long value);
+    }
+
     private final int memberId;
+    private PutObserver putObserver;
     private final ApplyObserver observer;
     private final Long2LongHashMap map = new Long2LongHashMap(64, 0.65f, ABSENT, true);
     private long lastIndex;
@@ -95,6 +112,10 @@ public final class KvStateMachine implements StateMachine
         if (op == OP_PUT)
         {
             map.put(key, value);
+            if (null != putObserver)
+            {
+                putObserver.onPut(memberId, index, key, value);
+            }
             response.putLong(0, value);
         }
         else if (op == OP_GET)
@@ -111,6 +132,19 @@ public final class KvStateMachine implements StateMachine
             response.putLong(0, ABSENT);
         }
         return RESULT_LENGTH;
+    }
+
+    /** {@inheritDoc} */
+    public int onQuery(final DirectBuffer buffer, final int offset, final int length, final MutableDirectBuffer response)
+    {
+        response.putLong(0, length < COMMAND_LENGTH ? ABSENT : map.get(buffer.getLong(offset + 1)));
+        return RESULT_LENGTH;
+    }
+
+    /** @param putObserver told about every applied put from now on, or null. */
+    public void putObserver(final PutObserver putObserver)
+    {
+        this.putObserver = putObserver;
     }
 
     /** @return value of a key, or {@link #ABSENT}. */

@@ -76,6 +76,12 @@ public final class SimulatedCluster implements AutoCloseable
         public boolean printStorageEvents = Boolean.getBoolean("octopii.sim.printStorageEvents");
         /** Run the full log matching check every this many steps. */
         public int fullCheckInterval = 64;
+        /** How long a query may wait before it is answered TIMED_OUT. */
+        public long readTimeoutNs = TimeUnit.SECONDS.toNanos(1);
+        /** Clock-drift margin of the leader lease (the simulated clocks do not drift). */
+        public long leaseClockDriftNs = TimeUnit.MILLISECONDS.toNanos(30);
+        /** Test hook: serve LINEARIZABLE and LEASE reads without confirming leadership. */
+        public boolean skipReadConfirmation;
 
         /** @return a copy with another seed. */
         public Options seed(final long seed)
@@ -104,6 +110,7 @@ public final class SimulatedCluster implements AutoCloseable
     private long steps;
     private long crashes;
     private long storageEvents;
+    private KvStateMachine.PutObserver putObserver;
 
     /**
      * @param options settings; read at construction.
@@ -210,6 +217,21 @@ public final class SimulatedCluster implements AutoCloseable
     public KvStateMachine stateMachine(final int memberId)
     {
         return stateMachines[memberId];
+    }
+
+    /**
+     * @param putObserver told about every put applied on any node from now on (also after restarts).
+     */
+    public void putObserver(final KvStateMachine.PutObserver putObserver)
+    {
+        this.putObserver = putObserver;
+        for (final KvStateMachine sm : stateMachines)
+        {
+            if (null != sm)
+            {
+                sm.putObserver(putObserver);
+            }
+        }
     }
 
     /** @return the publisher into a node's ingress (replaced on restart), or null while it is down. */
@@ -433,6 +455,7 @@ public final class SimulatedCluster implements AutoCloseable
         flushers[i] = new LogFlusher(logs[i], clock);
         termVoteFiles[i] = TermVoteFile.open(storage, this::onStorageEvent);
         stateMachines[i] = new KvStateMachine(i, options.checkInvariants ? invariants : null);
+        stateMachines[i].putObserver(putObserver);
         final SimulatedTransport transport = network.transport(i);
         agents[i] = new ConsensusAgent(new ConsensusAgent.Context()
             .memberId(i)
@@ -453,6 +476,11 @@ public final class SimulatedCluster implements AutoCloseable
             .maxCommandLength(1024)
             .maxResultLength(64)
             .maxPendingProposals(options.maxPendingProposals)
+            .maxPendingReads(256)
+            .maxQueryLength(64)
+            .readTimeoutNs(options.readTimeoutNs)
+            .leaseClockDriftNs(options.leaseClockDriftNs)
+            .skipReadConfirmationForTesting(options.skipReadConfirmation)
             .ingressRingLength(options.ringLength)
             .egressRingLength(options.ringLength));
         publishers[i] = agents[i].newProposalPublisher();

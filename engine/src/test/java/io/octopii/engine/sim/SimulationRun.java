@@ -101,9 +101,16 @@ public final class SimulationRun
             {
                 throw new AssertionError(prefix() + result + "\n" + cluster.describe());
             }
+            final String localReadViolation = workload.checkLocalReads();
+            if (null != localReadViolation)
+            {
+                throw new AssertionError(prefix() + localReadViolation + "\n" + cluster.describe());
+            }
             return prefix() + "nodes=" + options.nodeCount + " steps=" + cluster.steps() + " committed=" +
                 cluster.invariants().maxCommitted() + " ok=" + workload.okCount() + " indeterminate=" +
-                workload.indeterminateCount() + " failed=" + workload.failCount() + " crashes=" + cluster.crashes() +
+                workload.indeterminateCount() + " failed=" + workload.failCount() + " reads=" +
+                workload.linearizableReads() + " localReads=" + workload.localReads() + " readFailures=" +
+                workload.queryFailures() + " crashes=" + cluster.crashes() +
                 " recoveryMs=" + TimeUnit.NANOSECONDS.toMillis(recoveryNs);
         }
         catch (final AssertionError e)

@@ -3,6 +3,8 @@ package io.octopii.engine.sim;
 import io.octopii.engine.ProposalListener;
 import io.octopii.engine.ProposalPublisher;
 import io.octopii.engine.ProposalStatus;
+import io.octopii.engine.QueryListener;
+import io.octopii.engine.QueryPolicy;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -10,12 +12,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Drives a {@link SimulatedCluster} without faults in steady state, allocation-free: keeps a bounded number
- * of fixed-size put commands in flight at the leader and counts committed answers. Used by the zero-allocation
- * gate and by the JMH benchmark.
+ * of fixed-size put commands in flight at the leader and counts committed answers; optionally also keeps
+ * queries in flight at the leader under LINEARIZABLE and LEASE, alternately. Used by the zero-allocation gate
+ * and by the JMH benchmark.
  *
  * <p><b>Thread.</b> The simulator's. <b>Allocation.</b> None per step once warmed up.
  */
-public final class SteadyStateDriver implements ProposalListener
+public final class SteadyStateDriver implements ProposalListener, QueryListener
 {
     private final SimulatedCluster cluster;
     private final int maxInFlight;
@@ -26,6 +29,12 @@ public final class SteadyStateDriver implements ProposalListener
     private long failed;
     private int inFlight;
     private int leader = -1;
+    private final UnsafeBuffer query = new UnsafeBuffer(new byte[KvStateMachine.COMMAND_LENGTH]);
+    private int maxReadsInFlight;
+    private int readsInFlight;
+    private long readsCompleted;
+    private long readsFailed;
+    private long nextReadId;
 
     /**
      * @param cluster       a cluster configured without faults.
@@ -42,6 +51,30 @@ public final class SteadyStateDriver implements ProposalListener
         this.maxInFlight = maxInFlight;
         this.commandLength = commandLength;
         this.command = new UnsafeBuffer(new byte[commandLength]);
+    }
+
+    /**
+     * Also keep queries in flight at the leader, LINEARIZABLE and LEASE alternately.
+     *
+     * @param maxReadsInFlight queries outstanding at once (0: none).
+     * @return this.
+     */
+    public SteadyStateDriver reads(final int maxReadsInFlight)
+    {
+        this.maxReadsInFlight = maxReadsInFlight;
+        return this;
+    }
+
+    /** @return queries answered OK. */
+    public long readsCompleted()
+    {
+        return readsCompleted;
+    }
+
+    /** @return queries answered with anything else. */
+    public long readsFailed()
+    {
+        return readsFailed;
     }
 
     /**
@@ -87,9 +120,20 @@ public final class SteadyStateDriver implements ProposalListener
             }
             inFlight++;
         }
+        while (readsInFlight < maxReadsInFlight)
+        {
+            final long readId = ++nextReadId;
+            KvStateMachine.encode(query, 0, KvStateMachine.OP_GET, readId & 15, 0);
+            final QueryPolicy policy = (readId & 1) == 0 ? QueryPolicy.LINEARIZABLE : QueryPolicy.LEASE;
+            if (publisher.offerQuery(readId, policy, 0, query, 0, KvStateMachine.COMMAND_LENGTH) != ProposalStatus.OK)
+            {
+                break;
+            }
+            readsInFlight++;
+        }
         cluster.step();
         final long before = completed;
-        cluster.results(leader).poll(this, maxInFlight);
+        cluster.results(leader).poll(this, this, maxInFlight + maxReadsInFlight);
         return (int)(completed - before);
     }
 
@@ -111,6 +155,48 @@ public final class SteadyStateDriver implements ProposalListener
                     " proposals completed in " + TimeUnit.NANOSECONDS.toMillis(boundNs) + " ms: " + cluster.describe());
             }
             step();
+        }
+    }
+
+    /**
+     * Step until {@code count} more queries have completed.
+     *
+     * @param count   queries.
+     * @param boundNs simulated time allowed.
+     */
+    public void runReads(final long count, final long boundNs)
+    {
+        final long target = readsCompleted + count;
+        final long deadline = cluster.nowNs() + boundNs;
+        while (readsCompleted < target)
+        {
+            if (cluster.nowNs() >= deadline)
+            {
+                throw new AssertionError("only " + (count - (target - readsCompleted)) + " of " + count +
+                    " queries completed in " + TimeUnit.NANOSECONDS.toMillis(boundNs) + " ms: " + cluster.describe());
+            }
+            step();
+        }
+    }
+
+    /** {@inheritDoc} */
+    public void onQueryResult(
+        final long correlationId,
+        final int status,
+        final long appliedIndex,
+        final int leaderId,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length)
+    {
+        readsInFlight--;
+        if (status == ProposalStatus.OK)
+        {
+            readsCompleted++;
+        }
+        else
+        {
+            readsFailed++;
         }
     }
 

@@ -34,15 +34,7 @@ class ZeroAllocationTest
             (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         final long threadId = Thread.currentThread().getId();
 
-        final SimulatedCluster.Options options = new SimulatedCluster.Options();
-        options.seed = 99;
-        options.checkInvariants = false;
-        options.flushProbability = 0.7;
-        options.fsyncPolicy = FsyncPolicy.DURABLE;
-        options.segmentLength = 64 * 1024 * 1024; // no segment roll (a slow path that allocates) in the run
-        options.logIndexCapacity = 1 << 20;
-        options.maxPendingProposals = 8192;
-        try (SimulatedCluster cluster = new SimulatedCluster(options))
+        try (SimulatedCluster cluster = new SimulatedCluster(steadyStateOptions(99)))
         {
             cluster.network().faults(0, 0, 0, 0, 0);
             final SteadyStateDriver driver = new SteadyStateDriver(cluster, KvStateMachine.COMMAND_LENGTH, 512);
@@ -68,5 +60,63 @@ class ZeroAllocationTest
             System.out.println("zero-allocation gate: " + zeroRunEntries + " consecutive entries committed and applied " +
                 "on 3 nodes with 0 bytes allocated; bytes per " + WINDOW_ENTRIES + "-entry window: " + windows);
         }
+    }
+
+    /**
+     * LINEARIZABLE (ReadIndex rounds: record, heartbeat quorum, serve) and LEASE reads at the leader, beside a
+     * steady proposal load, allocate nothing: windows of 50,000 reads until four consecutive ones are 0 bytes.
+     */
+    @Test
+    void shouldAllocateNothingServingLinearizableAndLeaseReadsInSteadyState()
+    {
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        final long threadId = Thread.currentThread().getId();
+
+        try (SimulatedCluster cluster = new SimulatedCluster(steadyStateOptions(101)))
+        {
+            cluster.network().faults(0, 0, 0, 0, 0);
+            final SteadyStateDriver driver = new SteadyStateDriver(cluster, KvStateMachine.COMMAND_LENGTH, 64).reads(128);
+            driver.awaitLeader(TimeUnit.SECONDS.toNanos(5));
+            driver.runReads(WARMUP_ENTRIES, BOUND_NS);
+
+            final StringBuilder windows = new StringBuilder();
+            long zeroRunReads = 0;
+            final long roundsBefore = cluster.agent(cluster.leaderId()).readRoundsStarted();
+            final long leaseBefore = cluster.agent(cluster.leaderId()).leaseReads();
+            for (int i = 0; i < MAX_WINDOWS && zeroRunReads < MEASURED_ENTRIES; i++)
+            {
+                final long before = threads.getThreadAllocatedBytes(threadId);
+                driver.runReads(WINDOW_ENTRIES, BOUND_NS);
+                final long allocated = threads.getThreadAllocatedBytes(threadId) - before;
+                windows.append(allocated).append(' ');
+                zeroRunReads = allocated == 0 ? zeroRunReads + WINDOW_ENTRIES : 0;
+            }
+            final long rounds = cluster.agent(cluster.leaderId()).readRoundsStarted() - roundsBefore;
+            final long leaseReads = cluster.agent(cluster.leaderId()).leaseReads() - leaseBefore;
+
+            assertEquals(0, driver.readsFailed(), "reads failed in a fault-free run: " + cluster.describe());
+            assertTrue(rounds > 0, "no ReadIndex round was measured");
+            assertTrue(leaseReads > 0, "no LEASE read was served under the lease");
+            assertTrue(zeroRunReads >= MEASURED_ENTRIES, "no " + MEASURED_ENTRIES +
+                " consecutive reads without allocation; bytes allocated per " + WINDOW_ENTRIES + "-read window: " +
+                windows + "\n" + cluster.describe());
+            System.out.println("zero-allocation gate (reads): " + zeroRunReads + " consecutive LINEARIZABLE/LEASE reads " +
+                "(" + rounds + " ReadIndex rounds, " + leaseReads + " lease reads) beside " + driver.completed() +
+                " proposals with 0 bytes allocated; bytes per " + WINDOW_ENTRIES + "-read window: " + windows);
+        }
+    }
+
+    private static SimulatedCluster.Options steadyStateOptions(final long seed)
+    {
+        final SimulatedCluster.Options options = new SimulatedCluster.Options();
+        options.seed = seed;
+        options.checkInvariants = false;
+        options.flushProbability = 0.7;
+        options.fsyncPolicy = FsyncPolicy.DURABLE;
+        options.segmentLength = 64 * 1024 * 1024; // no segment roll (a slow path that allocates) in the run
+        options.logIndexCapacity = 1 << 20;
+        options.maxPendingProposals = 8192;
+        return options;
     }
 }
