@@ -321,6 +321,9 @@ public final class ConsensusAgent implements Agent
      */
     public static final class Context
     {
+        /** {@link #leaseClockDriftNs} default: a tenth of the election timeout, resolved by {@link #conclude()}. */
+        public static final long DEFAULT_LEASE_CLOCK_DRIFT = -1;
+
         private boolean isConcluded;
         private int memberId = -1;
         private int[] memberIds;
@@ -349,7 +352,7 @@ public final class ConsensusAgent implements Agent
         private int maxPendingReads = 1024;
         private int maxQueryLength = 1024;
         private long readTimeoutNs = TimeUnit.SECONDS.toNanos(5);
-        private long leaseClockDriftNs = TimeUnit.MILLISECONDS.toNanos(50);
+        private long leaseClockDriftNs = DEFAULT_LEASE_CLOCK_DRIFT;
         private boolean skipReadConfirmationForTesting;
         private RingBuffer ingressRingBuffer;
         private RingBuffer egressRingBuffer;
@@ -403,6 +406,10 @@ public final class ConsensusAgent implements Agent
                     (ConsensusPublisher.APPEND_ENTRIES_HEADER_LENGTH + ConsensusPublisher.ENTRY_OVERHEAD) +
                     ") must fit in maxMessageLength (" + maxMessageLength + ") and the transport's (" +
                     transport.maxMessageLength() + ")");
+            }
+            if (DEFAULT_LEASE_CLOCK_DRIFT == leaseClockDriftNs)
+            {
+                leaseClockDriftNs = electionTimeoutNs / 10;
             }
             if (leaseClockDriftNs < 0 || leaseClockDriftNs >= electionTimeoutNs)
             {

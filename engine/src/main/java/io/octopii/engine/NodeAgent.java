@@ -1,7 +1,6 @@
 package io.octopii.engine;
 
 import io.octopii.engine.internal.ClientGateway;
-import io.octopii.engine.internal.QueryExecutor;
 import io.octopii.log.RaftLog;
 import io.octopii.transport.Transport;
 import org.agrona.DirectBuffer;
@@ -18,14 +17,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * A node's duty cycle: the {@link ConsensusAgent}, then the outcomes it produced (to local listeners and
- * futures, or back to remote proposers through the {@link ClientGateway}), then local queries, then the
- * counters an operator reads with {@code octopii status}.
+ * futures, or back to remote proposers through the {@link ClientGateway}), query outcomes likewise, a
+ * leadership transfer's progress, then the counters an operator reads with {@code octopii status}.
  *
  * <p><b>Thread:</b> one, the node's consensus thread (or the embedder's, in INVOKER mode).
  * <b>Allocation:</b> none on the allocation-free paths (proposals offered with a buffer, remote clients);
  * the future-based conveniences allocate their futures and copies.
  */
-final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardListener
+final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientGateway.ForwardListener
 {
     /** A local proposal made through the future API. */
     static final class PendingProposal
@@ -41,37 +40,28 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
     }
 
     /** A local query made through the future API. */
-    static final class PendingQuery implements QueryExecutor.Completion
+    static final class PendingQuery
     {
         final CompletableFuture<byte[]> future = new CompletableFuture<>();
         final QueryPolicy policy;
-        final long minAppliedIndex;
-        final long deadlineNs;
-        final byte[] query;
 
-        PendingQuery(final QueryPolicy policy, final long minAppliedIndex, final long deadlineNs, final byte[] query)
+        PendingQuery(final QueryPolicy policy)
         {
             this.policy = policy;
-            this.minAppliedIndex = minAppliedIndex;
-            this.deadlineNs = deadlineNs;
-            this.query = query;
         }
+    }
 
-        public void onQueryResult(
-            final int status, final long appliedIndex, final DirectBuffer result, final int offset, final int length)
+    /** A leadership transfer requested through the future API. */
+    static final class PendingTransfer
+    {
+        final CompletableFuture<Void> future = new CompletableFuture<>();
+        final int targetId;
+        boolean isStarted;
+        long deadlineNs;
+
+        PendingTransfer(final int targetId)
         {
-            if (0 == status)
-            {
-                final byte[] bytes = new byte[length];
-                result.getBytes(offset, bytes);
-                future.complete(bytes);
-            }
-            else
-            {
-                future.completeExceptionally(new OctopiiException(status, -1, null,
-                    "query " + OctopiiException.statusName(status) +
-                    (QueryPolicy.LOCAL != policy ? " (" + policy + " reads are not available yet; use LOCAL)" : "")));
-            }
+            this.targetId = targetId;
         }
     }
 
@@ -80,11 +70,12 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
     private final RaftLog log;
     private final ProposalResultAdapter resultAdapter;
     private final ClientGateway gateway;
-    private final QueryExecutor queries;
     private final EpochClock epochClock;
     private final StatusFile statusFile;
     private final Map<Long, PendingProposal> pendingProposals = new ConcurrentHashMap<>();
-    private final Queue<PendingQuery> submittedQueries = new ConcurrentLinkedQueue<>();
+    private final Map<Long, PendingQuery> pendingQueries = new ConcurrentHashMap<>();
+    private final Queue<PendingTransfer> requestedTransfers = new ConcurrentLinkedQueue<>();
+    private PendingTransfer transfer;
     private final java.util.concurrent.atomic.AtomicBoolean campaignRequested = new java.util.concurrent.atomic.AtomicBoolean();
 
     private final AtomicCounter role;
@@ -115,7 +106,6 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
         final ConsensusAgent consensus,
         final RaftLog log,
         final ClientGateway gateway,
-        final QueryExecutor queries,
         final StatusFile statusFile,
         final EpochClock epochClock,
         final Transport transport)
@@ -126,7 +116,6 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
         this.log = log;
         this.resultAdapter = consensus.proposalResultAdapter();
         this.gateway = gateway;
-        this.queries = queries;
         this.statusFile = statusFile;
         this.epochClock = epochClock;
         gateway.forwardListener(this);
@@ -184,9 +173,8 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
             work += retryInitialCampaign();
         }
         work += consensus.doWork();
-        work += resultAdapter.poll(this, 256);
-        work += drainQueries();
-        work += queries.doWork(System.nanoTime());
+        work += resultAdapter.poll(this, this, 256);
+        work += transferProgress();
         updateCounters();
         return work;
     }
@@ -239,9 +227,19 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
         return consensus.campaign();
     }
 
-    void submit(final PendingQuery query)
+    void register(final long correlationId, final PendingQuery query)
     {
-        submittedQueries.add(query);
+        pendingQueries.put(correlationId, query);
+    }
+
+    PendingQuery unregisterQuery(final long correlationId)
+    {
+        return pendingQueries.remove(correlationId);
+    }
+
+    void requestTransfer(final PendingTransfer request)
+    {
+        requestedTransfers.add(request);
     }
 
     /** Read by other threads through the counters, so role(), term() etc. are safe anywhere. */
@@ -327,16 +325,80 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
         }
     }
 
-    private int drainQueries()
+    public void onQueryResult(
+        final long correlationId, final int status, final long appliedIndex, final int leaderId,
+        final DirectBuffer buffer, final int offset, final int length)
     {
-        int work = 0;
-        PendingQuery query;
-        while (null != (query = submittedQueries.poll()))
+        if (0 != (correlationId & ClientGateway.GATEWAY_TAG))
         {
-            work += queries.submit(query.policy, query.minAppliedIndex, query.deadlineNs,
-                new org.agrona.concurrent.UnsafeBuffer(query.query), 0, query.query.length, query);
+            gateway.onQueryResult(correlationId, status, appliedIndex, buffer, offset, length);
+            return;
         }
-        return work;
+        final PendingQuery pending = pendingQueries.remove(correlationId);
+        if (null == pending)
+        {
+            return;
+        }
+        if (ProposalStatus.OK == status)
+        {
+            final byte[] bytes = new byte[length];
+            buffer.getBytes(offset, bytes);
+            pending.future.complete(bytes);
+        }
+        else
+        {
+            final byte[] address = gateway.addressOf(leaderId);
+            pending.future.completeExceptionally(new OctopiiException(status, leaderId,
+                null == address ? null : new String(address, java.nio.charset.StandardCharsets.UTF_8),
+                pending.policy + " query " + OctopiiException.statusName(status) + " at node " + ctx.nodeId() +
+                (OctopiiException.TIMED_OUT == status ? " (no leader confirmed it in time)" : "")));
+        }
+    }
+
+    /** Start a requested leadership transfer; complete the running one when the target leads or time runs out. */
+    private int transferProgress()
+    {
+        if (null == transfer)
+        {
+            transfer = requestedTransfers.poll();
+            if (null == transfer)
+            {
+                return 0;
+            }
+        }
+        final PendingTransfer t = transfer;
+        if (!t.isStarted)
+        {
+            final int status = consensus.transferLeadership(t.targetId);
+            if (ProposalStatus.OK != status)
+            {
+                transfer = null;
+                t.future.completeExceptionally(new OctopiiException(status, consensus.leaderId(), null,
+                    "leadership transfer to " + t.targetId + " refused: " + OctopiiException.statusName(status) +
+                    (OctopiiException.FAILED == status ? " (not a voting member)" : "")));
+                return 1;
+            }
+            t.isStarted = true;
+            // the agent gives up after one election timeout; allow the target's election to finish after that
+            t.deadlineNs = System.nanoTime() + 3 * ctx.electionTimeoutNs();
+            return 1;
+        }
+        if (consensus.leaderId() == t.targetId)
+        {
+            transfer = null;
+            t.future.complete(null);
+            return 1;
+        }
+        final boolean isAbandoned = consensus.role() == Role.LEADER && consensus.transferTargetId() < 0;
+        if (isAbandoned || System.nanoTime() - t.deadlineNs >= 0)
+        {
+            transfer = null;
+            t.future.completeExceptionally(new OctopiiException(OctopiiException.TIMED_OUT, consensus.leaderId(), null,
+                "leadership transfer to " + t.targetId + " TIMED_OUT: no leader change within an election timeout" +
+                (isAbandoned ? "; node " + ctx.nodeId() + " still leads and accepts proposals again" : "")));
+            return 1;
+        }
+        return 0;
     }
 
     private void failAll(final int status, final String why)
@@ -346,10 +408,20 @@ final class NodeAgent implements Agent, ProposalListener, ClientGateway.ForwardL
             entry.getValue().future.completeExceptionally(new OctopiiException(status, -1, null, why));
         }
         pendingProposals.clear();
-        PendingQuery query;
-        while (null != (query = submittedQueries.poll()))
+        for (final PendingQuery query : pendingQueries.values())
         {
             query.future.completeExceptionally(new OctopiiException(status, -1, null, why));
+        }
+        pendingQueries.clear();
+        PendingTransfer t;
+        while (null != (t = requestedTransfers.poll()))
+        {
+            t.future.completeExceptionally(new OctopiiException(status, -1, null, why));
+        }
+        if (null != transfer)
+        {
+            transfer.future.completeExceptionally(new OctopiiException(status, -1, null, why));
+            transfer = null;
         }
     }
 

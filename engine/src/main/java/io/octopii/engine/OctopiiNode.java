@@ -1,7 +1,6 @@
 package io.octopii.engine;
 
 import io.octopii.engine.internal.ClientGateway;
-import io.octopii.engine.internal.QueryExecutor;
 import io.octopii.engine.internal.RoutingTransport;
 import io.octopii.log.LogFlusher;
 import io.octopii.log.RaftLog;
@@ -63,7 +62,6 @@ public final class OctopiiNode implements AutoCloseable
 {
     private static final int MAX_COUNTERS = 256;
     private static final int ERROR_LOG_BYTES = 1024 * 1024;
-    private static final long DEFAULT_QUERY_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
 
     private final NodeContext ctx;
     private final StatusFile statusFile;
@@ -133,9 +131,8 @@ public final class OctopiiNode implements AutoCloseable
             .ingressRingLength(ctx.ingressRingLength())
             .egressRingLength(ctx.egressRingLength()));
 
-        final QueryExecutor queries = new QueryExecutor(ctx.stateMachine(), consensus, errorHandler, ctx.maxResultLength());
         final ClientGateway gateway = new ClientGateway(
-            routing, consensus, consensus.newProposalPublisher(), queries, ctx.members(), 4096,
+            routing, consensus, consensus.newProposalPublisher(), ctx.members(), 4096,
             ctx.maxCommandLength(), ctx.maxResultLength());
         routing.clientHandler(gateway);
         final ShippingLane.Context shippingCtx = ctx.shippingContext().transport(routing).pollTransport(false);
@@ -149,7 +146,7 @@ public final class OctopiiNode implements AutoCloseable
         }
         shippingLane = ShippingLane.launch(shippingCtx);
         routing.shippingHandler((from, channel, buffer, offset, length) -> shippingLane.onMessage(from, buffer, offset, length));
-        nodeAgent = new NodeAgent(ctx, consensus, log, gateway, queries, statusFile, SystemEpochClock.INSTANCE, transport);
+        nodeAgent = new NodeAgent(ctx, consensus, log, gateway, statusFile, SystemEpochClock.INSTANCE, transport);
         publishers = ThreadLocal.withInitial(consensus::newProposalPublisher);
         if (ctx.initialLeader() == ctx.nodeId() && 0 == log.lastIndex() && 0 == termVoteFile.currentTerm())
         {
@@ -269,27 +266,59 @@ public final class OctopiiNode implements AutoCloseable
         return pending.future;
     }
 
-    /** Query the state machine ({@link Queryable}) under a policy. */
+    /**
+     * Query the state machine ({@link Queryable}) under a policy, on this node: LINEARIZABLE on a follower asks
+     * the leader for a read index, so any node serves it. See {@link QueryPolicy}.
+     */
     public CompletableFuture<byte[]> query(final byte[] query, final QueryPolicy policy)
     {
         return query(query, policy, 0);
     }
 
     /**
-     * Query the state machine once this node has applied at least {@code minAppliedIndex} (LOCAL only),
-     * or fail with {@link OctopiiException#TIMED_OUT} after 5 s.
+     * Query the state machine once this node has applied at least {@code minAppliedIndex} (e.g. the index of
+     * the caller's last write, for read-your-writes on a LOCAL read), or fail with
+     * {@link OctopiiException#TIMED_OUT} when it cannot be served within the read timeout (5 s).
      */
     public CompletableFuture<byte[]> query(final byte[] query, final QueryPolicy policy, final long minAppliedIndex)
     {
-        final NodeAgent.PendingQuery pending = new NodeAgent.PendingQuery(
-            policy, minAppliedIndex, System.nanoTime() + DEFAULT_QUERY_TIMEOUT_NS, query);
+        final NodeAgent.PendingQuery pending = new NodeAgent.PendingQuery(policy);
+        if (isClosed)
+        {
+            pending.future.completeExceptionally(new OctopiiException(ProposalStatus.CLOSED, -1, null, "node closed"));
+            return pending.future;
+        }
+        final long correlationId = correlationIds.incrementAndGet();
+        nodeAgent.register(correlationId, pending);
+        final int status = publishers.get().offerQuery(
+            correlationId, policy, minAppliedIndex, new UnsafeBuffer(query), 0, query.length);
+        if (ProposalStatus.OK != status)
+        {
+            nodeAgent.unregisterQuery(correlationId);
+            pending.future.completeExceptionally(
+                new OctopiiException(status, leaderId(), null, "query " + ProposalStatus.name(status)));
+        }
+        return pending.future;
+    }
+
+    /**
+     * Hand leadership to another voting member. This node, which must lead, refuses proposals meanwhile
+     * (status {@link ProposalStatus#LEADERSHIP_TRANSFER}), brings the target up to date and tells it to campaign
+     * at once. The future completes when the target leads, or exceptionally with an {@link OctopiiException}:
+     * NOT_LEADER (this node does not lead), LEADERSHIP_TRANSFER (one is running already), FAILED (not a voting
+     * member) or TIMED_OUT (no leader change within an election timeout: this node still leads and accepts
+     * proposals again). Any thread.
+     */
+    public CompletableFuture<Void> transferLeadership(final int targetId)
+    {
+        final NodeAgent.PendingTransfer pending = new NodeAgent.PendingTransfer(targetId);
         if (isClosed)
         {
             pending.future.completeExceptionally(new OctopiiException(ProposalStatus.CLOSED, -1, null, "node closed"));
         }
         else
         {
-            nodeAgent.submit(pending);
+            nodeAgent.requestTransfer(pending);
         }
         return pending.future;
     }

@@ -116,6 +116,51 @@ class OctopiiNodeTest
     }
 
     @Test
+    void shouldServeLinearizableAndLeaseReadsOnEveryNodeAndTransferLeadership() throws Exception
+    {
+        try (LocalCluster cluster = new LocalCluster(3, root, ctx -> {}).startAll())
+        {
+            final OctopiiNode leader = cluster.awaitLeader(30_000);
+            assertEquals("OK", text(leader.propose(command("SET k v1")).get(10, TimeUnit.SECONDS)));
+            for (int id = 1; id <= 3; id++)
+            {
+                // linearizable right after the write was acknowledged, on followers too (read index from the leader)
+                assertEquals("v1", text(cluster.nodes[id].query(command("GET k"), QueryPolicy.LINEARIZABLE)
+                    .get(10, TimeUnit.SECONDS)), "LINEARIZABLE read on node " + id);
+                assertEquals("v1", text(cluster.nodes[id].query(command("GET k"), QueryPolicy.LEASE)
+                    .get(10, TimeUnit.SECONDS)), "LEASE read on node " + id);
+            }
+
+            final OctopiiNode follower = follower(cluster, leader);
+            final ExecutionException notLeader = assertThrows(ExecutionException.class,
+                () -> follower.transferLeadership(leader.nodeId()).get(10, TimeUnit.SECONDS));
+            assertEquals(ProposalStatus.NOT_LEADER, ((OctopiiException)notLeader.getCause()).status());
+            final ExecutionException notMember = assertThrows(ExecutionException.class,
+                () -> leader.transferLeadership(42).get(10, TimeUnit.SECONDS));
+            assertEquals(OctopiiException.FAILED, ((OctopiiException)notMember.getCause()).status(),
+                notMember.getCause().getMessage());
+
+            leader.transferLeadership(follower.nodeId()).get(10, TimeUnit.SECONDS);
+            LocalCluster.await(10_000, () -> "node " + follower.nodeId() + " leads after the transfer: " + cluster.describe(),
+                follower::isLeader);
+            assertEquals("OK", text(follower.propose(command("SET k v2")).get(10, TimeUnit.SECONDS)));
+            assertEquals("v2", text(leader.query(command("GET k"), QueryPolicy.LINEARIZABLE).get(10, TimeUnit.SECONDS)),
+                "the old leader, now a follower, reads the new leader's write");
+
+            // a transfer to a member that is down cannot complete: it times out and the leader carries on
+            final int down = leader.nodeId();
+            cluster.stop(down);
+            final ExecutionException timedOut = assertThrows(ExecutionException.class,
+                () -> follower.transferLeadership(down).get(10, TimeUnit.SECONDS));
+            assertEquals(OctopiiException.TIMED_OUT, ((OctopiiException)timedOut.getCause()).status(),
+                timedOut.getCause().getMessage());
+            assertTrue(follower.isLeader(), cluster.describe());
+            assertEquals("OK", text(follower.propose(command("SET k v3")).get(10, TimeUnit.SECONDS)),
+                "proposals accepted again after the failed transfer");
+        }
+    }
+
+    @Test
     void shouldRejectBadConfigurationWithMessagesNamingTheProblem()
     {
         final String members = "1@localhost:17001,2@localhost:17002,3@localhost:17003";

@@ -30,14 +30,15 @@ import java.util.List;
  * Serves remote clients (and followers forwarding proposals) over the RPC channel, on the agent
  * thread: a {@code Proposal} is offered to the local ingress ring under a gateway correlation id and its
  * outcome sent back as a {@code ProposalResult} (or a {@code NotLeaderRedirect} carrying the leader's id
- * and address); a {@code Query} runs through the {@link QueryExecutor} and is answered with a
+ * and address); a {@code Query} is offered to the ingress ring the same way (the agent serves it under its
+ * policy) and answered with a
  * {@code QueryResult}. Answers to proposals this node forwarded are handed to the forward listener.
  *
  * <p><b>Thread:</b> the agent thread only. <b>Allocation:</b> none per proposal or immediate query.
  * <b>Failure:</b> more in-flight remote proposals than slots is answered BACK_PRESSURED; an answer the
  * transport cannot take is dropped and counted (the client times out and retries).
  */
-public final class ClientGateway implements Transport.InboundHandler, QueryExecutor.Completion
+public final class ClientGateway implements Transport.InboundHandler
 {
     /** Correlation ids of gateway proposals carry this bit, so outcomes can be routed back here. */
     public static final long GATEWAY_TAG = 1L << 62;
@@ -52,7 +53,6 @@ public final class ClientGateway implements Transport.InboundHandler, QueryExecu
     private final Transport transport;
     private final ConsensusAgent consensus;
     private final ProposalPublisher publisher;
-    private final QueryExecutor queries;
     private final int maxCommandLength;
     private final byte[][] addressBytes;
     private final long[] slotCorrelation;
@@ -74,9 +74,6 @@ public final class ClientGateway implements Transport.InboundHandler, QueryExecu
     private final UnsafeBuffer command = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer sendBuffer;
 
-    private int queryMember;
-    private long queryCorrelation;
-
     private long remoteProposals;
     private long remoteQueries;
     private long droppedAnswers;
@@ -86,7 +83,6 @@ public final class ClientGateway implements Transport.InboundHandler, QueryExecu
      * @param transport        sends answers.
      * @param consensus        the local agent (leader id, term).
      * @param publisher        the agent thread's own publisher into the ingress ring.
-     * @param queries          runs queries.
      * @param members          voting members, for leader addresses in redirects.
      * @param maxInFlight      remote proposals in flight at once.
      * @param maxCommandLength largest command.
@@ -96,7 +92,6 @@ public final class ClientGateway implements Transport.InboundHandler, QueryExecu
         final Transport transport,
         final ConsensusAgent consensus,
         final ProposalPublisher publisher,
-        final QueryExecutor queries,
         final List<MemberAddress> members,
         final int maxInFlight,
         final int maxCommandLength,
@@ -105,7 +100,6 @@ public final class ClientGateway implements Transport.InboundHandler, QueryExecu
         this.transport = transport;
         this.consensus = consensus;
         this.publisher = publisher;
-        this.queries = queries;
         this.maxCommandLength = maxCommandLength;
         int maxId = 0;
         for (final MemberAddress m : members)
@@ -248,14 +242,13 @@ public final class ClientGateway implements Transport.InboundHandler, QueryExecu
         final long correlationId, final int status, final long logIndex, final long term, final int leaderId,
         final DirectBuffer result, final int offset, final int length)
     {
-        final int slot = (int)(correlationId & 0xFFFF_FFFFL);
-        if (slot < 0 || slot >= slotMember.length)
+        final int slot = releaseSlot(correlationId);
+        if (slot < 0)
         {
             return;
         }
         final int member = slotMember[slot];
         final long remoteCorrelation = slotCorrelation[slot];
-        freeSlots[freeCount++] = slot;
         if (ProposalStatus.NOT_LEADER == status)
         {
             sendRedirect(member, remoteCorrelation, term, leaderId);
@@ -266,11 +259,28 @@ public final class ClientGateway implements Transport.InboundHandler, QueryExecu
         }
     }
 
-    /** Answer of an immediate remote query (the completion the executor calls synchronously). */
+    /** Route a query outcome whose correlation id carries {@link #GATEWAY_TAG} back to its remote querier. */
     public void onQueryResult(
-        final int status, final long appliedIndex, final DirectBuffer result, final int offset, final int length)
+        final long correlationId, final int status, final long appliedIndex, final DirectBuffer result, final int offset,
+        final int length)
     {
-        sendQueryResult(queryMember, queryCorrelation, status, appliedIndex, result, offset, length);
+        final int slot = releaseSlot(correlationId);
+        if (slot >= 0)
+        {
+            sendQueryResult(slotMember[slot], slotCorrelation[slot], status, appliedIndex, result, offset, length);
+        }
+    }
+
+    /** @return the slot a gateway correlation id names, now free again (its member and id stay readable), or -1. */
+    private int releaseSlot(final long correlationId)
+    {
+        final int slot = (int)(correlationId & 0xFFFF_FFFFL);
+        if (slot < 0 || slot >= slotMember.length)
+        {
+            return -1;
+        }
+        freeSlots[freeCount++] = slot;
+        return slot;
     }
 
     private void onRemoteProposal(final int fromMemberId, final long correlationId)
@@ -310,18 +320,19 @@ public final class ClientGateway implements Transport.InboundHandler, QueryExecu
             sendQueryResult(fromMemberId, correlationId, OctopiiException.FAILED, consensus.appliedIndex(), command, 0, 0);
             return;
         }
-        final long deadlineNs = System.nanoTime() + 5_000_000_000L;
-        if (consensus.appliedIndex() >= minAppliedIndex)
+        if (0 == freeCount)
         {
-            queryMember = fromMemberId;
-            queryCorrelation = correlationId;
-            queries.submit(policy, minAppliedIndex, deadlineNs, command, 0, command.capacity(), this);
+            sendQueryResult(fromMemberId, correlationId, ProposalStatus.BACK_PRESSURED, consensus.appliedIndex(), command, 0, 0);
+            return;
         }
-        else
+        final int slot = freeSlots[--freeCount];
+        slotMember[slot] = fromMemberId;
+        slotCorrelation[slot] = correlationId;
+        final int status = publisher.offerQuery(GATEWAY_TAG | slot, policy, minAppliedIndex, command, 0, command.capacity());
+        if (ProposalStatus.OK != status)
         {
-            queries.submit(policy, minAppliedIndex, deadlineNs, command, 0, command.capacity(),
-                (status, appliedIndex, result, offset, length) ->
-                    sendQueryResult(fromMemberId, correlationId, status, appliedIndex, result, offset, length));
+            freeSlots[freeCount++] = slot;
+            sendQueryResult(fromMemberId, correlationId, status, consensus.appliedIndex(), command, 0, 0);
         }
     }
 
