@@ -825,6 +825,7 @@ public final class ConsensusAgent implements Agent
          * @return the clock-drift margin of the leader lease: the lease lasts {@code electionTimeoutNs} minus this
          * from the send time of the newest heartbeat a majority answered. It must cover how much faster a
          * follower's clock may run than the leader's over an election timeout, plus scheduling pauses.
+         * Default ({@link #DEFAULT_LEASE_CLOCK_DRIFT}): a tenth of the election timeout.
          */
         public long leaseClockDriftNs()
         {

@@ -23,7 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * A {@link CounterStateMachine} plugged into a real three-node cluster (QUIC on localhost): the leader
  * adds 1, 2, 3, ... through the allocation-free {@code propose(buffer, offset, length)} with a
  * {@link ProposalListener}; then every node reads the counter with {@link QueryPolicy#LOCAL} once it
- * has applied what the leader committed.
+ * has applied what the leader committed, and with {@link QueryPolicy#LINEARIZABLE} (followers ask the leader for
+ * a read index); the leader also reads under its {@link QueryPolicy#LEASE}. Finally the leader hands
+ * leadership to another node, which then answers a linearizable read.
  *
  * <pre>
  * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp examples/target/octopii.jar \
@@ -45,6 +47,11 @@ public final class CustomStateMachineExample
         public long otherFailures;
         public final long[] values = new long[4];
         public final long[] invalidCommands = new long[4];
+        public final long[] linearizableValues = new long[4];
+        public long leaseValue;
+        public int oldLeaderId;
+        public int newLeaderId;
+        public long valueAfterTransfer;
     }
 
     private CustomStateMachineExample()
@@ -147,6 +154,33 @@ public final class CustomStateMachineExample
                 result.values[id] = value;
             }
             // docs:end counter-read
+
+            // docs:start counter-linearizable-read
+            for (int id = 1; id <= 3; id++)
+            {
+                // reflects every write acknowledged before it started, on followers too
+                final byte[] answer = nodes[id].query(new byte[0], QueryPolicy.LINEARIZABLE).get(10, TimeUnit.SECONDS);
+                result.linearizableValues[id] = new UnsafeBuffer(answer).getLong(0, ByteOrder.LITTLE_ENDIAN);
+            }
+            // the leader serves LEASE reads without a heartbeat round while its lease holds
+            final byte[] leased = leader.query(new byte[0], QueryPolicy.LEASE).get(10, TimeUnit.SECONDS);
+            result.leaseValue = new UnsafeBuffer(leased).getLong(0, ByteOrder.LITTLE_ENDIAN);
+            // docs:end counter-linearizable-read
+            out.println("LINEARIZABLE reads " + result.linearizableValues[1] + " " + result.linearizableValues[2] + " " +
+                result.linearizableValues[3] + ", LEASE read at the leader " + result.leaseValue);
+
+            // docs:start counter-transfer
+            final int target = leader.nodeId() % 3 + 1;
+            // proposals to the leader fail with LEADERSHIP_TRANSFER until the target leads (or an election timeout)
+            leader.transferLeadership(target).get(10, TimeUnit.SECONDS);
+            final OctopiiNode newLeader = nodes[target];
+            // docs:end counter-transfer
+            result.oldLeaderId = leader.nodeId();
+            result.newLeaderId = NodeExample.awaitLeader(nodes, 10_000).nodeId();
+            final byte[] after = newLeader.query(new byte[0], QueryPolicy.LINEARIZABLE).get(10, TimeUnit.SECONDS);
+            result.valueAfterTransfer = new UnsafeBuffer(after).getLong(0, ByteOrder.LITTLE_ENDIAN);
+            out.println("leadership transferred from node " + result.oldLeaderId + " to node " + result.newLeaderId +
+                "; it reads " + result.valueAfterTransfer);
         }
         finally
         {

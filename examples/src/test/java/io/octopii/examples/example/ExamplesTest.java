@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,7 +67,12 @@ class ExamplesTest
         {
             assertEquals(0, result.invalidCommands[id], output());
             assertEquals(result.values[1], result.values[id], "node " + id + " disagrees" + output());
+            assertEquals(result.values[1], result.linearizableValues[id], "LINEARIZABLE read on node " + id + output());
         }
+        assertEquals(result.values[1], result.leaseValue, "LEASE read at the leader" + output());
+        assertNotEquals(result.oldLeaderId, result.newLeaderId, output());
+        assertEquals(result.oldLeaderId % 3 + 1, result.newLeaderId, "the transfer target leads" + output());
+        assertEquals(result.values[1], result.valueAfterTransfer, output());
         if (0 == result.indeterminate)
         {
             assertEquals(CustomStateMachineExample.EXPECTED_VALUE, result.values[1], output());
