@@ -68,6 +68,7 @@ public final class NodeContext
     private int initialLeader = -1;
     private long electionTimeoutNs = DEFAULT_ELECTION_TIMEOUT_NS;
     private long heartbeatIntervalNs = DEFAULT_HEARTBEAT_INTERVAL_NS;
+    private long leaseClockDriftNs = ConsensusAgent.Context.DEFAULT_LEASE_CLOCK_DRIFT;
     private FsyncPolicy fsyncPolicy = FsyncPolicy.DURABLE;
     private int segmentLength = DEFAULT_SEGMENT_LENGTH;
     private int ingressRingLength = DEFAULT_INGRESS_RING_LENGTH;
@@ -146,6 +147,13 @@ public final class NodeContext
         {
             problems.add("electionTimeoutNs (" + TimeUnit.NANOSECONDS.toMillis(electionTimeoutNs) +
                 "ms) must be at least 3 x heartbeatIntervalNs (" + TimeUnit.NANOSECONDS.toMillis(heartbeatIntervalNs) + "ms)");
+        }
+        if (leaseClockDriftNs != ConsensusAgent.Context.DEFAULT_LEASE_CLOCK_DRIFT &&
+            (leaseClockDriftNs < 0 || leaseClockDriftNs >= electionTimeoutNs))
+        {
+            problems.add("leaseClockDriftNs (" + TimeUnit.NANOSECONDS.toMillis(leaseClockDriftNs) +
+                "ms) must be at least 0 and below electionTimeoutNs (" + TimeUnit.NANOSECONDS.toMillis(electionTimeoutNs) +
+                "ms)");
         }
         if (maxCommandLength <= 0 || maxResultLength < 0)
         {
@@ -305,6 +313,22 @@ public final class NodeContext
     public NodeContext heartbeatIntervalNs(final long heartbeatIntervalNs)
     {
         this.heartbeatIntervalNs = heartbeatIntervalNs;
+        return this;
+    }
+
+    /**
+     * Clock-drift margin of the leader lease behind {@link QueryPolicy#LEASE} reads: the lease lasts the election
+     * timeout minus this. Default: a tenth of the election timeout.
+     */
+    public long leaseClockDriftNs()
+    {
+        return leaseClockDriftNs;
+    }
+
+    /** @param leaseClockDriftNs at least 0, below the election timeout. @return this. */
+    public NodeContext leaseClockDriftNs(final long leaseClockDriftNs)
+    {
+        this.leaseClockDriftNs = leaseClockDriftNs;
         return this;
     }
 
@@ -525,6 +549,8 @@ public final class NodeContext
             "\n  initialLeader=" + initialLeader +
             "\n  electionTimeoutNs=" + electionTimeoutNs +
             "\n  heartbeatIntervalNs=" + heartbeatIntervalNs +
+            "\n  leaseClockDriftNs=" + (leaseClockDriftNs == ConsensusAgent.Context.DEFAULT_LEASE_CLOCK_DRIFT ?
+            electionTimeoutNs / 10 + " (default)" : String.valueOf(leaseClockDriftNs)) +
             "\n  fsyncPolicy=" + fsyncPolicy +
             "\n  segmentLength=" + segmentLength +
             "\n  ingressRingLength=" + ingressRingLength +

@@ -125,6 +125,7 @@ public final class OctopiiNode implements AutoCloseable
             .threadingMode(ctx.threadingMode())
             .electionTimeoutNs(ctx.electionTimeoutNs())
             .heartbeatIntervalNs(ctx.heartbeatIntervalNs())
+            .leaseClockDriftNs(ctx.leaseClockDriftNs())
             .maxCommandLength(ctx.maxCommandLength())
             .maxResultLength(ctx.maxResultLength())
             .maxMessageLength(transport.maxMessageLength())

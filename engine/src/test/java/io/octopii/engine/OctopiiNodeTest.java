@@ -169,6 +169,8 @@ class OctopiiNodeTest
         assertInvalid(new NodeContext().nodeId(1).members(members)
             .electionTimeoutNs(TimeUnit.MILLISECONDS.toNanos(100)).heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(60)),
             "electionTimeoutNs (100ms) must be at least 3 x heartbeatIntervalNs (60ms)");
+        assertInvalid(new NodeContext().nodeId(1).members(members).leaseClockDriftNs(TimeUnit.SECONDS.toNanos(1)),
+            "leaseClockDriftNs (1000ms) must be at least 0 and below electionTimeoutNs (500ms)");
         final File notADirectory = new File(root, "file");
         assertDoesNotThrow(() -> java.nio.file.Files.write(notADirectory.toPath(), new byte[1]));
         assertInvalid(new NodeContext().nodeId(1).members(members).dataDir(new File(notADirectory, "data")),

@@ -19,6 +19,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  *     <li>{@code -Doctopii.sim.firstSeed=N}: the first seed (default 1).</li>
  *     <li>{@code -Doctopii.sim.seed=N -Doctopii.sim.mix=ALL}: replay one seed (printed by every failure).</li>
  *     <li>{@code -Doctopii.sim.faultMs=3000}: simulated length of the fault phase.</li>
+ *     <li>{@code -Doctopii.sim.skipReadConfirmation=true}: serve reads without ReadIndex confirmation (a test
+ *     hook); the sweep must then fail with stale reads, which shows its read checks have teeth.</li>
  * </ul>
  * Seed {@code s} runs mix {@code s % 5}, so a failing seed and its mix are reproduced by the replay properties.
  */
@@ -44,6 +46,9 @@ class SeedSweepTest
         final List<String> failures = new ArrayList<>();
         final long[] runsPerMix = new long[mixes.length];
         long committed = 0;
+        long reads = 0;
+        long localReads = 0;
+        long transfers = 0;
         long maxRecoveryNs = 0;
         long maxRecoverySeed = -1;
         final long startNs = System.nanoTime();
@@ -55,6 +60,9 @@ class SeedSweepTest
             {
                 run.run();
                 committed += run.cluster().invariants().maxCommitted();
+                reads += run.workload().linearizableReads();
+                localReads += run.workload().localReads();
+                transfers += run.transfers();
                 if (run.recoveryNs() > maxRecoveryNs)
                 {
                     maxRecoveryNs = run.recoveryNs();
@@ -83,7 +91,8 @@ class SeedSweepTest
             perMix.append(' ').append(mix).append('=').append(runsPerMix[mix.ordinal()]);
         }
         System.out.println("sweep: seeds " + firstSeed + ".." + (firstSeed + seeds - 1) + " passed:" + perMix +
-            ", entries committed " + committed + ", longest recovery after faults stopped " +
+            ", entries committed " + committed + ", LINEARIZABLE/LEASE reads checked " + reads + ", LOCAL reads checked " +
+            localReads + ", leadership transfers " + transfers + ", longest recovery after faults stopped " +
             TimeUnit.NANOSECONDS.toMillis(maxRecoveryNs) + " ms simulated (seed " + maxRecoverySeed + "), failures " +
             failures.size() + ", wall " +
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms");

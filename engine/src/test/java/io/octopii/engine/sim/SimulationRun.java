@@ -20,6 +20,7 @@ public final class SimulationRun
     private SimulatedCluster cluster;
     private KvWorkload workload;
     private long recoveryNs;
+    private long transfers;
 
     /**
      * @param seed         the seed.
@@ -45,6 +46,12 @@ public final class SimulationRun
         return cluster;
     }
 
+    /** @return leadership transfers the fault injector started. */
+    public long transfers()
+    {
+        return transfers;
+    }
+
     /** @return simulated time from the end of faults until every proposal was answered. */
     public long recoveryNs()
     {
@@ -61,6 +68,8 @@ public final class SimulationRun
         final SplittableRandom random = new SplittableRandom(seed);
         final SimulatedCluster.Options options = new SimulatedCluster.Options();
         options.seed = random.nextLong();
+        // demonstration only: -Doctopii.sim.skipReadConfirmation=true must make the sweep fail on stale reads
+        options.skipReadConfirmation = Boolean.getBoolean("octopii.sim.skipReadConfirmation");
         options.nodeCount = random.nextInt(4) == 0 ? 5 : 3;
         options.flushProbability = 0.2 + random.nextDouble() * 0.8;
         cluster = new SimulatedCluster(options);
@@ -79,6 +88,7 @@ public final class SimulationRun
             }
 
             faults.healAll();
+            transfers = faults.transfers();
             workload.issuing(false);
             final long healedAt = cluster.nowNs();
             final long deadline = healedAt + LIVENESS_BOUND_NS;
@@ -110,7 +120,7 @@ public final class SimulationRun
                 cluster.invariants().maxCommitted() + " ok=" + workload.okCount() + " indeterminate=" +
                 workload.indeterminateCount() + " failed=" + workload.failCount() + " reads=" +
                 workload.linearizableReads() + " localReads=" + workload.localReads() + " readFailures=" +
-                workload.queryFailures() + " crashes=" + cluster.crashes() +
+                workload.queryFailures() + " transfers=" + transfers + " crashes=" + cluster.crashes() +
                 " recoveryMs=" + TimeUnit.NANOSECONDS.toMillis(recoveryNs);
         }
         catch (final AssertionError e)
