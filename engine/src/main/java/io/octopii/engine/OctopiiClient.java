@@ -150,6 +150,8 @@ public final class OctopiiClient implements AutoCloseable
         long attemptDeadlineNs;
         long requestDeadlineNs;
         int target;
+        boolean isRefused;
+        long attemptStartNs;
 
         Request(final boolean isQuery, final QueryPolicy policy, final byte[] payload)
         {
@@ -158,6 +160,11 @@ public final class OctopiiClient implements AutoCloseable
             this.payload = payload;
         }
     }
+
+    /** Retry delay of a request whose offer met back pressure. */
+    private static final long REFUSED_RETRY_NS = TimeUnit.MICROSECONDS.toNanos(200);
+    /** Retry delay (on another node) of a request whose node was not connected. */
+    private static final long NOT_CONNECTED_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final Context ctx;
     private final Transport transport;
@@ -265,6 +272,7 @@ public final class OctopiiClient implements AutoCloseable
     {
         private final Long2ObjectHashMap<Request> inFlight = new Long2ObjectHashMap<>();
         private final List<Request> expired = new ArrayList<>();
+        private long nextDeadlineNs = Long.MAX_VALUE;
         private final UnsafeBuffer sendBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(ctx.maxCommandLength + 256));
         private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
         private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -305,14 +313,28 @@ public final class OctopiiClient implements AutoCloseable
             inFlight.clear();
         }
 
+        /**
+         * Retry or time out requests whose attempt deadline passed. Scans the in-flight table only when the
+         * earliest known deadline has come (answered requests leave it early, which costs one extra scan), so a
+         * large window costs nothing per duty cycle.
+         */
         private int checkDeadlines(final long nowNs)
         {
+            if (nowNs - nextDeadlineNs < 0)
+            {
+                return 0;
+            }
+            nextDeadlineNs = Long.MAX_VALUE;
             expired.clear();
             for (final Request request : inFlight.values())
             {
                 if (nowNs - request.attemptDeadlineNs >= 0)
                 {
                     expired.add(request);
+                }
+                else
+                {
+                    nextDeadlineNs = Math.min(nextDeadlineNs, request.attemptDeadlineNs);
                 }
             }
             for (final Request request : expired)
@@ -323,12 +345,20 @@ public final class OctopiiClient implements AutoCloseable
                     request.future.completeExceptionally(new OctopiiException(OctopiiException.TIMED_OUT, leaderHint, null,
                         "no answer from the cluster within " + TimeUnit.NANOSECONDS.toMillis(ctx.requestTimeoutNs) + " ms"));
                 }
+                else if (request.isRefused && request.target == leaderHint &&
+                    nowNs - request.attemptStartNs < ctx.attemptTimeoutNs)
+                {
+                    resend(request, nowNs); // the transport was full: same node, soon, within the attempt
+                }
                 else
                 {
-                    send(request, request.pinnedNode >= 0 ? request.pinnedNode : nextNode(request.target), nowNs);
+                    send(request, request.pinnedNode >= 0 ? request.pinnedNode :
+                        request.target != leaderHint ? leaderHint : nextNode(request.target), nowNs);
                 }
             }
-            return expired.size();
+            final int count = expired.size();
+            expired.clear();
+            return count;
         }
 
         private int nextNode(final int current)
@@ -347,7 +377,14 @@ public final class OctopiiClient implements AutoCloseable
         private void send(final Request request, final int target, final long nowNs)
         {
             request.target = target;
-            request.attemptDeadlineNs = nowNs + ctx.attemptTimeoutNs;
+            request.attemptStartNs = nowNs;
+            resend(request, nowNs);
+        }
+
+        private void resend(final Request request, final long nowNs)
+        {
+            final int target = request.target;
+            request.attemptDeadlineNs = request.attemptStartNs + ctx.attemptTimeoutNs;
             final int length;
             if (request.isQuery)
             {
@@ -367,8 +404,16 @@ public final class OctopiiClient implements AutoCloseable
                     .putCommand(request.payload, 0, request.payload.length);
                 length = MessageHeaderEncoder.ENCODED_LENGTH + proposalEncoder.encodedLength();
             }
-            // A refused offer (link down, ring full) is simply an attempt that times out and moves on.
-            transport.offer(target, Transport.Channel.RPC, sendBuffer, 0, length);
+            // A refused offer is retried soon: on the same node when its ring was full, on the next one when the
+            // link is down; an accepted one waits for its answer until the attempt timeout.
+            final long result = transport.offer(target, Transport.Channel.RPC, sendBuffer, 0, length);
+            request.isRefused = result < 0;
+            if (request.isRefused)
+            {
+                request.attemptDeadlineNs = Math.min(request.attemptDeadlineNs,
+                    nowNs + (Transport.BACK_PRESSURED == result ? REFUSED_RETRY_NS : NOT_CONNECTED_RETRY_NS));
+            }
+            nextDeadlineNs = Math.min(nextDeadlineNs, request.attemptDeadlineNs);
         }
 
         public void onMessage(
