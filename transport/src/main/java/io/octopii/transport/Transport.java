@@ -60,6 +60,19 @@ public interface Transport extends AutoCloseable
     int localMemberId();
 
     /**
+     * The size the engine should aim for when it batches consensus messages (AppendEntries): at most
+     * {@link #maxMessageLength()}, smaller where large messages cost more than several small ones (QUIC
+     * carries consensus in datagrams, and one lost datagram holds back the whole message). A single entry
+     * larger than this still goes, alone, up to {@link #maxMessageLength()}.
+     *
+     * @return bytes.
+     */
+    default int consensusBatchLength()
+    {
+        return maxMessageLength();
+    }
+
+    /**
      * Optional capability: deliver inbound RPC-framework messages (template ids 30-39 arriving on the
      * {@link Channel#RPC} channel) to {@code receiver} on the transport's own I/O threads instead of
      * through {@link #poll}, so RPC handlers never wait for the engine's duty cycle. The receiver is

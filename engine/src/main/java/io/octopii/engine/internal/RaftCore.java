@@ -50,6 +50,7 @@ public final class RaftCore implements Election.Actions
     private final UnsafeBuffer payloadView = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer responseBuffer;
     private final int maxMessageLength;
+    private final int batchLength;
 
     private long nowNs;
     private long commitIndex;
@@ -87,6 +88,7 @@ public final class RaftCore implements Election.Actions
         this.selfId = ctx.memberId();
         this.memberIds = ctx.memberIds().clone();
         this.maxMessageLength = Math.min(ctx.maxMessageLength(), transport.maxMessageLength());
+        this.batchLength = Math.min(maxMessageLength, transport.consensusBatchLength());
 
         int self = -1;
         this.followers = new FollowerTracker[memberIds.length - 1];
@@ -814,7 +816,7 @@ public final class RaftCore implements Election.Actions
                 return false;
             }
             final int entryLength = ConsensusPublisher.ENTRY_OVERHEAD + view.payloadLength();
-            if (count > 0 && length + entryLength > maxMessageLength)
+            if (count > 0 && length + entryLength > batchLength)
             {
                 break;
             }

@@ -123,6 +123,11 @@ public final class RoutingTransport implements Transport, Transport.InboundHandl
         return delegate.maxMessageLength();
     }
 
+    public int consensusBatchLength()
+    {
+        return delegate.consensusBatchLength();
+    }
+
     public int localMemberId()
     {
         return delegate.localMemberId();

@@ -50,6 +50,12 @@ final class ConsensusRetransmitBuffer
         return records;
     }
 
+    /** Bytes held (records, headers and padding): what the peer has not acknowledged yet. */
+    long unackedBytes()
+    {
+        return tail - head;
+    }
+
     /** Whether a message of this length fits now. */
     boolean hasRoomFor(final int length)
     {
@@ -101,15 +107,17 @@ final class ConsensusRetransmitBuffer
     }
 
     /**
-     * Visit up to {@code limit} oldest records for re-sending, stamping them sent at {@code nowNs}.
+     * Visit the oldest records for re-sending, stamping them sent at {@code nowNs}: at least one, then
+     * more while fewer than {@code limit} records and {@code maxBytes} bytes were visited.
      *
      * @return how many were visited.
      */
-    int resend(final int limit, final long nowNs, final RecordHandler handler)
+    int resend(final int limit, final int maxBytes, final long nowNs, final RecordHandler handler)
     {
         int visited = 0;
+        long bytes = 0;
         long position = head;
-        for (int i = 0; i < records && visited < limit; i++)
+        for (int i = 0; i < records && visited < limit && (visited == 0 || bytes < maxBytes); i++)
         {
             int offset = (int)(position & (capacity - 1));
             if (buffer.getInt(offset + LENGTH_OFFSET) == PADDING)
@@ -120,6 +128,7 @@ final class ConsensusRetransmitBuffer
             final int length = buffer.getInt(offset + LENGTH_OFFSET);
             buffer.putLong(offset + SENT_OFFSET, nowNs);
             handler.onRecord(buffer.getInt(offset + SEQUENCE_OFFSET), buffer, offset + HEADER_LENGTH, length);
+            bytes += length;
             position += recordLength(length);
             visited++;
         }

@@ -38,6 +38,14 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
     static final long MAX_RETRANSMIT_TIMEOUT_NS = 320_000_000L;
     /** Messages re-sent per timeout: enough to fill the usual few-datagram gap; Raft retries the rest. */
     private static final int RESEND_BATCH = 8;
+    /** Bytes re-sent per timeout (at least one message): a burst the peer's socket buffer absorbs. */
+    private static final int RESEND_BYTES = 64 * 1024;
+    /**
+     * Unacknowledged bytes per link before the outbound ring backs up. Kwik queues datagrams without bound and
+     * sends the newest first, so feeding it faster than its congestion window drains starves the oldest
+     * fragments that in-order delivery waits for: heartbeats then stall behind them and followers time out.
+     */
+    static final int MAX_UNACKED_BYTES = 512 * 1024;
     private static final byte[] KEEP_ALIVE = {TYPE_KEEP_ALIVE};
     private final QuicTransport transport;
     private final PeerLink[] links;
@@ -127,7 +135,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         {
             transport.increment(TransportEvent.CONSENSUS_RETRANSMIT);
             session.retransmitTimeoutNs = Math.min(MAX_RETRANSMIT_TIMEOUT_NS, session.retransmitTimeoutNs * 2);
-            return buffer.resend(RESEND_BATCH, nowNs, this);
+            return buffer.resend(RESEND_BATCH, RESEND_BYTES, nowNs, this);
         }
         return 0;
     }
@@ -138,7 +146,8 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         final LinkSession session = current;
         final ConsensusRetransmitBuffer retransmitBuffer = session.retransmitBuffer;
         if (session.sendSequence - session.ackedConsensus >= ConsensusReassembler.WINDOW ||
-            !retransmitBuffer.hasRoomFor(length))
+            !retransmitBuffer.hasRoomFor(length) ||
+            (!retransmitBuffer.isEmpty() && retransmitBuffer.unackedBytes() + length > MAX_UNACKED_BYTES))
         {
             return Action.ABORT;
         }

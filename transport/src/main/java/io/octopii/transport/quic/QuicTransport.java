@@ -79,6 +79,8 @@ import static io.octopii.transport.quic.StreamBatchDescriptor.*;
  */
 public final class QuicTransport implements Transport
 {
+    /** Preferred size of a batch of consensus messages on a datagram link. */
+    static final int CONSENSUS_BATCH_LENGTH = 32 * 1024;
     static final long STREAM_ABANDONED_CODE = 1;
     static final long STREAM_MALFORMED_CODE = 2;
     private static final System.Logger LOGGER = System.getLogger("io.octopii.transport.quic");
@@ -307,6 +309,17 @@ public final class QuicTransport implements Transport
     public int localMemberId()
     {
         return localMemberId;
+    }
+
+    /**
+     * {@value #CONSENSUS_BATCH_LENGTH} bytes (about 28 datagrams): consensus messages travel as datagram
+     * fragments delivered in order, so one lost fragment of a large batch holds back everything behind it,
+     * heartbeats included, until it is re-sent.
+     */
+    @Override
+    public int consensusBatchLength()
+    {
+        return Math.min(maxMessageLength, CONSENSUS_BATCH_LENGTH);
     }
 
     @Override
