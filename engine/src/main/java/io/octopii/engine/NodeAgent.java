@@ -277,7 +277,8 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
             gateway.onProposalResult(correlationId, status, logIndex, term, leaderId, buffer, offset, length);
             return;
         }
-        final PendingProposal pending = pendingProposals.get(correlationId);
+        // futures register before they offer, so an empty table means a listener's proposal: no boxed look-up
+        final PendingProposal pending = pendingProposals.isEmpty() ? null : pendingProposals.get(correlationId);
         if (null != pending && ProposalStatus.NOT_LEADER == status && ProposalForwarding.FORWARD == ctx.proposalForwarding() &&
             leaderId >= 0 && leaderId != ctx.nodeId() && !pending.forwarded)
         {
@@ -302,7 +303,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         final long correlationId, final int status, final long logIndex, final long term, final int leaderId,
         final DirectBuffer buffer, final int offset, final int length)
     {
-        final PendingProposal pending = pendingProposals.remove(correlationId);
+        final PendingProposal pending = pendingProposals.isEmpty() ? null : pendingProposals.remove(correlationId);
         if (null != pending)
         {
             if (ProposalStatus.OK == status)

@@ -71,6 +71,7 @@ public final class NodeContext
     private long leaseClockDriftNs = ConsensusAgent.Context.DEFAULT_LEASE_CLOCK_DRIFT;
     private FsyncPolicy fsyncPolicy = FsyncPolicy.DURABLE;
     private int segmentLength = DEFAULT_SEGMENT_LENGTH;
+    private int logIndexCapacity = io.octopii.log.RaftLog.Context.INDEX_CAPACITY_DEFAULT;
     private int ingressRingLength = DEFAULT_INGRESS_RING_LENGTH;
     private int egressRingLength = DEFAULT_EGRESS_RING_LENGTH;
     private int maxCommandLength = DEFAULT_MAX_COMMAND_LENGTH;
@@ -130,6 +131,10 @@ public final class NodeContext
             {
                 problems.add("duplicate address " + member.host() + ":" + member.port() + " in members/clients");
             }
+        }
+        if (logIndexCapacity < 16 || logIndexCapacity > (1 << 30))
+        {
+            problems.add("logIndexCapacity (" + logIndexCapacity + ") must be between 16 and 2^30 entries");
         }
         if (nodeId >= 0 && members.stream().noneMatch(m -> m.id() == nodeId))
         {
@@ -358,6 +363,22 @@ public final class NodeContext
         return this;
     }
 
+    /** Log entries the in-memory index holds before it grows (it grows by doubling, an allocation). */
+    public int logIndexCapacity()
+    {
+        return logIndexCapacity;
+    }
+
+    /**
+     * @param logIndexCapacity entries above the last compaction the log's index holds without growing; size it
+     *                         for the entries kept between snapshots to keep appends allocation-free. @return this.
+     */
+    public NodeContext logIndexCapacity(final int logIndexCapacity)
+    {
+        this.logIndexCapacity = logIndexCapacity;
+        return this;
+    }
+
     /** Ingress ring length (a power of two). */
     public int ingressRingLength()
     {
@@ -553,6 +574,7 @@ public final class NodeContext
             electionTimeoutNs / 10 + " (default)" : String.valueOf(leaseClockDriftNs)) +
             "\n  fsyncPolicy=" + fsyncPolicy +
             "\n  segmentLength=" + segmentLength +
+            "\n  logIndexCapacity=" + logIndexCapacity +
             "\n  ingressRingLength=" + ingressRingLength +
             "\n  egressRingLength=" + egressRingLength +
             "\n  maxCommandLength=" + maxCommandLength +

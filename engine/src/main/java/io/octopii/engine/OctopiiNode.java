@@ -97,6 +97,7 @@ public final class OctopiiNode implements AutoCloseable
                 .directory(new File(ctx.dataDir(), "log"))
                 .fsyncPolicy(ctx.fsyncPolicy())
                 .segmentLength(ctx.segmentLength())
+                .indexCapacity(ctx.logIndexCapacity())
                 .eventHandler(message -> System.err.println("octopii node " + ctx.nodeId() + ": " + message));
             openedLog = RaftLog.open(logCtx);
             openedTermVote = TermVoteFile.open(logCtx.storage());

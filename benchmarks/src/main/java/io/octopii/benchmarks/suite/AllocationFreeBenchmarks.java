@@ -43,8 +43,7 @@ public final class AllocationFreeBenchmarks
             "segment rolls and per-iteration compaction (file create/map/delete) amortized over too few ops in a " +
             "1-2 s iteration (0.025-0.03 B/op), and RaftLog.growPositions doubling its long[] index when an iteration " +
             "appends more than indexCapacity (4M) entries between compactions (17.6 B/op in one run)"),
-        new Entry("io\\.octopii\\.benchmarks\\.node\\.SingleNodeLatencyBenchmark\\.proposeToAppliedAverage", "fsync=NONE",
-            "the engine's single-node propose->apply path allocates (~60-90 B/op measured): reported to the engine"),
+        new Entry("io\\.octopii\\.benchmarks\\.node\\.SingleNodeLatencyBenchmark\\.proposeToAppliedAverage", "fsync=NONE", ""),
         new Entry("io\\.octopii\\.benchmarks\\.engine\\.ClusterCommitBenchmark\\.commitProposals", "",
             "segment rolls and compaction amortized over a short run (0.05 B/op in docs/BENCHMARKS.md)"));
 

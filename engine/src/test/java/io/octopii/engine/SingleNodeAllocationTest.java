@@ -1,0 +1,126 @@
+package io.octopii.engine;
+
+import io.octopii.log.FsyncPolicy;
+import io.octopii.transport.MemberAddress;
+import io.octopii.transport.sim.SimulatedNetwork;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The embedding API's allocation-free path: {@link OctopiiNode#propose(DirectBuffer, int, int)} on a single-member
+ * node in {@link ThreadingMode#INVOKER} mode, answered through a {@link ProposalListener}, allocates nothing on the
+ * calling thread in steady state (propose, append, commit, apply, answer).
+ */
+class SingleNodeAllocationTest implements ProposalListener
+{
+    private static final int WARM_UP = 100_000;
+    private static final int MEASURED = 200_000;
+
+    @TempDir
+    File dir;
+
+    private final UnsafeBuffer command = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
+    private long answeredCorrelationId;
+    private int answeredStatus;
+    private long applied;
+
+    @Test
+    void shouldProposeAndAnswerWithoutAllocating()
+    {
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        final SimulatedNetwork network = new SimulatedNetwork(1, 1, 64 * 1024);
+        try (OctopiiNode node = OctopiiNode.launch(new NodeContext()
+            .nodeId(0)
+            .members(List.of(new MemberAddress(0, "127.0.0.1", 1)))
+            .initialLeader(0)
+            .dataDir(dir)
+            .fsyncPolicy(FsyncPolicy.NONE)
+            .segmentLength(64 * 1024 * 1024)
+            .logIndexCapacity(1 << 20) // no snapshots here: the log keeps every entry, so its index must too
+            .threadingMode(ThreadingMode.INVOKER)
+            .transport(network.transport(0))
+            .electionTimeoutNs(TimeUnit.MILLISECONDS.toNanos(150))
+            .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(50))
+            .stateMachine(this::onCommit)
+            .proposalListener(this)))
+        {
+            final AgentInvoker invoker = node.invoker();
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!node.isLeader())
+            {
+                invoker.invoke();
+                if (System.nanoTime() - deadlineNs > 0)
+                {
+                    fail("single node did not become leader within 10 s: role " + node.role());
+                }
+                sleepBriefly();
+            }
+            roundTrips(node, invoker, WARM_UP);
+            final long threadId = Thread.currentThread().getId();
+            final long before = threads.getThreadAllocatedBytes(threadId);
+            roundTrips(node, invoker, MEASURED);
+            final long allocated = threads.getThreadAllocatedBytes(threadId) - before;
+            assertEquals(0, allocated, "bytes allocated over " + MEASURED + " proposals (" +
+                (double)allocated / MEASURED + " B per proposal)");
+            assertEquals(WARM_UP + MEASURED, applied);
+        }
+    }
+
+    private void roundTrips(final OctopiiNode node, final AgentInvoker invoker, final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            final long correlationId = node.propose(command, 0, command.capacity());
+            assertTrue(correlationId >= 0, "proposal refused");
+            final long startNs = System.nanoTime();
+            while (answeredCorrelationId != correlationId)
+            {
+                if (0 == invoker.invoke() && System.nanoTime() - startNs > TimeUnit.SECONDS.toNanos(10))
+                {
+                    fail("no answer to proposal " + correlationId + " within 10 s");
+                }
+            }
+            if (ProposalStatus.OK != answeredStatus)
+            {
+                fail("proposal " + correlationId + " answered " + ProposalStatus.name(answeredStatus));
+            }
+        }
+    }
+
+    private static void sleepBriefly()
+    {
+        java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+    }
+
+    private int onCommit(
+        final long index, final long term, final DirectBuffer buffer, final int offset, final int length,
+        final boolean endOfBatch, final MutableDirectBuffer response)
+    {
+        applied++;
+        response.putLong(0, index);
+        return 8;
+    }
+
+    public void onProposalResult(
+        final long correlationId, final int status, final long logIndex, final long term, final int leaderId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        answeredStatus = status;
+        answeredCorrelationId = correlationId;
+    }
+}
