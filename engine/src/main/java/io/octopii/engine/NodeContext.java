@@ -72,6 +72,7 @@ public final class NodeContext
     private FsyncPolicy fsyncPolicy = FsyncPolicy.DURABLE;
     private int segmentLength = DEFAULT_SEGMENT_LENGTH;
     private int logIndexCapacity = io.octopii.log.RaftLog.Context.INDEX_CAPACITY_DEFAULT;
+    private io.octopii.transport.aeron.AeronTransport.Context aeronContext;
     private int ingressRingLength = DEFAULT_INGRESS_RING_LENGTH;
     private int egressRingLength = DEFAULT_EGRESS_RING_LENGTH;
     private int maxCommandLength = DEFAULT_MAX_COMMAND_LENGTH;
@@ -461,6 +462,26 @@ public final class NodeContext
     public TransportKind transportKind()
     {
         return transportKind;
+    }
+
+    /** The Aeron transport's settings template (driver mode, idle strategies, term length); null for defaults. */
+    public io.octopii.transport.aeron.AeronTransport.Context aeronContext()
+    {
+        return aeronContext;
+    }
+
+    /**
+     * @param aeronContext settings for the {@link TransportKind#AERON} transport: media driver embedded (SHARED
+     *                     thread by default, DEDICATED, or INVOKER run by the node's own polling thread with
+     *                     {@code driverInvokedByPoll}) or external ({@code launchEmbeddedDriver(false)} and its
+     *                     directory), idle strategies, term length. Members, ids, cluster id and secret come from
+     *                     this context's transport settings and replace whatever the template holds.
+     * @return this.
+     */
+    public NodeContext aeronContext(final io.octopii.transport.aeron.AeronTransport.Context aeronContext)
+    {
+        this.aeronContext = aeronContext;
+        return this;
     }
 
     /** @param transportKind QUIC (default) or AERON. @return this. */

@@ -212,7 +212,8 @@ public final class OctopiiNode implements AutoCloseable
             switch (ctx.transportKind())
             {
                 case AERON:
-                    return AeronTransport.launch(new AeronTransport.Context().transportContext(transportCtx));
+                    return AeronTransport.launch((null != ctx.aeronContext() ? ctx.aeronContext() : new AeronTransport.Context())
+                        .transportContext(transportCtx));
                 case QUIC:
                 default:
                     return QuicTransport.launch(transportCtx);

@@ -38,6 +38,9 @@ final class NodeConfig
         KEYS.put("tls.truststore", "PKCS12 trust store with the cluster CA (required for quic)");
         KEYS.put("tls.password.file", "file holding the key/trust store password (required for quic)");
         KEYS.put("transport", "quic (default) or aeron");
+        KEYS.put("aeron.driver", "aeron media driver: shared (default, one embedded driver thread), dedicated " +
+            "(three threads), invoked (no driver thread: run by the node's polling thread; lowest latency on small " +
+            "machines) or external:<aeron dir> (a driver started separately)");
         KEYS.put("fsync", "DURABLE (default), INTERVAL_MS or NONE");
         KEYS.put("election.timeout.ms", "election timeout (default 500)");
         KEYS.put("heartbeat.interval.ms", "heartbeat interval (default 50)");
@@ -87,7 +90,38 @@ final class NodeConfig
             throw new Launcher.UsageException("threading INVOKER needs an embedder's duty cycle; use DEDICATED or SHARED");
         }
         ctx.transportContext(transportContext(p, base, ctx.transportKind()));
+        if (p.containsKey("aeron.driver"))
+        {
+            if (NodeContext.TransportKind.AERON != ctx.transportKind())
+            {
+                throw new Launcher.UsageException("'aeron.driver' needs transport=aeron (transport is " +
+                    ctx.transportKind() + ")");
+            }
+            ctx.aeronContext(aeronContext(p.getProperty("aeron.driver").strip()));
+        }
         return ctx;
+    }
+
+    static io.octopii.transport.aeron.AeronTransport.Context aeronContext(final String driver)
+        throws Launcher.UsageException
+    {
+        final io.octopii.transport.aeron.AeronTransport.Context aeron = new io.octopii.transport.aeron.AeronTransport.Context();
+        switch (driver)
+        {
+            case "shared":
+                return aeron.driverThreadingMode(io.aeron.driver.ThreadingMode.SHARED);
+            case "dedicated":
+                return aeron.driverThreadingMode(io.aeron.driver.ThreadingMode.DEDICATED);
+            case "invoked":
+                return aeron.driverThreadingMode(io.aeron.driver.ThreadingMode.INVOKER).driverInvokedByPoll(true);
+            default:
+                if (driver.startsWith("external:") && driver.length() > "external:".length())
+                {
+                    return aeron.launchEmbeddedDriver(false).aeronDirectoryName(driver.substring("external:".length()));
+                }
+                throw new Launcher.UsageException("'aeron.driver' must be shared, dedicated, invoked or external:<dir>, got '" +
+                    driver + "'");
+        }
     }
 
     static TransportContext transportContext(final Properties p, final Path base, final NodeContext.TransportKind kind)

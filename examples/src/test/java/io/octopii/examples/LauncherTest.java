@@ -70,6 +70,32 @@ class LauncherTest
     }
 
     @Test
+    void shouldParseTheAeronDriverSettingAndRefuseABadOne() throws Exception
+    {
+        final io.octopii.transport.aeron.AeronTransport.Context invoked = NodeConfig.aeronContext("invoked");
+        assertEquals(io.aeron.driver.ThreadingMode.INVOKER, invoked.driverThreadingMode());
+        assertTrue(invoked.driverInvokedByPoll());
+        final io.octopii.transport.aeron.AeronTransport.Context external = NodeConfig.aeronContext("external:/dev/shm/aeron-x");
+        assertFalse(external.launchEmbeddedDriver());
+        assertEquals("/dev/shm/aeron-x", external.aeronDirectoryName());
+
+        Files.writeString(dir.resolve("secret"), "0123456789abcdef0123456789abcdef");
+        final Path config = dir.resolve("node.properties");
+        Files.writeString(config, String.join("\n",
+            "node.id=1", "members=1@127.0.0.1:7001", "data.dir=data", "cluster.id=42", "cluster.secret.file=secret",
+            "transport=aeron", "aeron.driver=turbo", ""));
+        assertEquals(2, run("node", "--config", config.toString()));
+        assertTrue(text(err).contains("'aeron.driver' must be shared, dedicated, invoked or external:<dir>, got 'turbo'"),
+            text(err));
+        err.reset();
+        Files.writeString(config, String.join("\n",
+            "node.id=1", "members=1@127.0.0.1:7001", "data.dir=data", "cluster.id=42", "cluster.secret.file=secret",
+            "tls.keystore=k", "tls.truststore=t", "tls.password.file=secret", "aeron.driver=invoked", ""));
+        assertEquals(2, run("node", "--config", config.toString()));
+        assertTrue(text(err).contains("'aeron.driver' needs transport=aeron (transport is QUIC)"), text(err));
+    }
+
+    @Test
     void shouldReportAMissingStatusFile()
     {
         assertEquals(1, run("status", dir.toString()));

@@ -327,7 +327,8 @@ public final class LoadTestRig
             "--window N (closed 1, max 256) --transport quic|aeron (aeron) --fsync DURABLE|NONE (DURABLE) " +
             "--payload BYTES (64) --nodes N (3) --warmup-s S (30) --duration-s S (30) " +
             "--jar examples/target/octopii.jar --out benchmarks/target/rig --node-jvm-opts '...' " +
-            "--certs DIR (reuse development certificates: generated there on first use; nodes 1..N, client 100)";
+            "--certs DIR (reuse development certificates: generated there on first use; nodes 1..N, client 100) " +
+            "--aeron-driver shared|dedicated|invoked|external:DIR (the nodes' aeron.driver; shared)";
 
         String mode = "open";
         int rate = 10_000;
@@ -342,6 +343,7 @@ public final class LoadTestRig
         File out = new File("benchmarks/target/rig");
         String nodeJvmOptions = "-Xmx512m -XX:+UseParallelGC";
         File certs;
+        String aeronDriver;
 
         static RigOptions parse(final String[] args)
         {
@@ -374,6 +376,7 @@ public final class LoadTestRig
                     case "--out": o.out = new File(value); break;
                     case "--node-jvm-opts": o.nodeJvmOptions = value; break;
                     case "--certs": o.certs = new File(value); break;
+                    case "--aeron-driver": o.aeronDriver = value; break;
                     default: throw new IllegalArgumentException("unknown option '" + option + "'");
                 }
             }
@@ -391,14 +394,15 @@ public final class LoadTestRig
         String describe()
         {
             return mode + ("open".equals(mode) ? " " + rate + "/s" : " window " + window) + ", " +
-                transport.name().toLowerCase(Locale.ROOT) + ", " + fsync + ", " + nodes + " nodes, " + payloadLength +
+                transport.name().toLowerCase(Locale.ROOT) + (null != aeronDriver ? " (driver " + aeronDriver + ")" : "") +
+                ", " + fsync + ", " + nodes + " nodes, " + payloadLength +
                 " B values, warm-up " + warmupSeconds + " s, " + durationSeconds + " s";
         }
 
         String name()
         {
             return mode + ("open".equals(mode) ? "-" + rate : "-w" + window) + "-" + transport.name().toLowerCase(Locale.ROOT) +
-                "-" + fsync.name().toLowerCase(Locale.ROOT) + "-n" + nodes + "-p" + payloadLength;
+                (null != aeronDriver ? "-" + aeronDriver.replaceAll("[^a-z]", "") : "") + "-" + fsync.name().toLowerCase(Locale.ROOT) + "-n" + nodes + "-p" + payloadLength;
         }
 
         private static String oneOf(final String option, final String value, final String... allowed)

@@ -193,6 +193,7 @@ final class RigCluster implements AutoCloseable
             "heartbeat.interval.ms=100",
             "initial.leader=1",
             "segment.length=" + 256 * 1024 * 1024,
+            null != options.aeronDriver ? "aeron.driver=" + options.aeronDriver : "",
             "");
         Files.write(nodeDir.resolve("node.properties"), properties.getBytes(StandardCharsets.UTF_8));
     }
