@@ -23,16 +23,16 @@ import java.util.stream.Stream;
  * generated flyweights (fields in schema order, i.e. ascending field id), and decodes it back to the
  * same list of values. Lets one property test cover every message, including ones added later.
  */
-final class ReflectiveMessages
+public final class ReflectiveMessages
 {
-    static final String PACKAGE = "io.octopii.codec.sbe";
+    public static final String PACKAGE = "io.octopii.codec.sbe";
 
     private ReflectiveMessages()
     {
     }
 
     /** Names of every message the generator produced (classes implementing MessageEncoderFlyweight). */
-    static List<String> generatedMessageNames() throws Exception
+    public static List<String> generatedMessageNames() throws Exception
     {
         final Path root = Paths.get(MessageHeaderDecoder.class.getProtectionDomain().getCodeSource().getLocation().toURI())
             .resolve(PACKAGE.replace('.', '/'));
@@ -61,7 +61,7 @@ final class ReflectiveMessages
      *
      * @return the encoded length including the header; values appended to {@code expected}.
      */
-    static int encodeRandom(
+    public static int encodeRandom(
         final String name,
         final MutableDirectBuffer buffer,
         final int offset,
@@ -78,7 +78,7 @@ final class ReflectiveMessages
     }
 
     /** Decode message {@code name} at {@code offset} (header included) into a list of values. */
-    static List<Object> decode(final String name, final DirectBuffer buffer, final int offset) throws Exception
+    public static List<Object> decode(final String name, final DirectBuffer buffer, final int offset) throws Exception
     {
         final MessageHeaderDecoder header = new MessageHeaderDecoder().wrap(buffer, offset);
         final Class<?> type = Class.forName(PACKAGE + "." + name + "Decoder");
@@ -206,7 +206,7 @@ final class ReflectiveMessages
     }
 
     /** Field names ordered by their schema id: every {@code static xxxId()} except the sbe* ones. */
-    static List<String> fieldsInSchemaOrder(final Class<?> type) throws Exception
+    public static List<String> fieldsInSchemaOrder(final Class<?> type) throws Exception
     {
         final List<Object[]> fields = new ArrayList<>();
         for (final Method method : type.getMethods())
