@@ -117,8 +117,9 @@ final class LogRecovery
             {
                 final boolean holdsRecords = file.length() > SegmentDescriptor.HEADER_LENGTH &&
                     RecordDescriptor.findValidRecord(buffer, SegmentDescriptor.HEADER_LENGTH, file.length()) >= 0;
+                final boolean isUnwrittenHeader = SegmentDescriptor.isUnwrittenHeader(buffer, file.length());
                 file.close();
-                if (inUnfinishedSuffix && !holdsRecords)
+                if (inUnfinishedSuffix && !holdsRecords && isUnwrittenHeader)
                 {
                     storage.delete(name);
                     event("removed unfinished segment " + name + " (" + problem + ")");

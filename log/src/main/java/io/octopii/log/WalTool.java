@@ -245,8 +245,8 @@ public final class WalTool
         for (int i = index; i < segments.size(); i++)
         {
             final SegmentView segment = segments.get(i);
-            if (null == segment.headerProblem || RecordDescriptor.findValidRecord(
-                segment.buffer, SegmentDescriptor.HEADER_LENGTH, segment.length) >= 0)
+            if (null == segment.headerProblem || !SegmentDescriptor.isUnwrittenHeader(segment.buffer, segment.length) ||
+                RecordDescriptor.findValidRecord(segment.buffer, SegmentDescriptor.HEADER_LENGTH, segment.length) >= 0)
             {
                 return false;
             }

@@ -243,4 +243,47 @@ class LogRecoveryTest
             }
         }
     }
+
+    /**
+     * Found by WalRecoveryFuzzTest (seed 1, case 260): the newest segment, made by a truncation at index 8 and
+     * holding the new entries 8..12 of term 3, was cut to 67 bytes. Recovery took it for an unfinished roll,
+     * deleted it and reopened with the truncated term-2 entries 8..18 of the older generation back in the log.
+     * Segment files are created at full length, so a short file (or a complete header that disagrees with the
+     * file's length) is damage: open must fail, and `wal verify` must say CORRUPT.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = { 0, 38, 67, 2067 })
+    void shouldFailOpenWhenTheNewestSegmentIsCutShortRatherThanResurrectTruncatedEntries(final int keep)
+        throws IOException
+    {
+        try (RaftLog log = open())
+        {
+            while (log.lastIndex() < 18)
+            {
+                appendDeterministic(log, scratch, SALT);
+            }
+            log.truncateFrom(8);
+            while (log.lastIndex() < 12)
+            {
+                appendDeterministic(log, scratch, SALT + 1);
+            }
+            new LogFlusher(log).flushAll();
+        }
+        final String[] names = dir.list((d, n) -> n.endsWith(SegmentDescriptor.SUFFIX));
+        Arrays.sort(names, java.util.Comparator.comparingLong(SegmentDescriptor::generationOf));
+        final String newest = names[names.length - 1];
+        assertEquals(8, SegmentDescriptor.firstIndexOf(newest), Arrays.toString(names));
+        try (RandomAccessFile raf = new RandomAccessFile(new File(dir, newest), "rw"))
+        {
+            raf.setLength(keep);
+        }
+
+        final LogCorruptionException ex = assertThrows(LogCorruptionException.class, this::open);
+        assertEquals(newest, ex.file(), ex.getMessage());
+        assertTrue(ex.getMessage().contains("invalid header"), ex.getMessage());
+        assertTrue(new File(dir, newest).exists(), "the damaged segment must be kept for repair");
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        assertEquals(WalTool.EXIT_CORRUPT, WalTool.run(new String[] { "verify", dir.getPath() },
+            new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8)), out.toString());
+    }
 }

@@ -139,6 +139,21 @@ public final class SegmentDescriptor
     }
 
     /**
+     * Whether an invalid header is one a crash can leave: segment files are created at full length and renamed
+     * into place, and the header is written afterwards, so a crash can only leave a header that never reached
+     * the disk (its CRC does not match). A file shorter than a header, or a complete header (CRC matches) that
+     * disagrees with the file, is damage.
+     *
+     * @param buffer     holding the file.
+     * @param fileLength actual length of the file.
+     * @return true if the header was never completely written.
+     */
+    public static boolean isUnwrittenHeader(final UnsafeBuffer buffer, final int fileLength)
+    {
+        return fileLength >= HEADER_LENGTH && buffer.getInt(CRC_OFFSET) != RecordDescriptor.crc32c(buffer, 0, CRC_OFFSET);
+    }
+
+    /**
      * @param firstIndex of the segment.
      * @param generation of the segment.
      * @return the file name.
