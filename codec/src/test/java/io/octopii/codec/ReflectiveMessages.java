@@ -1,5 +1,7 @@
 package io.octopii.codec;
 
+import io.octopii.codec.internal.MessageShape;
+import io.octopii.codec.internal.MessageShapes;
 import io.octopii.codec.sbe.MessageHeaderDecoder;
 import io.octopii.codec.sbe.MessageHeaderEncoder;
 import org.agrona.DirectBuffer;
@@ -53,6 +55,24 @@ public final class ReflectiveMessages
             }
         }
         names.sort(null);
+        return names;
+    }
+
+    /**
+     * Names of every message {@link MessageShapes} knows, in template id order. Works from a jar, unlike
+     * {@link #generatedMessageNames()} (which lists the generated classes, to check the shapes against them).
+     */
+    public static List<String> schemaMessageNames()
+    {
+        final List<String> names = new ArrayList<>();
+        for (int templateId = 0; templateId < 65536; templateId++)
+        {
+            final MessageShape shape = MessageShapes.shape(templateId);
+            if (shape != null)
+            {
+                names.add(shape.name());
+            }
+        }
         return names;
     }
 

@@ -46,7 +46,7 @@ public final class FieldReader implements MessageHandler
     {
         try
         {
-            for (final String name : ReflectiveMessages.generatedMessageNames())
+            for (final String name : ReflectiveMessages.schemaMessageNames())
             {
                 final Class<?> type = Class.forName(ReflectiveMessages.PACKAGE + "." + name + "Decoder");
                 final Plan plan = new Plan(type, type.getConstructor().newInstance());

@@ -7,6 +7,7 @@ import io.octopii.codec.ReflectiveMessages;
 import org.agrona.collections.IntArrayList;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -41,7 +42,43 @@ public final class FrameSeeds
         }
     }
 
+    /**
+     * A seed from a frame encoded by the caller (for fuzzers whose decoders need particular field values).
+     *
+     * @param frame a valid frame, prefix included.
+     * @throws IllegalStateException if the frame does not pass the dispatcher.
+     */
+    public static Seed of(final byte[] frame)
+    {
+        return seed("template " + new UnsafeBuffer(frame).getShort(Framing.LENGTH_PREFIX + 2, ByteOrder.LITTLE_ENDIAN),
+            frame.clone());
+    }
+
+    private static synchronized Seed seed(final String name, final byte[] frame)
+    {
+        if (recorder == null)
+        {
+            recorder = new FieldReader().recordStructure(structure);
+        }
+        structure.clear();
+        final FieldReader reader = recorder;
+        final int reason = new FrameDispatcher(frame.length).dispatchFrame(new UnsafeBuffer(frame), 0, frame.length, reader);
+        if (reason != FrameReason.OK)
+        {
+            throw new IllegalStateException("seed " + name + " rejected: " + FrameReason.describe(reason));
+        }
+        final int[] offsets = new int[structure.size()];
+        for (int i = 0; i < offsets.length; i++)
+        {
+            offsets[i] = Framing.LENGTH_PREFIX + structure.getInt(i);
+        }
+        final int templateId = new UnsafeBuffer(frame).getShort(Framing.LENGTH_PREFIX + 2, ByteOrder.LITTLE_ENDIAN);
+        return new Seed(name, templateId, frame, offsets);
+    }
+
     private static final int[] VAR_DATA_LENGTHS = { 0, 1, 8, 33, 200, 1000 };
+    private static final IntArrayList structure = new IntArrayList();
+    private static FieldReader recorder;
 
     private FrameSeeds()
     {
@@ -58,42 +95,21 @@ public final class FrameSeeds
     {
         try
         {
-            final List<String> wanted = names.length == 0 ? ReflectiveMessages.generatedMessageNames() : List.of(names);
+            final List<String> wanted = names.length == 0 ? ReflectiveMessages.schemaMessageNames() : List.of(names);
             final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64 * 1024]);
-            final FrameDispatcher dispatcher = new FrameDispatcher(60 * 1024);
-            final IntArrayList structure = new IntArrayList();
-            final FieldReader reader = new FieldReader().recordStructure(structure);
             final List<Seed> seeds = new ArrayList<>();
             for (final String name : wanted)
             {
-                final int templateId = (int)Class.forName(ReflectiveMessages.PACKAGE + "." + name + "Decoder")
-                    .getField("TEMPLATE_ID").getInt(null);
                 for (int v = 0; v < variants; v++)
                 {
                     final int length = ReflectiveMessages.encodeRandom(name, buffer, Framing.LENGTH_PREFIX, random,
                         VAR_DATA_LENGTHS[v % VAR_DATA_LENGTHS.length], new ArrayList<>());
-                    final int frameLength = Framing.writePrefix(buffer, 0, length);
-                    structure.clear();
-                    final int reason = dispatcher.dispatchFrame(buffer, 0, frameLength, reader);
-                    if (reason != FrameReason.OK)
-                    {
-                        throw new IllegalStateException("seed " + name + " rejected: " + FrameReason.describe(reason));
-                    }
-                    final int[] offsets = new int[structure.size()];
-                    for (int i = 0; i < offsets.length; i++)
-                    {
-                        offsets[i] = Framing.LENGTH_PREFIX + structure.getInt(i);
-                    }
-                    final byte[] frame = new byte[frameLength];
+                    final byte[] frame = new byte[Framing.writePrefix(buffer, 0, length)];
                     buffer.getBytes(0, frame);
-                    seeds.add(new Seed(name, templateId, frame, offsets));
+                    seeds.add(seed(name, frame));
                 }
             }
             return Collections.unmodifiableList(seeds);
-        }
-        catch (final ReflectiveOperationException ex)
-        {
-            throw new IllegalStateException(ex);
         }
         catch (final Exception ex)
         {

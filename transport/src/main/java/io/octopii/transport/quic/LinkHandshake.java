@@ -64,7 +64,7 @@ final class LinkHandshake
 
         Refusal(final TransportEvent event, final HandshakeStatus status, final String message)
         {
-            super(message);
+            super(message, null, false, false); // an expected outcome: the message says it all, no stack trace
             this.event = event;
             this.status = status;
         }
@@ -153,10 +153,15 @@ final class LinkHandshake
         expect(templateId, HandshakeResultDecoder.TEMPLATE_ID, "HandshakeResult");
         final HandshakeResultDecoder result = new HandshakeResultDecoder().wrap(
             buffer, Framing.LENGTH_PREFIX + Framing.HEADER_LENGTH, headerDecoder.blockLength(), headerDecoder.version());
-        if (result.status() != HandshakeStatus.ACCEPTED)
+        final HandshakeStatus status = statusOf(result);
+        if (status == null)
         {
-            throw new Refusal(TransportEvent.REFUSED_BY_PEER, result.status(),
-                "refused by member " + peerId + ": " + result.status() + " (" + result.reason() + ")");
+            throw unknownStatus(result);
+        }
+        if (status != HandshakeStatus.ACCEPTED)
+        {
+            throw new Refusal(TransportEvent.REFUSED_BY_PEER, status,
+                "refused by member " + peerId + ": " + status + " (" + result.reason() + ")");
         }
     }
 
@@ -239,8 +244,35 @@ final class LinkHandshake
     {
         final HandshakeResultDecoder result = new HandshakeResultDecoder().wrap(
             buffer, Framing.LENGTH_PREFIX + Framing.HEADER_LENGTH, headerDecoder.blockLength(), headerDecoder.version());
-        final HandshakeStatus status = result.status();
+        final HandshakeStatus status = statusOf(result);
+        if (status == null)
+        {
+            return unknownStatus(result);
+        }
         return new Refusal(TransportEvent.REFUSED_BY_PEER, status, "refused by peer: " + status + " (" + result.reason() + ")");
+    }
+
+    /**
+     * The status of a HandshakeResult, or null for a value this version does not know (the generated
+     * {@code status()} would throw IllegalArgumentException on it, escaping the handshake as an unexpected error).
+     */
+    private static HandshakeStatus statusOf(final HandshakeResultDecoder result)
+    {
+        final short raw = result.statusRaw();
+        for (final HandshakeStatus status : HandshakeStatus.values())
+        {
+            if (status.value() == raw)
+            {
+                return status;
+            }
+        }
+        return null;
+    }
+
+    private static Refusal unknownStatus(final HandshakeResultDecoder result)
+    {
+        return new Refusal(TransportEvent.REFUSED_MALFORMED_HANDSHAKE, HandshakeStatus.NULL_VAL,
+            "malformed handshake result: unknown status " + result.statusRaw() + " (" + result.reason() + ")");
     }
 
     private void expect(final int templateId, final int expected, final String name) throws Refusal
