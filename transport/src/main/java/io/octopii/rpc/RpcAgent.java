@@ -127,7 +127,7 @@ final class RpcAgent implements Agent, MessageHandler, PendingRequests.LinkCheck
                 error.wrap(buffer, bodyOffset, blockLength, version);
                 final long correlationId = error.correlationId();
                 error.handlerId();
-                final RpcErrorCode code = error.code();
+                final short code = error.codeRaw(); // raw: code() throws on a value this version does not know
                 final RpcResponseListener listener = pending.remove(correlationId);
                 if (listener == null)
                 {
@@ -212,14 +212,21 @@ final class RpcAgent implements Agent, MessageHandler, PendingRequests.LinkCheck
         }
     }
 
-    private static int status(final RpcErrorCode code)
+    /** A wire error code as a status; HANDLER_FAILED for HANDLER_FAILED and for codes this version does not know. */
+    private static int status(final short code)
     {
-        switch (code)
+        if (code == RpcErrorCode.NO_HANDLER.value())
         {
-            case NO_HANDLER: return RpcStatus.NO_HANDLER;
-            case DEADLINE_EXCEEDED: return RpcStatus.DEADLINE_EXCEEDED;
-            case OVERLOADED: return RpcStatus.OVERLOADED;
-            default: return RpcStatus.HANDLER_FAILED;
+            return RpcStatus.NO_HANDLER;
         }
+        if (code == RpcErrorCode.DEADLINE_EXCEEDED.value())
+        {
+            return RpcStatus.DEADLINE_EXCEEDED;
+        }
+        if (code == RpcErrorCode.OVERLOADED.value())
+        {
+            return RpcStatus.OVERLOADED;
+        }
+        return RpcStatus.HANDLER_FAILED;
     }
 }
