@@ -171,7 +171,7 @@ class ShippingFuzzTest
             .hasSha256(shipmentId % 2 == 0 ? BooleanType.TRUE : BooleanType.FALSE)
             .putSha256(sha, 0, 32)
             .name("fuzz-" + shipmentId);
-        return frame(buffer, encoder.encodedLength());
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
     private static byte[] chunk(final long shipmentId, final int index, final SplittableRandom random)
@@ -185,7 +185,7 @@ class ShippingFuzzTest
             .chunkOffset((long)index * CHUNK)
             .crc32c(random.nextInt(4) == 0 ? random.nextInt() & 0xFFFF_FFFFL : crc.getValue())
             .putBytes(bytes, 0, CHUNK);
-        return frame(buffer, encoder.encodedLength());
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
     private static byte[] complete(final long shipmentId, final SplittableRandom random)
@@ -197,7 +197,7 @@ class ShippingFuzzTest
             .shipmentId(shipmentId)
             .totalLength(CHUNK * (shipmentId & 3))
             .putSha256(sha, 0, 32);
-        return frame(buffer, encoder.encodedLength());
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
     private static byte[] accept(final long shipmentId, final int variant)
@@ -209,7 +209,7 @@ class ShippingFuzzTest
             .status(codes[variant % codes.length])
             .resumeOffset((long)(variant % 3) * CHUNK)
             .reason(variant % 2 == 0 ? "" : "accept " + variant);
-        return frame(buffer, encoder.encodedLength());
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
     private static byte[] status(final long shipmentId, final int variant)
@@ -221,13 +221,6 @@ class ShippingFuzzTest
             .status(codes[(variant + 1) % codes.length])
             .bytesVerified((long)(variant % 4) * CHUNK)
             .reason(variant % 3 == 0 ? "" : "status " + variant);
-        return frame(buffer, encoder.encodedLength());
-    }
-
-    private static byte[] frame(final UnsafeBuffer buffer, final int bodyLength)
-    {
-        final byte[] frame = new byte[Framing.writePrefix(buffer, 0, Framing.HEADER_LENGTH + bodyLength)];
-        buffer.getBytes(0, frame);
-        return frame;
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 }

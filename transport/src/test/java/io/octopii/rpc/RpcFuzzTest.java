@@ -267,7 +267,7 @@ class RpcFuzzTest
             .handlerId(handlerId(variant))
             .deadlineEpochNs(variant % 3 == 0 ? 0 : Long.MAX_VALUE)
             .putPayload(new byte[variant * 7], 0, variant * 7);
-        return frame(buffer, encoder.encodedLength());
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
     private static byte[] response(final SplittableRandom random, final int variant)
@@ -277,7 +277,7 @@ class RpcFuzzTest
             .correlationId(random.nextLong())
             .handlerId(handlerId(variant))
             .putPayload(new byte[variant * 5], 0, variant * 5);
-        return frame(buffer, encoder.encodedLength());
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
     private static byte[] oneWay(final SplittableRandom random, final int variant)
@@ -286,7 +286,7 @@ class RpcFuzzTest
         final RpcOneWayEncoder encoder = new RpcOneWayEncoder().wrapAndApplyHeader(buffer, Framing.LENGTH_PREFIX, new MessageHeaderEncoder())
             .handlerId(handlerId(variant))
             .putPayload(new byte[variant * 3], 0, variant * 3);
-        return frame(buffer, encoder.encodedLength());
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
     private static byte[] error(final SplittableRandom random, final int variant)
@@ -298,14 +298,7 @@ class RpcFuzzTest
             .handlerId(handlerId(variant))
             .code(codes[variant % codes.length])
             .message(variant % 2 == 0 ? "" : "error " + variant);
-        return frame(buffer, encoder.encodedLength());
-    }
-
-    private static byte[] frame(final UnsafeBuffer buffer, final int bodyLength)
-    {
-        final byte[] frame = new byte[Framing.writePrefix(buffer, 0, Framing.HEADER_LENGTH + bodyLength)];
-        buffer.getBytes(0, frame);
-        return frame;
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
     /**

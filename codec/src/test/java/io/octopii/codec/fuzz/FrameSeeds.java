@@ -54,6 +54,19 @@ public final class FrameSeeds
             frame.clone());
     }
 
+    /**
+     * The bytes of a frame whose message the caller encoded at {@link Framing#LENGTH_PREFIX} (header applied):
+     * writes the prefix and copies the frame out, for {@link #of}.
+     *
+     * @param bodyLength the encoder's {@code encodedLength()} (the message without its header).
+     */
+    public static byte[] frame(final UnsafeBuffer buffer, final int bodyLength)
+    {
+        final byte[] frame = new byte[Framing.writePrefix(buffer, 0, Framing.HEADER_LENGTH + bodyLength)];
+        buffer.getBytes(0, frame);
+        return frame;
+    }
+
     private static synchronized Seed seed(final String name, final byte[] frame)
     {
         if (recorder == null)

@@ -181,7 +181,7 @@ public final class ClientGateway implements Transport.InboundHandler
                 queryDecoder.wrap(buffer, bodyOffset, blockLength, version);
                 final long correlationId = queryDecoder.correlationId();
                 queryDecoder.sessionId();
-                final QueryPolicy policy = queryDecoder.policy();
+                final short policy = queryDecoder.policyRaw(); // raw: policy() throws on a value this version does not know
                 final long minAppliedIndex = queryDecoder.minAppliedIndex();
                 queryDecoder.wrapQuery(command);
                 onRemoteQuery(fromMemberId, correlationId, policy, minAppliedIndex);
@@ -311,7 +311,7 @@ public final class ClientGateway implements Transport.InboundHandler
     }
 
     private void onRemoteQuery(
-        final int fromMemberId, final long correlationId, final QueryPolicy wirePolicy, final long minAppliedIndex)
+        final int fromMemberId, final long correlationId, final short wirePolicy, final long minAppliedIndex)
     {
         remoteQueries++;
         final io.octopii.engine.QueryPolicy policy = toPolicy(wirePolicy);
@@ -336,15 +336,22 @@ public final class ClientGateway implements Transport.InboundHandler
         }
     }
 
-    private static io.octopii.engine.QueryPolicy toPolicy(final QueryPolicy wirePolicy)
+    /** The policy of a wire value; null for NULL_VAL or a value this version does not know (answered FAILED). */
+    private static io.octopii.engine.QueryPolicy toPolicy(final short wirePolicy)
     {
-        switch (wirePolicy)
+        if (wirePolicy == QueryPolicy.LINEARIZABLE.value())
         {
-            case LINEARIZABLE: return io.octopii.engine.QueryPolicy.LINEARIZABLE;
-            case LEASE: return io.octopii.engine.QueryPolicy.LEASE;
-            case LOCAL: return io.octopii.engine.QueryPolicy.LOCAL;
-            default: return null;
+            return io.octopii.engine.QueryPolicy.LINEARIZABLE;
         }
+        if (wirePolicy == QueryPolicy.LEASE.value())
+        {
+            return io.octopii.engine.QueryPolicy.LEASE;
+        }
+        if (wirePolicy == QueryPolicy.LOCAL.value())
+        {
+            return io.octopii.engine.QueryPolicy.LOCAL;
+        }
+        return null;
     }
 
     private void sendProposalResult(

@@ -164,7 +164,7 @@ class HandshakeFuzzTest
             .minProtocolVersion(1)
             .maxProtocolVersion(variant % 3)
             .putNonce(nonce, 0, 32);
-        return frame(buffer, encoder.encodedLength());
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
     private static byte[] proof(final SplittableRandom random, final int variant)
@@ -176,7 +176,7 @@ class HandshakeFuzzTest
             .clusterId(CLUSTER)
             .nodeId(variant % 4)
             .putProof(proof, 0, 32);
-        return frame(buffer, encoder.encodedLength());
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
     private static byte[] result(final HandshakeStatus status, final String reason)
@@ -188,14 +188,7 @@ class HandshakeFuzzTest
             .nodeId(2)
             .status(status)
             .reason(reason);
-        return frame(buffer, encoder.encodedLength());
-    }
-
-    private static byte[] frame(final UnsafeBuffer buffer, final int bodyLength)
-    {
-        final byte[] frame = new byte[Framing.writePrefix(buffer, 0, Framing.HEADER_LENGTH + bodyLength)];
-        buffer.getBytes(0, frame);
-        return frame;
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
     /**
