@@ -80,6 +80,9 @@ class EngineAdapterFuzzTest
     private long clientDelivered;
     private long clientExpectedRejections;
     private long expectedRoutingDrops;
+    private long totalConsensusRejected;
+    private long totalClientRejected;
+    private long totalRoutingDrops;
     private long rejectedBefore;
     private long gatewayRejectedBefore;
     private long nodes;
@@ -312,13 +315,18 @@ class EngineAdapterFuzzTest
             }
         }
         FuzzSettings.report("engine", seed, inputs, startNs, "nodes=" + nodes + " consensusDelivered=" + consensusDelivered +
-            " consensusRejected=" + consensusExpectedRejections + " clientDelivered=" + clientDelivered + " clientRejected=" +
-            clientExpectedRejections + " validatorRejected=" + dispatcher.totalRejections() + " failStops=" + failStops);
+            " consensusRejected=" + (totalConsensusRejected + consensusExpectedRejections) + " clientDelivered=" +
+            clientDelivered + " clientRejected=" + (totalClientRejected + clientExpectedRejections) + " nonVoterDropped=" +
+            (totalRoutingDrops + expectedRoutingDrops) + " validatorRejected=" + dispatcher.totalRejections() +
+            " failStops=" + failStops);
         assertTrue(consensusDelivered > 0 && clientDelivered > 0, "both channels reached");
     }
 
     private void newNode(final SplittableRandom random)
     {
+        totalConsensusRejected += consensusExpectedRejections;
+        totalClientRejected += clientExpectedRejections;
+        totalRoutingDrops += expectedRoutingDrops;
         if (node != null)
         {
             node.consensus.onClose();
