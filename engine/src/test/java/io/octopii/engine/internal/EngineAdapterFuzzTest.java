@@ -292,6 +292,13 @@ class EngineAdapterFuzzTest
                 node.inbox.bytes = java.util.Arrays.copyOfRange(bytes, skip, produced);
                 node.inbox.length = produced - skip;
                 node.inbox.fromMemberId = 1 + random.nextInt(random.nextInt(10) == 0 ? 4 : 2); // 3, 4: not members
+                final int claimedAt = Framing.LENGTH_PREFIX + Framing.HEADER_LENGTH + 8;
+                if (templateId >= 1 && templateId <= 5 && produced >= claimedAt + 4 && random.nextInt(10) != 0)
+                {
+                    final int claimed = (bytes[claimedAt] & 0xFF) | (bytes[claimedAt + 1] & 0xFF) << 8 |
+                        (bytes[claimedAt + 2] & 0xFF) << 16 | (bytes[claimedAt + 3] & 0xFF) << 24;
+                    node.inbox.fromMemberId = claimed == 1 || claimed == 2 ? claimed : node.inbox.fromMemberId;
+                }
                 node.inbox.channel = templateId >= 20 && templateId < 30 ? Transport.Channel.RPC :
                     random.nextInt(10) == 0 ? Transport.Channel.RPC : Transport.Channel.CONSENSUS;
             }
