@@ -42,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CodecFuzzTest
 {
-    private static final long CI_INPUTS = 300_000;
+    private static final long CI_INPUTS = 200_000;
     private static final int MAX_MESSAGE = 8 * 1024;
 
     private final FieldReader fieldReader = new FieldReader();

@@ -16,6 +16,8 @@ import io.octopii.codec.sbe.ProposalEncoder;
 import io.octopii.codec.sbe.ProposalResultEncoder;
 import io.octopii.codec.sbe.QueryEncoder;
 import io.octopii.codec.sbe.QueryPolicy;
+import io.octopii.codec.sbe.ReadIndexRequestEncoder;
+import io.octopii.codec.sbe.ReadIndexResponseEncoder;
 import io.octopii.codec.sbe.RequestVoteEncoder;
 import io.octopii.codec.sbe.ResultStatus;
 import io.octopii.codec.sbe.TimeoutNowEncoder;
@@ -50,7 +52,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link ConsensusAdapter} (consensus channel, via {@link ConsensusAgent#doWork(long)}) or the
  * {@link ClientGateway} (RPC channel). Member 0 is real (in-memory log and term/vote file, a state machine
  * that accepts any command); members 1 and 2 exist only as the claimed senders of the inputs. Seeds are
- * plausible messages (small terms and indexes, entries, votes, proposals, queries of every policy, answers
+ * plausible messages (small terms and indexes, entries, votes, read-index requests and responses, proposals,
+ * queries of every policy, answers
  * to forwarded proposals) and random-valued messages of every type; the clock moves 0-5 ms per input, so
  * the node also elects itself, leads, and steps down. The node is rebuilt every
  * {@value #INPUTS_PER_NODE} inputs (terms only grow) and after a fail-stop.
@@ -58,7 +61,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>Checked: no exception escapes the agent or the gateway; the error handler hears only fail-stops
  * (counted by reason and printed; forged input from an authenticated member, such as a conflicting entry
  * below the commit index, may stop the node, which is the designed response); every delivered consensus
- * message that is not one of the five Raft messages or claims another sender is counted as rejected (the
+ * message that is not one of the seven Raft messages or claims another sender is counted as rejected (the
  * agent's count also includes out-of-sequence entries, so it is checked as a lower bound);
  * every delivered client message the gateway does not serve is counted; consensus traffic from a non-member
  * is dropped and counted by the routing. Short in CI;
@@ -99,7 +102,6 @@ class EngineAdapterFuzzTest
         final RoutingTransport routing = new RoutingTransport(inbox, new int[]{ 0, 1, 2 });
         final AnyCommand stateMachine = new AnyCommand();
         final ConsensusAgent consensus;
-        final QueryExecutor queries;
         final ClientGateway gateway;
         long nowNs = 1_000 * MS;
 
@@ -122,8 +124,7 @@ class EngineAdapterFuzzTest
                 .maxResultLength(256)
                 .ingressRingLength(256 * 1024)
                 .egressRingLength(256 * 1024));
-            queries = new QueryExecutor(stateMachine, consensus, EngineAdapterFuzzTest.this::onError, 256);
-            gateway = new ClientGateway(routing, consensus, consensus.newProposalPublisher(), queries,
+            gateway = new ClientGateway(routing, consensus, consensus.newProposalPublisher(),
                 List.of(new MemberAddress(0, "127.0.0.1", 7000), new MemberAddress(1, "127.0.0.1", 7001),
                 new MemberAddress(2, "127.0.0.1", 7002)), 64, 1024, 256);
             gateway.forwardListener((correlationId, status, logIndex, term, leaderId, result, offset, length) -> { });
@@ -135,13 +136,19 @@ class EngineAdapterFuzzTest
             nowNs += advanceNs;
             flusher.doWork();
             consensus.doWork(nowNs);
-            queries.doWork(nowNs);
             consensus.proposalResultAdapter().poll(
                 (correlationId, status, logIndex, term, leaderId, buffer, offset, length) ->
                 {
                     if (0 != (correlationId & ClientGateway.GATEWAY_TAG))
                     {
                         gateway.onProposalResult(correlationId, status, logIndex, term, leaderId, buffer, offset, length);
+                    }
+                },
+                (correlationId, status, appliedIndex, leaderId, buffer, offset, length) ->
+                {
+                    if (0 != (correlationId & ClientGateway.GATEWAY_TAG))
+                    {
+                        gateway.onQueryResult(correlationId, status, appliedIndex, buffer, offset, length);
                     }
                 }, 64);
         }
@@ -211,8 +218,8 @@ class EngineAdapterFuzzTest
             else if (channel == Channel.CONSENSUS)
             {
                 consensusDelivered++;
-                final boolean isRaft = templateId >= 1 && templateId <= 5;
-                // all five carry the claimed sender right after the int64 term
+                final boolean isRaft = templateId >= 1 && templateId <= 7;
+                // all seven carry the claimed sender right after the int64 term
                 final int claimed = isRaft ? buffer.getInt(offset + Framing.HEADER_LENGTH + 8, ByteOrder.LITTLE_ENDIAN) : -1;
                 consensusExpectedRejections += isRaft && claimed == fromMemberId ? 0 : 1;
             }
@@ -268,6 +275,8 @@ class EngineAdapterFuzzTest
             seeds.add(FrameSeeds.of(requestVote(random, i)));
             seeds.add(FrameSeeds.of(vote(random, i)));
             seeds.add(FrameSeeds.of(timeoutNow(i)));
+            seeds.add(FrameSeeds.of(readIndexRequest(random, i)));
+            seeds.add(FrameSeeds.of(readIndexResponse(random, i)));
             seeds.add(FrameSeeds.of(proposal(random, i)));
             seeds.add(FrameSeeds.of(query(random, i)));
             seeds.add(FrameSeeds.of(proposalResult(random, i)));
@@ -293,7 +302,7 @@ class EngineAdapterFuzzTest
                 node.inbox.length = produced - skip;
                 node.inbox.fromMemberId = 1 + random.nextInt(random.nextInt(10) == 0 ? 4 : 2); // 3, 4: not members
                 final int claimedAt = Framing.LENGTH_PREFIX + Framing.HEADER_LENGTH + 8;
-                if (templateId >= 1 && templateId <= 5 && produced >= claimedAt + 4 && random.nextInt(10) != 0)
+                if (templateId >= 1 && templateId <= 7 && produced >= claimedAt + 4 && random.nextInt(10) != 0)
                 {
                     final int claimed = (bytes[claimedAt] & 0xFF) | (bytes[claimedAt + 1] & 0xFF) << 8 |
                         (bytes[claimedAt + 2] & 0xFF) << 16 | (bytes[claimedAt + 3] & 0xFF) << 24;
@@ -413,6 +422,26 @@ class EngineAdapterFuzzTest
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);
         final TimeoutNowEncoder encoder = new TimeoutNowEncoder().wrapAndApplyHeader(buffer, Framing.LENGTH_PREFIX, new MessageHeaderEncoder())
             .term(term(variant)).leaderId(sender(variant)).targetId(variant % 3);
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
+    }
+
+    private static byte[] readIndexRequest(final SplittableRandom random, final int variant)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);
+        final ReadIndexRequestEncoder encoder = new ReadIndexRequestEncoder()
+            .wrapAndApplyHeader(buffer, Framing.LENGTH_PREFIX, new MessageHeaderEncoder())
+            .term(term(variant)).requesterId(sender(variant)).readId(random.nextInt(16));
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
+    }
+
+    private static byte[] readIndexResponse(final SplittableRandom random, final int variant)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);
+        final ResultStatus[] statuses = ResultStatus.values();
+        final ReadIndexResponseEncoder encoder = new ReadIndexResponseEncoder()
+            .wrapAndApplyHeader(buffer, Framing.LENGTH_PREFIX, new MessageHeaderEncoder())
+            .term(term(variant)).leaderId(sender(variant)).readId(random.nextInt(16)).readIndex(variant % 6)
+            .status(statuses[variant % statuses.length]);
         return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
