@@ -3,22 +3,16 @@ package io.octopii.examples;
 import io.octopii.engine.NodeContext;
 import io.octopii.engine.OctopiiClient;
 import io.octopii.engine.QueryPolicy;
-import io.octopii.engine.StatusReader;
 import io.octopii.engine.kv.KvText;
-import io.octopii.transport.MemberAddress;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,9 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class DemoCommand implements Launcher.Command
 {
-    private static final String HOST = "127.0.0.1";
+    private static final String HOST = NodeProcesses.HOST;
     private static final int CLIENT_ID = 100;
-    private static final long CLUSTER_ID = 42;
 
     public String summary()
     {
@@ -143,8 +136,6 @@ final class DemoCommand implements Launcher.Command
         private final int window;
         private final int minWrites;
         private final PrintStream out;
-        private final List<MemberAddress> nodes = new ArrayList<>();
-        private final Process[] processes = new Process[4];
         private final Map<String, String> acknowledged = new ConcurrentHashMap<>();
         private final Recorder latency = new Recorder(3);
         private final Histogram total = new Histogram(3);
@@ -152,7 +143,7 @@ final class DemoCommand implements Launcher.Command
         private final AtomicLong completed = new AtomicLong();
         private final AtomicLong failed = new AtomicLong();
         private final List<String> failures = new ArrayList<>();
-        private MemberAddress clientAddress;
+        private NodeProcesses cluster;
         private OctopiiClient client;
 
         Demo(
@@ -171,26 +162,13 @@ final class DemoCommand implements Launcher.Command
         {
             final long start = System.nanoTime();
             out.println("== octopii demo: 3 nodes on " + HOST + " over " + transport + ", DURABLE fsync, data in " + root);
+            cluster = new NodeProcesses(root, transport, 3, new int[]{ CLIENT_ID }, Map.of(), out);
+            out.println("generated development certificates and cluster secret in " + cluster.certs());
             for (int id = 1; id <= 3; id++)
             {
-                nodes.add(new MemberAddress(id, HOST, freeUdpPort()));
+                cluster.start(id);
             }
-            clientAddress = new MemberAddress(CLIENT_ID, HOST, freeUdpPort());
-            final Path certs = root.resolve("certs");
-            CertsCommand.generate(certs, HOST, new int[]{ 1, 2, 3 }, new int[]{ CLIENT_ID });
-            out.println("generated development certificates and cluster secret in " + certs);
-            for (int id = 1; id <= 3; id++)
-            {
-                writeConfig(id);
-                startNode(id);
-            }
-            client = OctopiiClient.connect(new OctopiiClient.Context()
-                .cluster(memberList())
-                .self(clientAddress)
-                .transportKind(transport)
-                .transportContext(KvCommand.clientTransport(certs, CLIENT_ID, CLUSTER_ID))
-                .attemptTimeoutNs(TimeUnit.MILLISECONDS.toNanos(1000))
-                .requestTimeoutNs(TimeUnit.SECONDS.toNanos(20)));
+            client = OctopiiClient.connect(cluster.clientContext(CLIENT_ID));
 
             final AtomicBoolean running = new AtomicBoolean(true);
             final Thread writer = new Thread(() -> writeLoop(running), "demo-writer");
@@ -201,9 +179,8 @@ final class DemoCommand implements Launcher.Command
             progress(seconds, minWrites / 2);
 
             final int oldLeader = client.leaderHint();
-            out.println("-- killing leader node " + oldLeader + " with SIGKILL (pid " + processes[oldLeader].pid() + ")");
-            processes[oldLeader].destroyForcibly();
-            processes[oldLeader].waitFor(10, TimeUnit.SECONDS);
+            out.println("-- killing leader node " + oldLeader + " with SIGKILL (pid " + cluster.process(oldLeader).pid() + ")");
+            cluster.kill(oldLeader);
             final long killedAtNs = System.nanoTime();
             progress(seconds, minWrites);
             final int newLeader = client.leaderHint();
@@ -211,7 +188,7 @@ final class DemoCommand implements Launcher.Command
             check(newLeader != oldLeader, "a new leader took over from node " + oldLeader);
 
             out.println("-- restarting node " + oldLeader);
-            startNode(oldLeader);
+            cluster.start(oldLeader);
             progress(Math.max(1, seconds / 2), 0);
             running.set(false);
             writer.join(30_000);
@@ -383,10 +360,7 @@ final class DemoCommand implements Launcher.Command
 
         private long counter(final int nodeId, final String prefix)
         {
-            try (StatusReader reader = new StatusReader(root.resolve("node-" + nodeId).resolve("data").toFile()))
-            {
-                return reader.counterStartingWith(prefix);
-            }
+            return cluster.counter(nodeId, prefix);
         }
 
         private boolean awaitCounter(final int nodeId, final String prefix, final long atLeast, final long timeoutMs)
@@ -406,75 +380,6 @@ final class DemoCommand implements Launcher.Command
             return true;
         }
 
-        private void writeConfig(final int id) throws IOException
-        {
-            final Map<String, String> values = new LinkedHashMap<>();
-            values.put("node.id", String.valueOf(id));
-            values.put("members", memberList());
-            values.put("clients", clientAddress.toString());
-            values.put("data.dir", "data");
-            values.put("cluster.id", String.valueOf(CLUSTER_ID));
-            values.put("cluster.secret.file", "../certs/" + CertsCommand.SECRET_FILE);
-            values.put("tls.keystore", "../certs/node-" + id + ".p12");
-            values.put("tls.truststore", "../certs/truststore.p12");
-            values.put("tls.password.file", "../certs/" + CertsCommand.PASSWORD_FILE);
-            values.put("transport", transport.name().toLowerCase(java.util.Locale.ROOT));
-            values.put("fsync", "DURABLE");
-            values.put("election.timeout.ms", "500");
-            values.put("heartbeat.interval.ms", "50");
-            values.put("segment.length", String.valueOf(16 * 1024 * 1024));
-            values.put("initial.leader", "1");
-            final Path nodeDir = Files.createDirectories(root.resolve("node-" + id));
-            NodeConfig.write(nodeDir.resolve("node.properties").toFile(), values);
-        }
-
-        private void startNode(final int id) throws IOException, InterruptedException
-        {
-            final Path nodeDir = root.resolve("node-" + id);
-            final File log = nodeDir.resolve("node.log").toFile();
-            final List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.add("--add-exports");
-            command.add("java.base/jdk.internal.misc=ALL-UNNAMED");
-            command.add("--add-opens");
-            command.add("java.base/java.util.zip=ALL-UNNAMED");
-            command.add("-Xmx512m");
-            command.add("-XX:+UseParallelGC");
-            command.add("-XX:+HeapDumpOnOutOfMemoryError");
-            command.add("-XX:HeapDumpPath=" + nodeDir);
-            command.add("-cp");
-            command.add(System.getProperty("java.class.path"));
-            command.add(Launcher.class.getName());
-            command.add("node");
-            command.add("--config");
-            command.add(nodeDir.resolve("node.properties").toString());
-            processes[id] = new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
-                .start();
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!Files.readString(log.toPath()).contains("node " + id + " running"))
-            {
-                if (!processes[id].isAlive() || System.nanoTime() > deadline)
-                {
-                    throw new IllegalStateException("node " + id + " did not start; its log " + log + ":\n" +
-                        Files.readString(log.toPath()));
-                }
-                Thread.sleep(20);
-            }
-            out.println("   node " + id + " started (pid " + processes[id].pid() + ") on " + nodes.get(id - 1));
-        }
-
-        private String memberList()
-        {
-            final StringBuilder list = new StringBuilder();
-            for (final MemberAddress node : nodes)
-            {
-                list.append(list.length() == 0 ? "" : ",").append(node);
-            }
-            return list.toString();
-        }
-
         private static String describe(final byte[] answer)
         {
             return KvText.describe(new UnsafeBuffer(answer), 0, answer.length);
@@ -487,33 +392,10 @@ final class DemoCommand implements Launcher.Command
             {
                 client.close();
             }
-            for (final Process process : processes)
+            if (null != cluster)
             {
-                if (null != process && process.isAlive())
-                {
-                    process.destroy();
-                    try
-                    {
-                        if (!process.waitFor(10, TimeUnit.SECONDS))
-                        {
-                            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                        }
-                    }
-                    catch (final InterruptedException ex)
-                    {
-                        process.destroyForcibly();
-                        Thread.currentThread().interrupt();
-                    }
-                }
+                cluster.close();
             }
-        }
-    }
-
-    static int freeUdpPort() throws IOException
-    {
-        try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress()))
-        {
-            return socket.getLocalPort();
         }
     }
 }

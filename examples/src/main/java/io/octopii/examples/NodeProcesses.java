@@ -1,0 +1,328 @@
+package io.octopii.examples;
+
+import io.octopii.engine.NodeContext;
+import io.octopii.engine.OctopiiClient;
+import io.octopii.engine.StatusReader;
+import io.octopii.transport.MemberAddress;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A cluster of {@code octopii node} processes on 127.0.0.1 for the demo and the fault-injection tests: one
+ * directory per node under a root (config, data, log), development certificates and a cluster secret, and
+ * the faults a real deployment meets: SIGKILL, SIGSTOP/SIGCONT, restart. Node ids are 1..n; clients are
+ * transport members with their own ids. Closing it stops every process it started.
+ *
+ * <p><b>Thread:</b> not thread safe; one controlling thread.
+ */
+final class NodeProcesses implements AutoCloseable
+{
+    static final String HOST = "127.0.0.1";
+    static final long CLUSTER_ID = 42;
+
+    private final Path root;
+    private final NodeContext.TransportKind transport;
+    private final PrintStream out;
+    private final List<MemberAddress> nodes = new ArrayList<>();
+    private final List<MemberAddress> clients = new ArrayList<>();
+    private final Map<String, String> settings = new LinkedHashMap<>();
+    private final Process[] processes;
+    private final boolean[] isPaused;
+
+    /**
+     * Choose ports, write certificates and configs; starts nothing.
+     *
+     * @param root      directory for everything.
+     * @param transport QUIC or AERON.
+     * @param nodeCount voting members, ids 1..nodeCount.
+     * @param clientIds ids of the clients allowed to connect.
+     * @param settings  node.properties entries that override the defaults (DURABLE fsync, 500 ms election
+     *                  timeout, 50 ms heartbeat, 16 MiB segments, node 1 as initial leader).
+     * @param out       where start-up lines go.
+     */
+    NodeProcesses(
+        final Path root,
+        final NodeContext.TransportKind transport,
+        final int nodeCount,
+        final int[] clientIds,
+        final Map<String, String> settings,
+        final PrintStream out) throws Exception
+    {
+        this.root = root;
+        this.transport = transport;
+        this.out = out;
+        this.processes = new Process[nodeCount + 1];
+        this.isPaused = new boolean[nodeCount + 1];
+        for (int id = 1; id <= nodeCount; id++)
+        {
+            nodes.add(new MemberAddress(id, HOST, io.octopii.examples.example.ExampleSupport.freeUdpPort()));
+        }
+        for (final int id : clientIds)
+        {
+            clients.add(new MemberAddress(id, HOST, io.octopii.examples.example.ExampleSupport.freeUdpPort()));
+        }
+        this.settings.put("fsync", "DURABLE");
+        this.settings.put("election.timeout.ms", "500");
+        this.settings.put("heartbeat.interval.ms", "50");
+        this.settings.put("segment.length", String.valueOf(16 * 1024 * 1024));
+        this.settings.put("initial.leader", "1");
+        this.settings.putAll(settings);
+        final int[] nodeIds = nodes.stream().mapToInt(MemberAddress::id).toArray();
+        CertsCommand.generate(certs(), HOST, nodeIds, clientIds);
+        for (final MemberAddress node : nodes)
+        {
+            writeConfig(node.id());
+        }
+    }
+
+    /** @return the voting members. */
+    List<MemberAddress> nodes()
+    {
+        return nodes;
+    }
+
+    /** @return the members as {@code id@host:port,...}. */
+    String memberList()
+    {
+        final StringBuilder list = new StringBuilder();
+        for (final MemberAddress node : nodes)
+        {
+            list.append(list.length() == 0 ? "" : ",").append(node);
+        }
+        return list.toString();
+    }
+
+    /** @return the directory of the certificates and the cluster secret. */
+    Path certs()
+    {
+        return root.resolve("certs");
+    }
+
+    /**
+     * A client context for one of the client ids, ready for {@link OctopiiClient#connect}.
+     *
+     * @param clientId one of the ids given at construction.
+     * @return the context, with 1 s attempts and 20 s requests.
+     */
+    OctopiiClient.Context clientContext(final int clientId) throws Exception
+    {
+        final MemberAddress self = clients.stream().filter(c -> c.id() == clientId).findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("no client " + clientId));
+        return new OctopiiClient.Context()
+            .cluster(memberList())
+            .self(self)
+            .transportKind(transport)
+            .transportContext(KvCommand.clientTransport(certs(), clientId, CLUSTER_ID))
+            .attemptTimeoutNs(TimeUnit.MILLISECONDS.toNanos(1000))
+            .requestTimeoutNs(TimeUnit.SECONDS.toNanos(20));
+    }
+
+    /** @return the node's directory (config, {@code data}, {@code node.log}). */
+    Path nodeDir(final int id)
+    {
+        return root.resolve("node-" + id);
+    }
+
+    /** @return the node's process, or null if never started. */
+    Process process(final int id)
+    {
+        return processes[id];
+    }
+
+    /** @return whether the node's process runs (paused counts as running). */
+    boolean isAlive(final int id)
+    {
+        return null != processes[id] && processes[id].isAlive();
+    }
+
+    /** @return whether the node is stopped with SIGSTOP. */
+    boolean isPaused(final int id)
+    {
+        return isPaused[id];
+    }
+
+    /**
+     * Start (or restart) a node's process and wait until it reports running.
+     *
+     * @param id the node.
+     */
+    void start(final int id) throws IOException, InterruptedException
+    {
+        final Path nodeDir = nodeDir(id);
+        final File log = nodeDir.resolve("node.log").toFile();
+        final List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("--add-exports");
+        command.add("java.base/jdk.internal.misc=ALL-UNNAMED");
+        command.add("--add-opens");
+        command.add("java.base/java.util.zip=ALL-UNNAMED");
+        command.add("-Xmx512m");
+        command.add("-XX:+UseParallelGC");
+        command.add("-XX:+HeapDumpOnOutOfMemoryError");
+        command.add("-XX:HeapDumpPath=" + nodeDir);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Launcher.class.getName());
+        command.add("node");
+        command.add("--config");
+        command.add(nodeDir.resolve("node.properties").toString());
+        final long logStart = log.length();
+        processes[id] = new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
+            .start();
+        isPaused[id] = false;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.readString(log.toPath()).substring((int)Math.min(logStart, log.length())).contains("node " + id + " running"))
+        {
+            if (!processes[id].isAlive() || System.nanoTime() > deadline)
+            {
+                throw new IllegalStateException("node " + id + " did not start; its log " + log + ":\n" +
+                    Files.readString(log.toPath()));
+            }
+            Thread.sleep(20);
+        }
+        out.println("   node " + id + " started (pid " + processes[id].pid() + ") on " + nodes.get(id - 1));
+    }
+
+    /**
+     * SIGKILL the node and wait for the process to end.
+     *
+     * @param id the node.
+     */
+    void kill(final int id) throws InterruptedException
+    {
+        final Process process = processes[id];
+        if (null != process && process.isAlive())
+        {
+            if (isPaused[id])
+            {
+                signal(id, "CONT"); // a stopped process dies of SIGKILL too, but let it go cleanly on every kernel
+            }
+            process.destroyForcibly();
+            if (!process.waitFor(10, TimeUnit.SECONDS))
+            {
+                throw new IllegalStateException("node " + id + " (pid " + process.pid() + ") survived SIGKILL for 10 s");
+            }
+        }
+        isPaused[id] = false;
+    }
+
+    /** SIGSTOP: the process freezes (no threads run, sockets stay open), as in a long GC pause or a VM stall. */
+    void pause(final int id)
+    {
+        signal(id, "STOP");
+        isPaused[id] = true;
+    }
+
+    /** SIGCONT after {@link #pause}. */
+    void resume(final int id)
+    {
+        signal(id, "CONT");
+        isPaused[id] = false;
+    }
+
+    /**
+     * A counter from the node's status file (works on live, paused and dead nodes).
+     *
+     * @param id     the node.
+     * @param prefix the counter label's start, e.g. "commit index".
+     * @return its value.
+     */
+    long counter(final int id, final String prefix)
+    {
+        try (StatusReader reader = new StatusReader(nodeDir(id).resolve("data").toFile()))
+        {
+            return reader.counterStartingWith(prefix);
+        }
+    }
+
+    private void signal(final int id, final String signal)
+    {
+        final Process process = processes[id];
+        if (null == process || !process.isAlive())
+        {
+            throw new IllegalStateException("node " + id + " is not running; cannot send SIG" + signal);
+        }
+        try
+        {
+            final Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid()))
+                .redirectErrorStream(true).start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || 0 != kill.exitValue())
+            {
+                throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed: " +
+                    new String(kill.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot run kill -" + signal + " for node " + id, ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted sending SIG" + signal + " to node " + id, ex);
+        }
+    }
+
+    private void writeConfig(final int id) throws IOException
+    {
+        final Map<String, String> values = new LinkedHashMap<>();
+        values.put("node.id", String.valueOf(id));
+        values.put("members", memberList());
+        final StringBuilder clientList = new StringBuilder();
+        for (final MemberAddress client : clients)
+        {
+            clientList.append(clientList.length() == 0 ? "" : ",").append(client);
+        }
+        values.put("clients", clientList.toString());
+        values.put("data.dir", "data");
+        values.put("cluster.id", String.valueOf(CLUSTER_ID));
+        values.put("cluster.secret.file", "../certs/" + CertsCommand.SECRET_FILE);
+        values.put("tls.keystore", "../certs/node-" + id + ".p12");
+        values.put("tls.truststore", "../certs/truststore.p12");
+        values.put("tls.password.file", "../certs/" + CertsCommand.PASSWORD_FILE);
+        values.put("transport", transport.name().toLowerCase(java.util.Locale.ROOT));
+        values.putAll(settings);
+        final Path nodeDir = Files.createDirectories(nodeDir(id));
+        NodeConfig.write(nodeDir.resolve("node.properties").toFile(), values);
+    }
+
+    @Override
+    public void close()
+    {
+        for (int id = 1; id < processes.length; id++)
+        {
+            final Process process = processes[id];
+            if (null != process && process.isAlive())
+            {
+                if (isPaused[id])
+                {
+                    resume(id);
+                }
+                process.destroy();
+                try
+                {
+                    if (!process.waitFor(10, TimeUnit.SECONDS))
+                    {
+                        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    }
+                }
+                catch (final InterruptedException ex)
+                {
+                    process.destroyForcibly();
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+}
