@@ -5,6 +5,8 @@ import io.octopii.log.internal.SegmentDescriptor;
 import org.agrona.BitUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.UnsafeApi;
+import org.agrona.checksum.Crc32c;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
@@ -933,16 +935,18 @@ public final class RaftLog implements AutoCloseable
         final int recordOffset, final long term, final long index, final int entryType, final int flags, final int length)
     {
         final Segment segment = active;
-        final UnsafeBuffer buffer = segment.buffer;
         final int recordLength = HEADER_LENGTH + length;
-        buffer.putLong(recordOffset + RecordDescriptor.TERM_OFFSET, term);
-        buffer.putLong(recordOffset + RecordDescriptor.INDEX_OFFSET, index);
+        // raw stores at the record's address: reserve() checked that the whole record fits in the segment, so the
+        // buffer's per-store bounds checks would only repeat that check (segment buffers are always off-heap)
+        final long address = segment.buffer.addressOffset() + recordOffset;
+        UnsafeApi.putLong(address + RecordDescriptor.TERM_OFFSET, term);
+        UnsafeApi.putLong(address + RecordDescriptor.INDEX_OFFSET, index);
         // type and flags in one 8-byte store: the CRC reads them back 8 bytes at a time, and a load spanning two
         // 4-byte stores still in the store buffer cannot be forwarded (measured: 64 B appends 14 -> 9.5 ns)
-        buffer.putLong(recordOffset + RecordDescriptor.TYPE_OFFSET, RecordDescriptor.typeAndFlags(entryType, flags));
-        buffer.putInt(recordOffset + RecordDescriptor.CRC_OFFSET,
-            RecordDescriptor.computeCrc(buffer, recordOffset, recordLength));
-        buffer.putInt(recordOffset + RecordDescriptor.LENGTH_OFFSET, recordLength);
+        UnsafeApi.putLong(address + RecordDescriptor.TYPE_OFFSET, RecordDescriptor.typeAndFlags(entryType, flags));
+        UnsafeApi.putInt(address + RecordDescriptor.CRC_OFFSET, Crc32c.INSTANCE.compute(
+            address, RecordDescriptor.CRC_START, recordLength - RecordDescriptor.CRC_START));
+        UnsafeApi.putInt(address + RecordDescriptor.LENGTH_OFFSET, recordLength);
 
         final int end = recordOffset + BitUtil.align(recordLength, RecordDescriptor.ALIGNMENT);
         segment.writePosition = end;
