@@ -44,6 +44,9 @@ final class SparePool
     private final UnsafeBuffer noHeader = new UnsafeBuffer(ByteBuffer.allocateDirect(0));
     private boolean closed;
     private long recycledCount;
+    // written under the lock, read without it by prepare()'s fast path: the flusher calls prepare() whenever
+    // it has nothing to force, which in the simulator is every step of every node
+    private volatile boolean workPending = true;
 
     SparePool(final LogStorage storage, final int segmentLength, final int capacity)
     {
@@ -114,6 +117,7 @@ final class SparePool
     {
         files[slot] = null;
         states[slot] = EMPTY;
+        workPending = true;
     }
 
     /**
@@ -137,6 +141,7 @@ final class SparePool
         if (null == file)
         {
             states[slot] = EMPTY;
+            workPending = true;
             return;
         }
         if (closed)
@@ -148,6 +153,7 @@ final class SparePool
         files[slot] = file;
         states[slot] = DIRTY;
         recycledCount++;
+        workPending = true;
     }
 
     /**
@@ -158,6 +164,10 @@ final class SparePool
      */
     int prepare()
     {
+        if (!workPending)
+        {
+            return 0;
+        }
         int slot;
         boolean create = false;
         synchronized (this)
@@ -174,6 +184,7 @@ final class SparePool
             }
             if (slot < 0)
             {
+                workPending = false;
                 return 0;
             }
         }
