@@ -890,7 +890,10 @@ public final class RaftLog implements AutoCloseable
      */
     private int prepareSpare()
     {
-        return spares.prepare();
+        // a racy read of the owner's fields, only as a hint: create a fresh file once the active segment is half
+        // full (before that, compaction may still hand back a segment to recycle)
+        final Segment current = active;
+        return spares.prepare(null == current || current.writePosition >= (segmentLength >> 1));
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -44,9 +44,12 @@ final class SparePool
     private final UnsafeBuffer noHeader = new UnsafeBuffer(ByteBuffer.allocateDirect(0));
     private boolean closed;
     private long recycledCount;
-    // written under the lock, read without it by prepare()'s fast path: the flusher calls prepare() whenever
-    // it has nothing to force, which in the simulator is every step of every node
-    private volatile boolean workPending = true;
+    // what prepare() would do, kept under the lock and read without it by prepare()'s fast path: the flusher
+    // calls prepare() whenever it has nothing to force, which in the simulator is every step of every node
+    private volatile int pending = PENDING_CREATE;
+    private static final int PENDING_NONE = 0;
+    private static final int PENDING_CREATE = 1;
+    private static final int PENDING_ZERO = 2;
 
     SparePool(final LogStorage storage, final int segmentLength, final int capacity)
     {
@@ -86,7 +89,9 @@ final class SparePool
      */
     synchronized int take()
     {
-        return transition(READY, TAKEN);
+        final int slot = transition(READY, TAKEN);
+        updatePending();
+        return slot;
     }
 
     /**
@@ -100,6 +105,7 @@ final class SparePool
         synchronized (this)
         {
             slot = transition(DIRTY, TAKEN);
+            updatePending();
         }
         if (slot >= 0)
         {
@@ -117,7 +123,7 @@ final class SparePool
     {
         files[slot] = null;
         states[slot] = EMPTY;
-        workPending = true;
+        updatePending();
     }
 
     /**
@@ -127,7 +133,9 @@ final class SparePool
      */
     synchronized int reserve()
     {
-        return closed ? -1 : transition(EMPTY, RESERVED);
+        final int slot = closed ? -1 : transition(EMPTY, RESERVED);
+        updatePending();
+        return slot;
     }
 
     /**
@@ -141,7 +149,7 @@ final class SparePool
         if (null == file)
         {
             states[slot] = EMPTY;
-            workPending = true;
+            updatePending();
             return;
         }
         if (closed)
@@ -153,18 +161,22 @@ final class SparePool
         files[slot] = file;
         states[slot] = DIRTY;
         recycledCount++;
-        workPending = true;
+        updatePending();
     }
 
     /**
-     * Flusher: zero and force one DIRTY file, or create one fresh file when nothing is READY or DIRTY.
-     * Blocks on the disk for the zero-fill.
+     * Flusher: zero and force one DIRTY file, or create one fresh file when nothing is READY, DIRTY or being
+     * prepared and the caller allows it. Blocks on the disk for the zero-fill.
      *
+     * @param createAllowed false while a recycled file may still come (the log holds off creating a fresh file
+     *                      until its active segment is half full, so a steady append-and-compact cycle recycles
+     *                      instead of creating files it will then have to delete).
      * @return 1 if a slot became READY, else 0.
      */
-    int prepare()
+    int prepare(final boolean createAllowed)
     {
-        if (!workPending)
+        final int pendingNow = pending;
+        if (PENDING_NONE == pendingNow || (PENDING_CREATE == pendingNow && !createAllowed))
         {
             return 0;
         }
@@ -177,14 +189,14 @@ final class SparePool
                 return 0;
             }
             slot = transition(DIRTY, BUSY);
-            if (slot < 0 && count(READY) + count(BUSY) == 0)
+            if (slot < 0 && PENDING_CREATE == pending && createAllowed)
             {
                 slot = transition(EMPTY, BUSY);
                 create = slot >= 0;
             }
+            updatePending();
             if (slot < 0)
             {
-                workPending = false;
                 return 0;
             }
         }
@@ -217,6 +229,7 @@ final class SparePool
             }
             files[slot] = file;
             states[slot] = READY;
+            updatePending();
         }
         return 1;
     }
@@ -229,11 +242,7 @@ final class SparePool
         return recycledCount;
     }
 
-    /**
-     * @param state a slot state.
-     * @return slots in that state.
-     */
-    synchronized int count(final int state)
+    private int countLocked(final int state)
     {
         int count = 0;
         for (final int s : states)
@@ -254,6 +263,7 @@ final class SparePool
     synchronized void close()
     {
         closed = true;
+        pending = PENDING_NONE;
         for (int i = 0; i < states.length; i++)
         {
             if (READY == states[i] || DIRTY == states[i])
@@ -262,6 +272,26 @@ final class SparePool
                 files[i] = null;
                 states[i] = EMPTY;
             }
+        }
+    }
+
+    private void updatePending()
+    {
+        if (closed)
+        {
+            pending = PENDING_NONE;
+        }
+        else if (countLocked(DIRTY) > 0)
+        {
+            pending = PENDING_ZERO;
+        }
+        else if (countLocked(READY) + countLocked(BUSY) == 0 && countLocked(EMPTY) > 0)
+        {
+            pending = PENDING_CREATE;
+        }
+        else
+        {
+            pending = PENDING_NONE;
         }
     }
 

@@ -39,13 +39,9 @@ public final class AllocationFreeBenchmarks
     public static final List<Entry> ENTRIES = List.of(
         new Entry("io\\.octopii\\.benchmarks\\.codec\\.CodecBenchmark\\..*", "", ""),
         new Entry("io\\.octopii\\.benchmarks\\.ring\\.RingBufferBenchmark\\..*", "", ""),
-        new Entry("io\\.octopii\\.benchmarks\\.log\\.LogAppendBenchmark\\.logAppend", "payloadLength=64",
-            "segment rolls and per-iteration compaction (file create/map/delete) amortized over too few ops in a " +
-            "1-2 s iteration (0.025-0.03 B/op), and RaftLog.growPositions doubling its long[] index when an iteration " +
-            "appends more than indexCapacity (4M) entries between compactions (17.6 B/op in one run)"),
+        new Entry("io\\.octopii\\.benchmarks\\.log\\.LogAppendBenchmark\\.logAppend", "payloadLength=64", ""),
         new Entry("io\\.octopii\\.benchmarks\\.node\\.SingleNodeLatencyBenchmark\\.proposeToAppliedAverage", "fsync=NONE", ""),
-        new Entry("io\\.octopii\\.benchmarks\\.engine\\.ClusterCommitBenchmark\\.commitProposals", "",
-            "segment rolls and compaction amortized over a short run (0.05 B/op in docs/BENCHMARKS.md)"));
+        new Entry("io\\.octopii\\.benchmarks\\.engine\\.ClusterCommitBenchmark\\.commitProposals", "", ""));
 
     private AllocationFreeBenchmarks()
     {
