@@ -44,6 +44,7 @@ final class SparePool
     private final UnsafeBuffer noHeader = new UnsafeBuffer(ByteBuffer.allocateDirect(0));
     private boolean closed;
     private long recycledCount;
+    private boolean preparedOnce;
     // what prepare() would do, kept under the lock and read without it by prepare()'s fast path: the flusher
     // calls prepare() whenever it has nothing to force, which in the simulator is every step of every node
     private volatile int pending = PENDING_CREATE;
@@ -170,13 +171,16 @@ final class SparePool
      *
      * @param createAllowed false while a recycled file may still come (the log holds off creating a fresh file
      *                      until its active segment is half full, so a steady append-and-compact cycle recycles
-     *                      instead of creating files it will then have to delete).
+     *                      instead of creating files it will then have to delete). The first spare is created
+     *                      regardless, at once: a log just opened has nothing to recycle, and an embedder
+     *                      driving the flusher on its own thread (INVOKER) pays for it before its steady state.
      * @return 1 if a slot became READY, else 0.
      */
     int prepare(final boolean createAllowed)
     {
         final int pendingNow = pending;
-        if (PENDING_NONE == pendingNow || (PENDING_CREATE == pendingNow && !createAllowed))
+        final boolean mayCreate = createAllowed || !preparedOnce;
+        if (PENDING_NONE == pendingNow || (PENDING_CREATE == pendingNow && !mayCreate))
         {
             return 0;
         }
@@ -189,7 +193,7 @@ final class SparePool
                 return 0;
             }
             slot = transition(DIRTY, BUSY);
-            if (slot < 0 && PENDING_CREATE == pending && createAllowed)
+            if (slot < 0 && PENDING_CREATE == pending && mayCreate)
             {
                 slot = transition(EMPTY, BUSY);
                 create = slot >= 0;
@@ -229,6 +233,7 @@ final class SparePool
             }
             files[slot] = file;
             states[slot] = READY;
+            preparedOnce = true;
             updatePending();
         }
         return 1;

@@ -281,13 +281,19 @@ class RaftLogTest
         appendDeterministic(log, scratch, 1);
         assertEquals(2, log.durableIndex());
         final LogFlusher flusher = new LogFlusher(log);
-        assertEquals(0, flusher.doWork(), "no spare before the active segment is half full: compaction may bring one");
-        while (log.lastIndex() < 40)
-        {
-            appendDeterministic(log, scratch, 1); // ~300 B each: past half of a 16 KiB segment
-        }
-        assertEquals(1, flusher.doWork(), "an idle flusher prepares the spare segment");
+        assertEquals(1, flusher.doWork(), "an idle flusher prepares the first spare segment at once");
         assertEquals(0, flusher.doWork(), "and then has nothing to do: nothing is forced under NONE");
+        while (log.segmentRolls() == 0)
+        {
+            appendDeterministic(log, scratch, 1);
+        }
+        assertEquals(0, flusher.doWork(), "after a roll, no fresh spare before the active segment is half full " +
+            "(compaction may hand one back)");
+        while (log.lastIndex() < 80)
+        {
+            appendDeterministic(log, scratch, 1); // ~330 B each: past half of a 16 KiB segment
+        }
+        assertEquals(1, flusher.doWork(), "the next spare once the active segment is half full");
         assertEquals(0, memory.unforcedBytes() == 0 ? 1 : 0, "appended bytes stay unforced under NONE");
     }
 
