@@ -89,7 +89,7 @@ final class CertsCommand implements Launcher.Command
         generate(dir, members);
     }
 
-    private static void generate(final Path dir, final List<MemberAddress> members) throws Exception
+    static void generate(final Path dir, final List<MemberAddress> members) throws Exception
     {
         Files.createDirectories(dir);
         final SecureRandom random = new SecureRandom();

@@ -37,6 +37,7 @@ final class NodeProcesses implements AutoCloseable
     private final Map<String, String> settings = new LinkedHashMap<>();
     private final Process[] processes;
     private final boolean[] isPaused;
+    private final NetworkNamespaces network;
 
     /**
      * Choose ports, write certificates and configs; starts nothing.
@@ -47,6 +48,8 @@ final class NodeProcesses implements AutoCloseable
      * @param clientIds ids of the clients allowed to connect.
      * @param settings  node.properties entries that override the defaults (DURABLE fsync, 500 ms election
      *                  timeout, 50 ms heartbeat, 16 MiB segments, node 1 as initial leader).
+     * @param inNamespaces each node in its own network namespace (see {@link NetworkNamespaces}), so that
+     *                     {@link #network()} can partition them; false: everything on 127.0.0.1.
      * @param out       where start-up lines go.
      */
     NodeProcesses(
@@ -55,6 +58,7 @@ final class NodeProcesses implements AutoCloseable
         final int nodeCount,
         final int[] clientIds,
         final Map<String, String> settings,
+        final boolean inNamespaces,
         final PrintStream out) throws Exception
     {
         this.root = root;
@@ -62,13 +66,16 @@ final class NodeProcesses implements AutoCloseable
         this.out = out;
         this.processes = new Process[nodeCount + 1];
         this.isPaused = new boolean[nodeCount + 1];
+        this.network = inNamespaces ? new NetworkNamespaces(nodeCount) : null;
         for (int id = 1; id <= nodeCount; id++)
         {
-            nodes.add(new MemberAddress(id, HOST, io.octopii.examples.example.ExampleSupport.freeUdpPort()));
+            nodes.add(new MemberAddress(
+                id, inNamespaces ? NetworkNamespaces.address(id) : HOST, io.octopii.examples.example.ExampleSupport.freeUdpPort()));
         }
         for (final int id : clientIds)
         {
-            clients.add(new MemberAddress(id, HOST, io.octopii.examples.example.ExampleSupport.freeUdpPort()));
+            clients.add(new MemberAddress(
+                id, inNamespaces ? NetworkNamespaces.BRIDGE_ADDRESS : HOST, io.octopii.examples.example.ExampleSupport.freeUdpPort()));
         }
         this.settings.put("fsync", "DURABLE");
         this.settings.put("election.timeout.ms", "500");
@@ -76,12 +83,30 @@ final class NodeProcesses implements AutoCloseable
         this.settings.put("segment.length", String.valueOf(16 * 1024 * 1024));
         this.settings.put("initial.leader", "1");
         this.settings.putAll(settings);
-        final int[] nodeIds = nodes.stream().mapToInt(MemberAddress::id).toArray();
-        CertsCommand.generate(certs(), HOST, nodeIds, clientIds);
-        for (final MemberAddress node : nodes)
+        try
         {
-            writeConfig(node.id());
+            final List<MemberAddress> members = new ArrayList<>(nodes);
+            members.addAll(clients);
+            CertsCommand.generate(certs(), members);
+            for (final MemberAddress node : nodes)
+            {
+                writeConfig(node.id());
+            }
         }
+        catch (final Exception ex)
+        {
+            if (null != network)
+            {
+                network.close();
+            }
+            throw ex;
+        }
+    }
+
+    /** @return the nodes' network namespaces (to partition them), or null when they share 127.0.0.1. */
+    NetworkNamespaces network()
+    {
+        return network;
     }
 
     /** @return the voting members. */
@@ -160,6 +185,10 @@ final class NodeProcesses implements AutoCloseable
         final Path nodeDir = nodeDir(id);
         final File log = nodeDir.resolve("node.log").toFile();
         final List<String> command = new ArrayList<>();
+        if (null != network)
+        {
+            command.addAll(NetworkNamespaces.execPrefix(id)); // ip netns exec replaces itself with the JVM: same pid
+        }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--add-exports");
         command.add("java.base/jdk.internal.misc=ALL-UNNAMED");
@@ -323,6 +352,10 @@ final class NodeProcesses implements AutoCloseable
                     Thread.currentThread().interrupt();
                 }
             }
+        }
+        if (null != network)
+        {
+            network.close();
         }
     }
 }

@@ -49,7 +49,15 @@ class NemesisTest
 
     enum Fault
     {
-        KILL_LEADER, KILL_FOLLOWER, KILL_MAJORITY, PAUSE_LEADER, PAUSE_FOLLOWER
+        KILL_LEADER, KILL_FOLLOWER, KILL_MAJORITY, PAUSE_LEADER, PAUSE_FOLLOWER,
+        /** Both directions between the leader and every other node (network namespaces only). */
+        ISOLATE_LEADER,
+        /** Nodes split into a minority with the leader and a majority without it (namespaces only). */
+        SPLIT_WITH_LEADER_IN_MINORITY,
+        /** The leader's messages to everyone are dropped, theirs to it still arrive (namespaces only). */
+        CUT_LEADER_OUTBOUND;
+
+        static final Fault[] PROCESS_FAULTS = { KILL_LEADER, KILL_FOLLOWER, KILL_MAJORITY, PAUSE_LEADER, PAUSE_FOLLOWER };
     }
 
     @TempDir
@@ -74,11 +82,15 @@ class NemesisTest
         final long minutes = Long.getLong("octopii.nemesis.minutes", 0);
         final long endNs = System.nanoTime() + TimeUnit.MINUTES.toNanos(minutes);
         final SplittableRandom random = new SplittableRandom(seed);
+        final boolean inNamespaces = NetworkNamespaces.isAvailable();
+        final Fault[] faults = inNamespaces ? Fault.values() : Fault.PROCESS_FAULTS;
         out.println("== nemesis: " + nodeCount + " nodes over " + transport + ", seed " + seed +
-            " (replay with -Doctopii.nemesis.seed=" + seed + ")");
+            " (replay with -Doctopii.nemesis.seed=" + seed + "), " + (inNamespaces ?
+            "each node in its own network namespace: partitions included" :
+            "no network namespaces here (needs root and the ip tool): process faults only, on 127.0.0.1"));
 
         try (NodeProcesses cluster = new NodeProcesses(dir, transport, nodeCount, CLIENT_IDS,
-            Map.of("election.timeout.ms", String.valueOf(ELECTION_TIMEOUT_MS)), out))
+            Map.of("election.timeout.ms", String.valueOf(ELECTION_TIMEOUT_MS)), inNamespaces, out))
         {
             for (int id = 1; id <= nodeCount; id++)
             {
@@ -105,7 +117,7 @@ class NemesisTest
 
                 for (int cycle = 1; cycle <= cycles || System.nanoTime() < endNs; cycle++)
                 {
-                    final Fault fault = Fault.values()[random.nextInt(Fault.values().length)];
+                    final Fault fault = faults[random.nextInt(faults.length)];
                     injected.merge(fault, 1, Integer::sum);
                     inject(cluster, nodeCount, fault, random, cycle);
                     awaitRecovery(cluster, nodeCount, cycle, fault);
@@ -190,6 +202,54 @@ class NemesisTest
                 cluster.pause(follower);
                 Thread.sleep(holdMs);
                 cluster.resume(follower);
+                break;
+            case ISOLATE_LEADER:
+                for (int id = 1; id <= nodeCount; id++)
+                {
+                    if (id != leader)
+                    {
+                        cluster.network().partition(leader, id);
+                    }
+                }
+                Thread.sleep(holdMs);
+                cluster.network().heal();
+                break;
+            case SPLIT_WITH_LEADER_IN_MINORITY:
+            {
+                final boolean[] inMinority = new boolean[nodeCount + 1];
+                inMinority[leader] = true;
+                for (int id = 1, size = 1; size < (nodeCount - 1) / 2; id++)
+                {
+                    if (id != leader)
+                    {
+                        inMinority[id] = true;
+                        size++;
+                    }
+                }
+                for (int a = 1; a <= nodeCount; a++)
+                {
+                    for (int b = a + 1; b <= nodeCount; b++)
+                    {
+                        if (inMinority[a] != inMinority[b])
+                        {
+                            cluster.network().partition(a, b);
+                        }
+                    }
+                }
+                Thread.sleep(holdMs);
+                cluster.network().heal();
+                break;
+            }
+            case CUT_LEADER_OUTBOUND:
+                for (int id = 1; id <= nodeCount; id++)
+                {
+                    if (id != leader)
+                    {
+                        cluster.network().cut(leader, id);
+                    }
+                }
+                Thread.sleep(holdMs);
+                cluster.network().heal();
                 break;
             default:
                 throw new IllegalStateException(String.valueOf(fault));
