@@ -3,6 +3,7 @@ package io.octopii.engine;
 import io.octopii.engine.internal.ConsensusPublisher;
 import io.octopii.engine.internal.RaftCore;
 import io.octopii.log.RaftLog;
+import io.octopii.log.SnapshotStore;
 import io.octopii.log.TermVoteFile;
 import io.octopii.transport.Transport;
 import org.agrona.BitUtil;
@@ -153,6 +154,55 @@ public final class ConsensusAgent implements Agent
     public int pendingReads()
     {
         return core.reads().pendingCount();
+    }
+
+    /**
+     * Take a snapshot of the state machine at the applied index now: a synchronous pause of this agent while
+     * {@link StateMachine#onTakeSnapshot} writes and the file is forced, then the log is compacted below the
+     * oldest kept snapshot. Agent thread only (from another thread use {@link OctopiiNode#takeSnapshot()}).
+     *
+     * @return the snapshot's index (the newest existing one if nothing was applied since it), or -1 if no
+     * snapshot store is configured, -2 if it failed (the error handler says why; the node keeps running).
+     */
+    public long takeSnapshot()
+    {
+        return core.takeSnapshot();
+    }
+
+    /** @return snapshots taken by this process. */
+    public long snapshotsTaken()
+    {
+        return core.snapshots().snapshotsTaken();
+    }
+
+    /** @return bytes of the snapshots taken by this process. */
+    public long snapshotBytes()
+    {
+        return core.snapshots().snapshotBytes();
+    }
+
+    /** @return index of the newest snapshot taken, loaded or installed (0 if none). */
+    public long lastSnapshotIndex()
+    {
+        return core.snapshots().latestIndex();
+    }
+
+    /** @return how long the last snapshot paused this agent, in nanoseconds. */
+    public long lastSnapshotPauseNs()
+    {
+        return core.snapshots().lastPauseNs();
+    }
+
+    /** @return snapshots this node, as leader, shipped and a follower installed. */
+    public long snapshotInstallsSent()
+    {
+        return core.installsSent();
+    }
+
+    /** @return snapshots a leader shipped that this node installed. */
+    public long snapshotInstallsReceived()
+    {
+        return core.installsReceived();
     }
 
     /** {@inheritDoc} */
@@ -356,6 +406,11 @@ public final class ConsensusAgent implements Agent
         private boolean skipReadConfirmationForTesting;
         private RingBuffer ingressRingBuffer;
         private RingBuffer egressRingBuffer;
+        private SnapshotStore snapshotStore;
+        private SnapshotTransport snapshotTransport = SnapshotTransport.NONE;
+        private long snapshotIntervalEntries;
+        private long snapshotLogBytes;
+        private int snapshotRetain = 2;
 
         /**
          * Validate every setting and create the rings not supplied. Idempotent.
@@ -427,6 +482,18 @@ public final class ConsensusAgent implements Agent
             {
                 throw new IllegalStateException("limits must be positive: " + this);
             }
+            if (null == snapshotStore && (snapshotIntervalEntries > 0 || snapshotLogBytes > 0))
+            {
+                throw new IllegalStateException("snapshotIntervalEntries (" + snapshotIntervalEntries +
+                    ") or snapshotLogBytes (" + snapshotLogBytes + ") is set but snapshotStore is not");
+            }
+            if (snapshotIntervalEntries < 0 || snapshotLogBytes < 0 || snapshotRetain < 1)
+            {
+                throw new IllegalStateException("snapshotIntervalEntries (" + snapshotIntervalEntries +
+                    ") and snapshotLogBytes (" + snapshotLogBytes + ") must be >= 0 and snapshotRetain (" +
+                    snapshotRetain + ") >= 1");
+            }
+            requireSet(snapshotTransport, "snapshotTransport");
             if (null == random)
             {
                 random = new SplittableRandom(System.nanoTime() ^ ((long)memberId << 32));
@@ -884,6 +951,75 @@ public final class ConsensusAgent implements Agent
             return this;
         }
 
+        /** @return where snapshots live, or null (snapshots disabled). */
+        public SnapshotStore snapshotStore()
+        {
+            return snapshotStore;
+        }
+
+        /**
+         * @param snapshotStore where snapshots are written, loaded at start and received (owned by the caller);
+         *                      null disables snapshots, and then the log is never compacted.
+         * @return this.
+         */
+        public Context snapshotStore(final SnapshotStore snapshotStore)
+        {
+            this.snapshotStore = snapshotStore;
+            return this;
+        }
+
+        /** @return how snapshot files travel to followers behind the first log index. */
+        public SnapshotTransport snapshotTransport()
+        {
+            return snapshotTransport;
+        }
+
+        /** @param snapshotTransport how snapshot files travel (default {@link SnapshotTransport#NONE}). @return this. */
+        public Context snapshotTransport(final SnapshotTransport snapshotTransport)
+        {
+            this.snapshotTransport = snapshotTransport;
+            return this;
+        }
+
+        /** @return take a snapshot after this many applied entries since the last one (0: never). */
+        public long snapshotIntervalEntries()
+        {
+            return snapshotIntervalEntries;
+        }
+
+        /** @param snapshotIntervalEntries entries between snapshots (0: never). @return this. */
+        public Context snapshotIntervalEntries(final long snapshotIntervalEntries)
+        {
+            this.snapshotIntervalEntries = snapshotIntervalEntries;
+            return this;
+        }
+
+        /** @return take a snapshot after this many bytes of applied entries since the last one (0: never). */
+        public long snapshotLogBytes()
+        {
+            return snapshotLogBytes;
+        }
+
+        /** @param snapshotLogBytes bytes of log above the snapshot that trigger one (0: never). @return this. */
+        public Context snapshotLogBytes(final long snapshotLogBytes)
+        {
+            this.snapshotLogBytes = snapshotLogBytes;
+            return this;
+        }
+
+        /** @return snapshots kept; the log is compacted below the oldest kept once this many exist. */
+        public int snapshotRetain()
+        {
+            return snapshotRetain;
+        }
+
+        /** @param snapshotRetain snapshots kept (at least 1; default 2). @return this. */
+        public Context snapshotRetain(final int snapshotRetain)
+        {
+            this.snapshotRetain = snapshotRetain;
+            return this;
+        }
+
         /** {@inheritDoc} */
         public String toString()
         {
@@ -910,6 +1046,10 @@ public final class ConsensusAgent implements Agent
                 ", readTimeoutNs=" + readTimeoutNs +
                 ", leaseClockDriftNs=" + leaseClockDriftNs +
                 (skipReadConfirmationForTesting ? ", skipReadConfirmationForTesting=true" : "") +
+                ", snapshotStore=" + (null == snapshotStore ? null : snapshotStore.storage().describe()) +
+                ", snapshotIntervalEntries=" + snapshotIntervalEntries +
+                ", snapshotLogBytes=" + snapshotLogBytes +
+                ", snapshotRetain=" + snapshotRetain +
                 ", log=" + log +
                 ", transport=" + transport +
                 ", nanoClock=" + nanoClock +

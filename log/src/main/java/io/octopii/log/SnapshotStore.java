@@ -130,6 +130,36 @@ public final class SnapshotStore
     }
 
     /**
+     * Open one snapshot by name if it passes every check (a failed check is reported to the event handler).
+     * Allocates: slow path.
+     *
+     * @param name a snapshot file name.
+     * @return a reader, or null if it is missing or damaged.
+     */
+    public SnapshotReader open(final String name)
+    {
+        if (!storage.exists(name))
+        {
+            eventHandler.accept("SnapshotStore: " + storage.describe() + "/" + name + " does not exist");
+            return null;
+        }
+        return openValidated(name);
+    }
+
+    /**
+     * Delete one snapshot file (for example one that failed validation).
+     *
+     * @param name its file name.
+     */
+    public void delete(final String name)
+    {
+        if (storage.exists(name))
+        {
+            storage.delete(name);
+        }
+    }
+
+    /**
      * @return names of the complete snapshot files, oldest (lowest index) first.
      */
     public String[] snapshotNames()
@@ -183,12 +213,21 @@ public final class SnapshotStore
         storage.delete(tmpName);
     }
 
-    static String fileName(final long index, final long term)
+    /**
+     * @param index last log index covered.
+     * @param term  term of that index.
+     * @return the file name of that snapshot.
+     */
+    public static String fileName(final long index, final long term)
     {
         return String.format("%s%020d-%020d%s", PREFIX, index, term, SUFFIX);
     }
 
-    static long indexOf(final String name)
+    /**
+     * @param name a snapshot file name.
+     * @return the index it covers.
+     */
+    public static long indexOf(final String name)
     {
         return Long.parseLong(name.substring(PREFIX.length(), PREFIX.length() + 20));
     }

@@ -3,6 +3,8 @@ package io.octopii.engine.internal;
 import io.octopii.codec.sbe.AppendEntriesDecoder;
 import io.octopii.codec.sbe.AppendEntriesResponseDecoder;
 import io.octopii.codec.sbe.BooleanType;
+import io.octopii.codec.sbe.InstallSnapshotAckDecoder;
+import io.octopii.codec.sbe.InstallSnapshotOfferDecoder;
 import io.octopii.codec.sbe.MessageHeaderDecoder;
 import io.octopii.codec.sbe.ReadIndexRequestDecoder;
 import io.octopii.codec.sbe.ReadIndexResponseDecoder;
@@ -32,6 +34,8 @@ public final class ConsensusAdapter implements Transport.InboundHandler
     private final RequestVoteDecoder requestVoteDecoder = new RequestVoteDecoder();
     private final VoteDecoder voteDecoder = new VoteDecoder();
     private final TimeoutNowDecoder timeoutNowDecoder = new TimeoutNowDecoder();
+    private final InstallSnapshotOfferDecoder installSnapshotOfferDecoder = new InstallSnapshotOfferDecoder();
+    private final InstallSnapshotAckDecoder installSnapshotAckDecoder = new InstallSnapshotAckDecoder();
     private final ReadIndexRequestDecoder readIndexRequestDecoder = new ReadIndexRequestDecoder();
     private final ReadIndexResponseDecoder readIndexResponseDecoder = new ReadIndexResponseDecoder();
     private long rejectedCount;
@@ -164,6 +168,32 @@ public final class ConsensusAdapter implements Transport.InboundHandler
                     return;
                 }
                 core.onReadIndexResponse(d.term(), d.leaderId(), d.readId(), d.readIndex(), d.statusRaw());
+                break;
+            }
+
+            case InstallSnapshotOfferDecoder.TEMPLATE_ID:
+            {
+                final InstallSnapshotOfferDecoder d =
+                    installSnapshotOfferDecoder.wrap(buffer, bodyOffset, blockLength, version);
+                if (d.leaderId() != fromMemberId)
+                {
+                    rejectedCount++;
+                    return;
+                }
+                core.onInstallSnapshotOffer(
+                    d.term(), d.leaderId(), d.snapshotIndex(), d.snapshotTerm(), d.snapshotLength(), d.shipmentId());
+                break;
+            }
+
+            case InstallSnapshotAckDecoder.TEMPLATE_ID:
+            {
+                final InstallSnapshotAckDecoder d = installSnapshotAckDecoder.wrap(buffer, bodyOffset, blockLength, version);
+                if (d.followerId() != fromMemberId)
+                {
+                    rejectedCount++;
+                    return;
+                }
+                core.onInstallSnapshotAck(d.term(), d.followerId(), d.snapshotIndex(), d.statusRaw(), d.bytesReceived());
                 break;
             }
 

@@ -4,11 +4,14 @@ import io.octopii.codec.sbe.AppendEntriesEncoder;
 import io.octopii.codec.sbe.AppendEntriesResponseEncoder;
 import io.octopii.codec.sbe.BooleanType;
 import io.octopii.codec.sbe.EntryType;
+import io.octopii.codec.sbe.InstallSnapshotAckEncoder;
+import io.octopii.codec.sbe.InstallSnapshotOfferEncoder;
 import io.octopii.codec.sbe.MessageHeaderEncoder;
 import io.octopii.codec.sbe.ReadIndexRequestEncoder;
 import io.octopii.codec.sbe.ReadIndexResponseEncoder;
 import io.octopii.codec.sbe.RequestVoteEncoder;
 import io.octopii.codec.sbe.ResultStatus;
+import io.octopii.codec.sbe.SnapshotInstallStatus;
 import io.octopii.codec.sbe.TimeoutNowEncoder;
 import io.octopii.codec.sbe.VoteEncoder;
 import io.octopii.transport.Transport;
@@ -46,6 +49,8 @@ public final class ConsensusPublisher
     private final RequestVoteEncoder requestVoteEncoder = new RequestVoteEncoder();
     private final VoteEncoder voteEncoder = new VoteEncoder();
     private final TimeoutNowEncoder timeoutNowEncoder = new TimeoutNowEncoder();
+    private final InstallSnapshotOfferEncoder installSnapshotOfferEncoder = new InstallSnapshotOfferEncoder();
+    private final InstallSnapshotAckEncoder installSnapshotAckEncoder = new InstallSnapshotAckEncoder();
     private final ReadIndexRequestEncoder readIndexRequestEncoder = new ReadIndexRequestEncoder();
     private final ReadIndexResponseEncoder readIndexResponseEncoder = new ReadIndexResponseEncoder();
     private AppendEntriesEncoder.EntriesEncoder entriesEncoder;
@@ -225,6 +230,53 @@ public final class ConsensusPublisher
             .readIndex(readIndex)
             .status(ResultStatus.get((short)status));
         return offer(requesterId, MessageHeaderEncoder.ENCODED_LENGTH + readIndexResponseEncoder.encodedLength());
+    }
+
+    /**
+     * Offer a snapshot to a follower behind the leader's first log index (the bytes follow as a shipment).
+     *
+     * @return the transport's result.
+     */
+    public long installSnapshotOffer(
+        final int memberId,
+        final long term,
+        final int leaderId,
+        final long snapshotIndex,
+        final long snapshotTerm,
+        final long snapshotLength,
+        final long shipmentId)
+    {
+        installSnapshotOfferEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .term(term)
+            .leaderId(leaderId)
+            .snapshotIndex(snapshotIndex)
+            .snapshotTerm(snapshotTerm)
+            .snapshotLength(snapshotLength)
+            .shipmentId(shipmentId)
+            .putMembership(sendBuffer, 0, 0);
+        return offer(memberId, MessageHeaderEncoder.ENCODED_LENGTH + installSnapshotOfferEncoder.encodedLength());
+    }
+
+    /**
+     * Tell the leader how an install goes.
+     *
+     * @return the transport's result.
+     */
+    public long installSnapshotAck(
+        final int leaderId,
+        final long term,
+        final int followerId,
+        final long snapshotIndex,
+        final SnapshotInstallStatus status,
+        final long bytesReceived)
+    {
+        installSnapshotAckEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .term(term)
+            .followerId(followerId)
+            .snapshotIndex(snapshotIndex)
+            .status(status)
+            .bytesReceived(bytesReceived);
+        return offer(leaderId, MessageHeaderEncoder.ENCODED_LENGTH + installSnapshotAckEncoder.encodedLength());
     }
 
     private long offer(final int memberId, final int length)

@@ -43,6 +43,7 @@ public final class FollowerTracker
     private long ackedSendNs = NULL_TIME;
     private final long[] sendSequences = new long[SEND_TIME_SLOTS];
     private final long[] sendTimesNs = new long[SEND_TIME_SLOTS];
+    private long lastSnapshotOfferNs = Long.MIN_VALUE / 2;
 
     /**
      * @param memberId    the follower's member id.
@@ -75,6 +76,7 @@ public final class FollowerTracker
         termFirstSequence = lastSentSequence + 1;
         confirmedSequence = lastSentSequence;
         ackedSendNs = NULL_TIME;
+        lastSnapshotOfferNs = Long.MIN_VALUE / 2;
     }
 
     /** @return the follower's member id. */
@@ -332,5 +334,56 @@ public final class FollowerTracker
             return true;
         }
         return false;
+    }
+    /** @return when the last InstallSnapshotOffer went to this follower. */
+    public long lastSnapshotOfferNs()
+    {
+        return lastSnapshotOfferNs;
+    }
+
+    /**
+     * An InstallSnapshotOffer was sent.
+     *
+     * @param nowNs now.
+     */
+    public void onSnapshotOffered(final long nowNs)
+    {
+        lastSnapshotOfferNs = nowNs;
+        lastSendNs = nowNs;
+    }
+
+    /**
+     * The follower answered an offer (it is alive, whatever the outcome).
+     *
+     * @param nowNs now.
+     */
+    public void onSnapshotResponse(final long nowNs)
+    {
+        lastResponseNs = nowNs;
+    }
+
+    /**
+     * The follower's state now covers {@code index} (a snapshot installed, or it already held it): replication
+     * continues above it with a probe, as after a rejection.
+     *
+     * @param index the snapshot's index.
+     * @param nowNs now.
+     */
+    public void onSnapshotInstalled(final long index, final long nowNs)
+    {
+        lastResponseNs = nowNs;
+        if (index > verifiedIndex)
+        {
+            verifiedIndex = index;
+        }
+        if (nextIndex <= index)
+        {
+            nextIndex = index + 1;
+        }
+        lastSnapshotOfferNs = Long.MIN_VALUE / 2;
+        isProbing = true;
+        highestAckedSequence = lastSentSequence;
+        staleBelowSequence = lastSentSequence + 1;
+        lastAckProgressNs = nowNs;
     }
 }

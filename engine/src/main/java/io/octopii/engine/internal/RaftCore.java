@@ -1,13 +1,16 @@
 package io.octopii.engine.internal;
 
 import io.octopii.codec.sbe.AppendEntriesDecoder;
+import io.octopii.codec.sbe.SnapshotInstallStatus;
 import io.octopii.engine.ConsensusAgent;
 import io.octopii.engine.ProposalStatus;
 import io.octopii.engine.Role;
+import io.octopii.engine.SnapshotTransport;
 import io.octopii.engine.StateMachine;
 import io.octopii.log.EntryType;
 import io.octopii.log.LogRecordView;
 import io.octopii.log.RaftLog;
+import io.octopii.log.SnapshotStore;
 import io.octopii.log.TermVoteFile;
 import io.octopii.transport.Transport;
 import org.agrona.BufferUtil;
@@ -51,6 +54,8 @@ public final class RaftCore implements Election.Actions
     private final UnsafeBuffer responseBuffer;
     private final int maxMessageLength;
     private final int batchLength;
+    private final SnapshotKeeper snapshots;
+    private final SnapshotTransport snapshotTransport;
 
     private long nowNs;
     private long commitIndex;
@@ -74,6 +79,19 @@ public final class RaftCore implements Election.Actions
     private long proposalsRejected;
     private long leaderElectedCount;
     private long malformedEntries;
+
+    private int installLeaderId = Election.NULL_MEMBER;
+    private long installShipmentId;
+    private long installIndex;
+    private String installName;
+    private long publishedSnapshotIndex = -1;
+    private long publishedShipmentId;
+    private long installsSent;
+    private long installsReceived;
+    private boolean isSnapshotRequested;
+    private int notifiedRole = -1;
+    private long notifiedTerm = -1;
+    private int notifiedLeaderId = Election.NULL_MEMBER;
 
     /**
      * @param ctx a concluded context.
@@ -115,6 +133,10 @@ public final class RaftCore implements Election.Actions
             stateMachine, ctx.errorHandler(), ctx);
         this.responseBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
             org.agrona.BitUtil.findNextPositivePowerOfTwo(Math.max(64, ctx.maxResultLength())), 64));
+        this.snapshots = new SnapshotKeeper(
+            ctx.snapshotStore(), stateMachine, log, ctx.errorHandler(), ctx.snapshotIntervalEntries(),
+            ctx.snapshotLogBytes(), ctx.snapshotRetain());
+        this.snapshotTransport = ctx.snapshotTransport();
     }
 
     /**
@@ -125,13 +147,20 @@ public final class RaftCore implements Election.Actions
     public void start(final long nowNs)
     {
         this.nowNs = nowNs;
-        final long lastIndex = log.lastIndex();
-        final long firstIndex = log.firstIndex();
-        appliedIndex = Math.max(0, firstIndex - 1);
+        appliedIndex = snapshots.loadAtStart();
         commitIndex = appliedIndex;
-        if (lastIndex < appliedIndex)
+        if (log.lastIndex() < appliedIndex || log.firstIndex() - 1 > appliedIndex)
         {
-            throw new IllegalStateException("log lastIndex " + lastIndex + " below firstIndex " + firstIndex);
+            throw new IllegalStateException("log [" + log.firstIndex() + ", " + log.lastIndex() +
+                "] does not join the state at index " + appliedIndex);
+        }
+        try
+        {
+            stateMachine.onStart(appliedIndex);
+        }
+        catch (final Throwable t)
+        {
+            ctx.errorHandler().onError(new IllegalStateException("state machine onStart(" + appliedIndex + ") threw", t));
         }
         election.start(termVoteFile.currentTerm(), termVoteFile.votedFor(), nowNs);
         lastCheckQuorumNs = nowNs;
@@ -193,9 +222,12 @@ public final class RaftCore implements Election.Actions
             work += acknowledgeDurableProgress();
             work += reads.requestReadIndex(nowNs);
         }
+        work += pollInstall(role);
 
         work += apply();
         work += reads.serve(nowNs);
+        work += snapshotIfDue();
+        notifyRoleChange();
         return work;
     }
 
@@ -657,6 +689,11 @@ public final class RaftCore implements Election.Actions
             }
             expectedIndex++;
 
+            if (index < log.firstIndex())
+            {
+                verified = index; // covered by this node's snapshot: committed, so the leader's entry is the same
+                continue;
+            }
             if (index <= log.lastIndex())
             {
                 if (log.term(index) == entryTerm)
@@ -799,7 +836,8 @@ public final class RaftCore implements Election.Actions
         final long prevIndex = fromIndex - 1;
         if (fromIndex < log.firstIndex())
         {
-            return false; // needs a snapshot: not reachable until compaction is used
+            offerSnapshot(f, nowNs);
+            return false;
         }
         // one pass: declare the most entries that may go, append while they fit, then fix the count
         final int maxEntries = (int)Math.min(ctx.maxBatchEntries(), lastIndex - fromIndex + 1);
@@ -935,6 +973,7 @@ public final class RaftCore implements Election.Actions
                 }
             }
             appliedIndex = index;
+            snapshots.onApplied(view.payloadLength());
             work++;
             if (isOwned)
             {
@@ -944,6 +983,231 @@ public final class RaftCore implements Election.Actions
             }
         }
         return work;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Snapshots: taking (policy and on demand), offering to a follower behind the first log index, installing
+
+    /**
+     * Take a snapshot at the applied index now, on this (the agent) thread. Slow path.
+     *
+     * @return the snapshot's index, {@link SnapshotKeeper#NO_STORE} or {@link SnapshotKeeper#FAILED}.
+     */
+    public long takeSnapshot()
+    {
+        if (isClosed || election.role() == Role.FAILED)
+        {
+            return SnapshotKeeper.FAILED;
+        }
+        return snapshots.take(appliedIndex, termAt(appliedIndex));
+    }
+
+    /** Ask for a snapshot at the end of the next duty cycle. Agent thread. */
+    public void requestSnapshot()
+    {
+        isSnapshotRequested = true;
+    }
+
+    /** @return the snapshot bookkeeping (counters, newest snapshot). */
+    public SnapshotKeeper snapshots()
+    {
+        return snapshots;
+    }
+
+    /** @return snapshots this leader shipped that a follower installed. */
+    public long installsSent()
+    {
+        return installsSent;
+    }
+
+    /** @return snapshots a leader shipped that this node installed. */
+    public long installsReceived()
+    {
+        return installsReceived;
+    }
+
+    private int snapshotIfDue()
+    {
+        if (!isSnapshotRequested && !snapshots.isDue(appliedIndex))
+        {
+            return 0;
+        }
+        isSnapshotRequested = false;
+        return takeSnapshot() > 0 ? 1 : 0;
+    }
+
+    private void offerSnapshot(final FollowerTracker f, final long nowNs)
+    {
+        if (nowNs - f.lastSnapshotOfferNs() < ctx.responseTimeoutNs())
+        {
+            return;
+        }
+        final long index = snapshots.latestIndex();
+        if (null == snapshots.latestName() || index < log.firstIndex() - 1)
+        {
+            fail(new IllegalStateException("follower " + f.memberId() + " needs index " + f.nextIndex() +
+                " below the first log index " + log.firstIndex() + " but no snapshot joins the log (newest " + index + ")"));
+            return;
+        }
+        if (publishedSnapshotIndex != index)
+        {
+            publishedShipmentId = snapshotTransport.publish(snapshots.store(), snapshots.latestName(), index, snapshots.latestTerm());
+            publishedSnapshotIndex = index;
+        }
+        publisher.installSnapshotOffer(f.memberId(), election.term(), selfId, index, snapshots.latestTerm(),
+            snapshots.latestLength(), publishedShipmentId);
+        f.onSnapshotOffered(nowNs);
+    }
+
+    void onInstallSnapshotOffer(
+        final long term,
+        final int leaderId,
+        final long snapshotIndex,
+        final long snapshotTerm,
+        final long snapshotLength,
+        final long shipmentId)
+    {
+        if (!election.onLeaderMessage(nowNs, term, leaderId) || !snapshots.isEnabled())
+        {
+            publisher.installSnapshotAck(leaderId, election.term(), selfId, snapshotIndex, SnapshotInstallStatus.FAILED, 0);
+            return;
+        }
+        if (snapshotIndex <= commitIndex)
+        {
+            // this node's committed prefix already covers it: continue above the commit index
+            publisher.installSnapshotAck(leaderId, term, selfId, commitIndex, SnapshotInstallStatus.INSTALLED, 0);
+            return;
+        }
+        if (installLeaderId == leaderId && installShipmentId == shipmentId && installIndex == snapshotIndex)
+        {
+            publisher.installSnapshotAck(leaderId, term, selfId, snapshotIndex, SnapshotInstallStatus.RECEIVING,
+                snapshotTransport.fetchedBytes());
+            return;
+        }
+        cancelInstall();
+        installLeaderId = leaderId;
+        installShipmentId = shipmentId;
+        installIndex = snapshotIndex;
+        installName = SnapshotStore.fileName(snapshotIndex, snapshotTerm);
+        if (!snapshots.store().storage().exists(installName))
+        {
+            snapshotTransport.fetch(leaderId, shipmentId, installName, snapshotLength);
+        }
+        publisher.installSnapshotAck(leaderId, term, selfId, snapshotIndex, SnapshotInstallStatus.RECEIVING, 0);
+    }
+
+    void onInstallSnapshotAck(
+        final long term, final int followerId, final long snapshotIndex, final short status, final long bytesReceived)
+    {
+        if (election.onHigherTerm(nowNs, term) || election.role() != Role.LEADER || term != election.term())
+        {
+            return;
+        }
+        final FollowerTracker f = tracker(followerId);
+        if (null == f)
+        {
+            return;
+        }
+        if (status == SnapshotInstallStatus.INSTALLED.value())
+        {
+            f.onSnapshotInstalled(Math.min(snapshotIndex, log.lastIndex()), nowNs);
+            if (bytesReceived > 0)
+            {
+                installsSent++;
+            }
+        }
+        else
+        {
+            f.onSnapshotResponse(nowNs);
+        }
+    }
+
+    private int pollInstall(final int role)
+    {
+        if (Election.NULL_MEMBER == installLeaderId)
+        {
+            return 0;
+        }
+        if (role != Role.FOLLOWER || installLeaderId != election.leaderId())
+        {
+            cancelInstall(); // the offer came from a leader this node no longer follows
+            return 1;
+        }
+        final boolean isLocal = snapshots.store().storage().exists(installName);
+        final int status = isLocal ? SnapshotTransport.FETCHED : snapshotTransport.fetchStatus();
+        if (status == SnapshotTransport.FETCHING || status == SnapshotTransport.IDLE)
+        {
+            return 0;
+        }
+        final String name = installName;
+        final long index = installIndex;
+        final int leaderId = installLeaderId;
+        installLeaderId = Election.NULL_MEMBER;
+        installName = null;
+        if (status == SnapshotTransport.FAILED)
+        {
+            return 1; // the leader offers again
+        }
+        if (index <= commitIndex)
+        {
+            return 1;
+        }
+        final long installed;
+        try
+        {
+            installed = snapshots.install(name);
+        }
+        catch (final RuntimeException ex)
+        {
+            fail(ex);
+            return 1;
+        }
+        if (installed <= 0)
+        {
+            return 1; // damaged in transit: reported and deleted; the leader offers again
+        }
+        appliedIndex = installed;
+        commitIndex = Math.max(commitIndex, installed);
+        if (followerVerifiedTerm == election.term())
+        {
+            followerVerifiedIndex = Math.max(followerVerifiedIndex, installed);
+            followerAckedIndex = Math.max(followerAckedIndex, installed);
+        }
+        installsReceived++;
+        publisher.installSnapshotAck(leaderId, election.term(), selfId, installed, SnapshotInstallStatus.INSTALLED,
+            snapshots.latestLength());
+        return 1;
+    }
+
+    private void cancelInstall()
+    {
+        if (Election.NULL_MEMBER != installLeaderId)
+        {
+            snapshotTransport.cancelFetch();
+            installLeaderId = Election.NULL_MEMBER;
+            installName = null;
+        }
+    }
+
+    private void notifyRoleChange()
+    {
+        final int role = election.role();
+        final long term = election.term();
+        final int leaderId = election.leaderId();
+        if (role != notifiedRole || term != notifiedTerm || leaderId != notifiedLeaderId)
+        {
+            notifiedRole = role;
+            notifiedTerm = term;
+            notifiedLeaderId = leaderId;
+            try
+            {
+                stateMachine.onRoleChange(role, term, leaderId);
+            }
+            catch (final Throwable t)
+            {
+                ctx.errorHandler().onError(new IllegalStateException("state machine onRoleChange threw", t));
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------

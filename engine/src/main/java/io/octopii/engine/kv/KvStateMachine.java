@@ -62,6 +62,25 @@ public final class KvStateMachine implements StateMachine, io.octopii.engine.Que
     }
 
     /**
+     * Writes the live entries straight from the off-heap arena (compacting it first if it holds garbage);
+     * see {@link OffHeapKvStore#writeSnapshot}. The node pauses while this runs: about the time to copy the
+     * arena to the file.
+     */
+    @Override
+    public void onTakeSnapshot(final long index, final long term, final SnapshotWriter writer)
+    {
+        store.writeSnapshot(writer);
+    }
+
+    /** Replaces every entry with the snapshot's (read straight into the arena, then re-indexed). */
+    @Override
+    public void onLoadSnapshot(final long index, final long term, final SnapshotReader reader)
+    {
+        store.loadSnapshot(reader);
+        appliedIndex = index;
+    }
+
+    /**
      * Answer a read-only command (GET) without going through the log. A mutating command is answered
      * with {@link KvCodec#INVALID_COMMAND}.
      *

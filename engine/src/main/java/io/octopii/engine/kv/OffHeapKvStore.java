@@ -1,5 +1,6 @@
 package io.octopii.engine.kv;
 
+import io.octopii.engine.StateMachine;
 import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
@@ -29,6 +30,8 @@ public final class OffHeapKvStore
     private static final int SLOT_LENGTH = 8;
     private static final int RECORD_HEADER = 8;
     private static final float MAX_LOAD = 0.6f;
+    private static final int SNAPSHOT_HEADER_LENGTH = 12;
+    private static final int SNAPSHOT_CHUNK_LENGTH = 1024 * 1024;
 
     private UnsafeBuffer slots;
     private int slotMask;
@@ -220,6 +223,124 @@ public final class OffHeapKvStore
     }
 
     /** Receives entries from {@link #forEach}; buffers are valid during the call only. */
+    /**
+     * Write every live entry to a snapshot: the arena is first compacted in place if it holds overwritten or
+     * removed records (a pass over the index), then handed to the writer in large chunks straight from
+     * off-heap memory. Layout: {@code [recordBytes:8][entries:4]} then the records
+     * {@code [keyLength:4][valueLength:4][key][value]}. Slow path (allocates only if compaction must grow
+     * the arena).
+     *
+     * @param writer receives the bytes.
+     */
+    public void writeSnapshot(final StateMachine.SnapshotWriter writer)
+    {
+        if (garbageBytes > 0)
+        {
+            makeRoom(0);
+        }
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[SNAPSHOT_HEADER_LENGTH]);
+        header.putLong(0, arenaLimit);
+        header.putInt(8, size);
+        writer.write(header, 0, SNAPSHOT_HEADER_LENGTH);
+        for (int position = 0; position < arenaLimit; position += SNAPSHOT_CHUNK_LENGTH)
+        {
+            writer.write(arena, position, Math.min(SNAPSHOT_CHUNK_LENGTH, arenaLimit - position));
+        }
+    }
+
+    /**
+     * Replace every entry with those of a snapshot written by {@link #writeSnapshot}: the records are read
+     * straight into the arena, then the index is rebuilt. Slow path.
+     *
+     * @param reader the snapshot's bytes.
+     * @throws IllegalStateException if the bytes are not a snapshot of this store.
+     */
+    public void loadSnapshot(final StateMachine.SnapshotReader reader)
+    {
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[SNAPSHOT_HEADER_LENGTH]);
+        if (reader.read(header, 0, SNAPSHOT_HEADER_LENGTH) != SNAPSHOT_HEADER_LENGTH)
+        {
+            throw new IllegalStateException("key-value snapshot shorter than its header");
+        }
+        final long recordBytes = header.getLong(0);
+        final int entries = header.getInt(8);
+        if (recordBytes < 0 || recordBytes > Integer.MAX_VALUE - 64 || entries < 0 || reader.remaining() != recordBytes)
+        {
+            throw new IllegalStateException("key-value snapshot header says " + recordBytes + " bytes and " + entries +
+                " entries but " + reader.remaining() + " bytes follow");
+        }
+        clear();
+        if (recordBytes > arena.capacity())
+        {
+            BufferUtil.free(arena);
+            arena = newBuffer((int)Math.min(Integer.MAX_VALUE - 64, recordBytes * 2));
+            spareArena = null;
+        }
+        final int slotCount = BitUtil.findNextPositivePowerOfTwo(Math.max(16, (int)(entries / MAX_LOAD) + 1));
+        if (slotCount > slotMask + 1)
+        {
+            BufferUtil.free(slots);
+            slots = newBuffer(slotCount * SLOT_LENGTH);
+            slotMask = slotCount - 1;
+        }
+        int position = 0;
+        while (position < recordBytes)
+        {
+            final int read = reader.read(arena, position, (int)Math.min(SNAPSHOT_CHUNK_LENGTH, recordBytes - position));
+            if (read <= 0)
+            {
+                throw new IllegalStateException("key-value snapshot ended at " + position + " of " + recordBytes);
+            }
+            position += read;
+        }
+        int record = 0;
+        while (record < recordBytes)
+        {
+            final int keyLength = arena.getInt(record);
+            final int valueLength = arena.getInt(record + 4);
+            final int next = record + RECORD_HEADER + keyLength + valueLength;
+            if (keyLength < 0 || valueLength < 0 || next > recordBytes || next <= record)
+            {
+                throw new IllegalStateException("key-value snapshot record at " + record + " is malformed");
+            }
+            insertSlot(hash(arena, record + RECORD_HEADER, keyLength), record);
+            size++;
+            record = next;
+        }
+        if (size != entries)
+        {
+            throw new IllegalStateException("key-value snapshot holds " + size + " entries, header says " + entries);
+        }
+        arenaLimit = (int)recordBytes;
+    }
+
+    /**
+     * A digest of every live entry that does not depend on insertion order or arena layout: two stores
+     * holding the same keys and values have the same digest. For tests and operators; walks the index.
+     *
+     * @return the digest.
+     */
+    public long digest()
+    {
+        long digest = size;
+        for (int slot = 0; slot < slots.capacity(); slot += SLOT_LENGTH)
+        {
+            final int recordPlusOne = slots.getInt(slot + 4);
+            if (recordPlusOne != 0)
+            {
+                final int record = recordPlusOne - 1;
+                final int keyLength = arena.getInt(record);
+                final int valueLength = arena.getInt(record + 4);
+                final long keyHash = hash(arena, record + RECORD_HEADER, keyLength);
+                final long valueHash = hash(arena, record + RECORD_HEADER + keyLength, valueLength);
+                long h = (keyHash << 32 | (valueHash & 0xFFFF_FFFFL)) * 0x9E3779B97F4A7C15L;
+                h ^= h >>> 29;
+                digest += h;
+            }
+        }
+        return digest;
+    }
+
     @FunctionalInterface
     public interface EntryConsumer
     {

@@ -50,6 +50,8 @@ public final class FaultInjector
     private long partitionChanges;
     private long nextTransferNs;
     private long transfers;
+    private long nextSnapshotNs;
+    private long snapshotsRequested;
 
     /**
      * @param cluster  the cluster.
@@ -77,12 +79,19 @@ public final class FaultInjector
         nextPartitionChangeNs = cluster.nowNs() + (100 + random.nextInt(400)) * MS;
         nextCrashNs = cluster.nowNs() + (200 + random.nextInt(600)) * MS;
         nextTransferNs = cluster.nowNs() + (300 + random.nextInt(1200)) * MS;
+        nextSnapshotNs = cluster.nowNs() + (100 + random.nextInt(500)) * MS;
     }
 
     /** @return leadership transfers started. */
     public long transfers()
     {
         return transfers;
+    }
+
+    /** @return on-demand snapshots requested. */
+    public long snapshotsRequested()
+    {
+        return snapshotsRequested;
     }
 
     /** @return partition changes injected. */
@@ -104,6 +113,17 @@ public final class FaultInjector
         {
             transferLeadership();
             nextTransferNs = nowNs + (300 + random.nextInt(1200)) * MS;
+        }
+        if (cluster.options().snapshotIntervalEntries > 0 && nowNs >= nextSnapshotNs)
+        {
+            // besides the policy: an operator's takeSnapshot() on a random running node, leader or not
+            final int node = random.nextInt(cluster.nodeCount());
+            if (cluster.isUp(node))
+            {
+                cluster.agent(node).takeSnapshot();
+                snapshotsRequested++;
+            }
+            nextSnapshotNs = nowNs + (100 + random.nextInt(900)) * MS;
         }
         if (mix.isCrashing)
         {

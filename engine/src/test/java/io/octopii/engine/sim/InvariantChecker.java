@@ -19,6 +19,7 @@ import java.util.Arrays;
  *     <li><b>Leader completeness</b>: a node becoming leader holds every entry committed so far.</li>
  *     <li><b>Applied prefixes identical</b>: every node applies, at each index, the entry with the same term and
  *     checksum; applied entries are the committed ones.</li>
+ *     <li><b>Snapshots identical</b>: every snapshot taken or loaded at an index holds the same state digest.</li>
  *     <li><b>Log matching</b>: two logs that hold an entry with the same index and term hold identical
  *     entries up to it. Checked in full every {@code fullCheckInterval} steps and at the end of a run
  *     (it is O(nodes^2 x log length)); the per-step checks above catch most violations earlier.</li>
@@ -39,6 +40,8 @@ public final class InvariantChecker implements KvStateMachine.ApplyObserver
     private long[] committedHash = new long[1024];
     private long[] appliedTerm = new long[1024];
     private long[] appliedChecksum = new long[1024];
+    private final Long2LongHashMap snapshotDigests = new Long2LongHashMap(Long.MIN_VALUE);
+    private long snapshotChecks;
     private long maxCommitted;
     private long maxApplied;
     private long checks;
@@ -177,6 +180,31 @@ public final class InvariantChecker implements KvStateMachine.ApplyObserver
             throw new AssertionError("member " + memberId + " applied index " + index + " term " + term +
                 " but term " + committedTerm[i] + " was committed there");
         }
+    }
+
+    /**
+     * <b>Snapshots identical</b>: every snapshot taken or loaded at an index holds the same state (digest) as
+     * every other one at that index.
+     */
+    public void onSnapshot(final int memberId, final long index, final long digest, final boolean isLoad)
+    {
+        snapshotChecks++;
+        final long existing = snapshotDigests.get(index);
+        if (existing == Long.MIN_VALUE)
+        {
+            snapshotDigests.put(index, digest);
+        }
+        else if (existing != digest)
+        {
+            throw new AssertionError("member " + memberId + (isLoad ? " loaded" : " took") + " a snapshot at index " +
+                index + " with state digest " + digest + " but another snapshot there had " + existing);
+        }
+    }
+
+    /** @return snapshots checked. */
+    public long snapshotChecks()
+    {
+        return snapshotChecks;
     }
 
     /**

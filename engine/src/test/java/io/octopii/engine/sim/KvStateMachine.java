@@ -42,6 +42,18 @@ public final class KvStateMachine implements StateMachine, Queryable
          * @param checksum a checksum of the command bytes.
          */
         void onApply(int memberId, long index, long term, long checksum);
+
+        /**
+         * A snapshot was taken or loaded.
+         *
+         * @param memberId the node.
+         * @param index    the index it covers.
+         * @param digest   an order-independent digest of the state at that index.
+         * @param isLoad   loaded (at start or installed) rather than taken.
+         */
+        default void onSnapshot(int memberId, long index, long digest, boolean isLoad)
+        {
+        }
     }
 
     /** Sees every applied put. */
@@ -64,6 +76,7 @@ public final class KvStateMachine implements StateMachine, Queryable
     private long lastIndex;
     private long appliedCount;
     private long invalidCount;
+    private long snapshotsLoaded;
 
     /**
      * @param memberId the node this instance runs on.
@@ -145,6 +158,74 @@ public final class KvStateMachine implements StateMachine, Queryable
     public void putObserver(final PutObserver putObserver)
     {
         this.putObserver = putObserver;
+    }
+
+    /** Writes {@code [lastIndex:8][count:4]} then {@code [key:8][value:8]} per entry. */
+    @Override
+    public void onTakeSnapshot(final long index, final long term, final SnapshotWriter writer)
+    {
+        if (index != lastIndex)
+        {
+            throw new IllegalStateException("member " + memberId + " snapshot at " + index + " but applied " + lastIndex);
+        }
+        final org.agrona.concurrent.UnsafeBuffer buffer =
+            new org.agrona.concurrent.UnsafeBuffer(new byte[12 + map.size() * 16]);
+        buffer.putLong(0, index);
+        buffer.putInt(8, map.size());
+        final int[] offset = {12};
+        map.forEachLong((k, v) ->
+        {
+            buffer.putLong(offset[0], k);
+            buffer.putLong(offset[0] + 8, v);
+            offset[0] += 16;
+        });
+        writer.write(buffer, 0, offset[0]);
+        if (null != observer)
+        {
+            observer.onSnapshot(memberId, index, digest(), false);
+        }
+    }
+
+    @Override
+    public void onLoadSnapshot(final long index, final long term, final SnapshotReader reader)
+    {
+        final org.agrona.concurrent.UnsafeBuffer buffer =
+            new org.agrona.concurrent.UnsafeBuffer(new byte[(int)reader.remaining()]);
+        if (reader.read(buffer, 0, buffer.capacity()) != buffer.capacity() || buffer.getLong(0) != index)
+        {
+            throw new IllegalStateException("member " + memberId + " snapshot for index " + index + " is malformed");
+        }
+        map.clear();
+        final int count = buffer.getInt(8);
+        for (int i = 0, offset = 12; i < count; i++, offset += 16)
+        {
+            map.put(buffer.getLong(offset), buffer.getLong(offset + 8));
+        }
+        lastIndex = index;
+        snapshotsLoaded++;
+        if (null != observer)
+        {
+            observer.onSnapshot(memberId, index, digest(), true);
+        }
+    }
+
+    /** @return an order-independent digest of the map. */
+    public long digest()
+    {
+        final long[] digest = {map.size()};
+        map.forEachLong((k, v) ->
+        {
+            long h = (k * 0x9E3779B97F4A7C15L) ^ (v * 0xBF58476D1CE4E5B9L);
+            h ^= h >>> 31;
+            digest[0] += h;
+        });
+        return digest[0];
+    }
+
+    /** @return snapshots loaded into this instance. */
+    public long snapshotsLoaded()
+    {
+        return snapshotsLoaded;
     }
 
     /** @return value of a key, or {@link #ABSENT}. */

@@ -49,6 +49,8 @@ class SeedSweepTest
         long reads = 0;
         long localReads = 0;
         long transfers = 0;
+        long snapshots = 0;
+        long installs = 0;
         long maxRecoveryNs = 0;
         long maxRecoverySeed = -1;
         final long startNs = System.nanoTime();
@@ -63,6 +65,8 @@ class SeedSweepTest
                 reads += run.workload().linearizableReads();
                 localReads += run.workload().localReads();
                 transfers += run.transfers();
+                snapshots += run.cluster().snapshotsTaken();
+                installs += run.cluster().snapshotInstalls();
                 if (run.recoveryNs() > maxRecoveryNs)
                 {
                     maxRecoveryNs = run.recoveryNs();
@@ -92,7 +96,8 @@ class SeedSweepTest
         }
         System.out.println("sweep: seeds " + firstSeed + ".." + (firstSeed + seeds - 1) + " passed:" + perMix +
             ", entries committed " + committed + ", LINEARIZABLE/LEASE reads checked " + reads + ", LOCAL reads checked " +
-            localReads + ", leadership transfers " + transfers + ", longest recovery after faults stopped " +
+            localReads + ", leadership transfers " + transfers + ", snapshots taken " + snapshots + ", snapshot installs " + installs +
+            ", longest recovery after faults stopped " +
             TimeUnit.NANOSECONDS.toMillis(maxRecoveryNs) + " ms simulated (seed " + maxRecoverySeed + "), failures " +
             failures.size() + ", wall " +
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms");
@@ -101,5 +106,9 @@ class SeedSweepTest
             fail(failures.size() + " seeds failed; first:\n" + failures.get(0));
         }
         assertTrue(committed > 0, "nothing committed in " + seeds + " seeds");
+        if (seeds >= 100)
+        {
+            assertTrue(installs > 0, "no snapshot was installed in " + seeds + " seeds: the install path did not run");
+        }
     }
 }

@@ -9,6 +9,7 @@ import io.octopii.log.InMemoryStorage;
 import io.octopii.log.LogFlusher;
 import io.octopii.log.LogStorage;
 import io.octopii.log.RaftLog;
+import io.octopii.log.SnapshotStore;
 import io.octopii.log.TermVoteFile;
 import io.octopii.transport.sim.SimulatedNetwork;
 import io.octopii.transport.sim.SimulatedTransport;
@@ -82,6 +83,14 @@ public final class SimulatedCluster implements AutoCloseable
         public long leaseClockDriftNs = TimeUnit.MILLISECONDS.toNanos(30);
         /** Test hook: serve LINEARIZABLE and LEASE reads without confirming leadership. */
         public boolean skipReadConfirmation;
+        /** Take a snapshot after this many applied entries (0: only on demand). */
+        public long snapshotIntervalEntries = 0;
+        /** Snapshots kept per node; the log is compacted below the oldest kept. */
+        public int snapshotRetain = 2;
+        /** Bytes the simulated snapshot lane moves per step per fetch. */
+        public int snapshotChunkLength = 512;
+        /** A snapshot fetch without progress this long fails (the leader offers again). */
+        public long snapshotStallTimeoutNs = TimeUnit.MILLISECONDS.toNanos(500);
 
         /** @return a copy with another seed. */
         public Options seed(final long seed)
@@ -101,6 +110,8 @@ public final class SimulatedCluster implements AutoCloseable
     private final RaftLog[] logs;
     private final LogFlusher[] flushers;
     private final TermVoteFile[] termVoteFiles;
+    private final SnapshotStore[] snapshotStores;
+    private final SimulatedSnapshotLane snapshotLane;
     private final ConsensusAgent[] agents;
     private final KvStateMachine[] stateMachines;
     private final ProposalPublisher[] publishers;
@@ -111,6 +122,8 @@ public final class SimulatedCluster implements AutoCloseable
     private long crashes;
     private long storageEvents;
     private KvStateMachine.PutObserver putObserver;
+    private long snapshotInstalls;
+    private long snapshotsTaken;
 
     /**
      * @param options settings; read at construction.
@@ -128,6 +141,9 @@ public final class SimulatedCluster implements AutoCloseable
         this.logs = new RaftLog[n];
         this.flushers = new LogFlusher[n];
         this.termVoteFiles = new TermVoteFile[n];
+        this.snapshotStores = new SnapshotStore[n];
+        this.snapshotLane = new SimulatedSnapshotLane(
+            network, n, options.snapshotChunkLength, options.snapshotStallTimeoutNs);
         this.agents = new ConsensusAgent[n];
         this.stateMachines = new KvStateMachine[n];
         this.publishers = new ProposalPublisher[n];
@@ -213,6 +229,12 @@ public final class SimulatedCluster implements AutoCloseable
         return logs[memberId];
     }
 
+    /** @return a node's disk (also while it is down). */
+    public LogStorage storage(final int memberId)
+    {
+        return storages[memberId];
+    }
+
     /** @return a node's state machine, or null while it is down. */
     public KvStateMachine stateMachine(final int memberId)
     {
@@ -292,6 +314,7 @@ public final class SimulatedCluster implements AutoCloseable
                 throw new AssertionError(describe() + ": member " + i + " failed: " + agent.failure(), agent.failure());
             }
         }
+        snapshotLane.step(nowNs);
         if (options.checkInvariants)
         {
             checkInvariants();
@@ -328,12 +351,16 @@ public final class SimulatedCluster implements AutoCloseable
                 storages[memberId].describe());
         }
         crashes++;
+        snapshotInstalls += agents[memberId].snapshotInstallsReceived();
+        snapshotsTaken += agents[memberId].snapshotsTaken();
         agents[memberId] = null;
         publishers[memberId] = null;
         stateMachines[memberId] = null;
         logs[memberId] = null;
         flushers[memberId] = null;
         termVoteFiles[memberId] = null;
+        snapshotStores[memberId] = null;
+        snapshotLane.close(memberId);
         network.memberDown(memberId, true);
         network.transport(memberId).close();
         ((InMemoryStorage)storages[memberId]).crash(crashRandom);
@@ -421,7 +448,9 @@ public final class SimulatedCluster implements AutoCloseable
                     .append(" leader=").append(a.leaderId())
                     .append(" commit=").append(a.commitIndex())
                     .append(" applied=").append(a.appliedIndex())
+                    .append(" first=").append(logs[i].firstIndex())
                     .append(" last=").append(logs[i].lastIndex())
+                    .append(" snapshot=").append(a.lastSnapshotIndex())
                     .append(" durable=").append(logs[i].durableIndex());
             }
         }
@@ -456,6 +485,7 @@ public final class SimulatedCluster implements AutoCloseable
         termVoteFiles[i] = TermVoteFile.open(storage, this::onStorageEvent);
         stateMachines[i] = new KvStateMachine(i, options.checkInvariants ? invariants : null);
         stateMachines[i].putObserver(putObserver);
+        snapshotStores[i] = new SnapshotStore(storage, this::onStorageEvent);
         final SimulatedTransport transport = network.transport(i);
         agents[i] = new ConsensusAgent(new ConsensusAgent.Context()
             .memberId(i)
@@ -482,8 +512,43 @@ public final class SimulatedCluster implements AutoCloseable
             .leaseClockDriftNs(options.leaseClockDriftNs)
             .skipReadConfirmationForTesting(options.skipReadConfirmation)
             .ingressRingLength(options.ringLength)
-            .egressRingLength(options.ringLength));
+            .egressRingLength(options.ringLength)
+            .snapshotStore(snapshotStores[i])
+            .snapshotTransport(snapshotLane.open(i, snapshotStores[i]))
+            .snapshotIntervalEntries(options.snapshotIntervalEntries)
+            .snapshotRetain(options.snapshotRetain));
         publishers[i] = agents[i].newProposalPublisher();
+    }
+
+    /** @return the simulated snapshot lane (fetch counters). */
+    SimulatedSnapshotLane snapshotLane()
+    {
+        return snapshotLane;
+    }
+
+    /** @return snapshots installed on followers so far, over every node's current process. */
+    public long snapshotInstalls()
+    {
+        return snapshotInstalls + sumOverAgents(ConsensusAgent::snapshotInstallsReceived);
+    }
+
+    /** @return snapshots taken so far, over every node's current process. */
+    public long snapshotsTaken()
+    {
+        return snapshotsTaken + sumOverAgents(ConsensusAgent::snapshotsTaken);
+    }
+
+    private long sumOverAgents(final java.util.function.ToLongFunction<ConsensusAgent> counter)
+    {
+        long sum = 0;
+        for (final ConsensusAgent agent : agents)
+        {
+            if (null != agent)
+            {
+                sum += counter.applyAsLong(agent);
+            }
+        }
+        return sum;
     }
 
     /** @return recovery events reported by the logs (torn tails cut...), for diagnostics. */

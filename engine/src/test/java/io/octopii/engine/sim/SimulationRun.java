@@ -72,6 +72,14 @@ public final class SimulationRun
         options.skipReadConfirmation = Boolean.getBoolean("octopii.sim.skipReadConfirmation");
         options.nodeCount = random.nextInt(4) == 0 ? 5 : 3;
         options.flushProbability = 0.2 + random.nextDouble() * 0.8;
+        if (random.nextInt(3) != 0)
+        {
+            // two thirds of the runs snapshot often over small segments, so compaction really deletes log and
+            // nodes that were down or cut off catch up by install, under the same faults
+            options.snapshotIntervalEntries = 20 + random.nextInt(200);
+            options.snapshotRetain = 1 + random.nextInt(2);
+            options.segmentLength = 8 * 1024 * (1 + random.nextInt(4));
+        }
         cluster = new SimulatedCluster(options);
         try
         {
@@ -121,6 +129,7 @@ public final class SimulationRun
                 workload.indeterminateCount() + " failed=" + workload.failCount() + " reads=" +
                 workload.linearizableReads() + " localReads=" + workload.localReads() + " readFailures=" +
                 workload.queryFailures() + " transfers=" + transfers + " crashes=" + cluster.crashes() +
+                " snapshots=" + cluster.snapshotsTaken() + " installs=" + cluster.snapshotInstalls() +
                 " recoveryMs=" + TimeUnit.NANOSECONDS.toMillis(recoveryNs);
         }
         catch (final AssertionError e)

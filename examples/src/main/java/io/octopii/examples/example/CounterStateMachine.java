@@ -4,6 +4,7 @@ import io.octopii.engine.Queryable;
 import io.octopii.engine.StateMachine;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
 
@@ -24,6 +25,7 @@ public final class CounterStateMachine implements StateMachine, Queryable
     private long value;
     private long lastAppliedIndex;
     private long invalidCommands;
+    private final UnsafeBuffer snapshotBuffer = new UnsafeBuffer(new byte[LENGTH]);
 
     @Override
     public int onCommit(
@@ -52,6 +54,28 @@ public final class CounterStateMachine implements StateMachine, Queryable
         response.putLong(0, value, ByteOrder.LITTLE_ENDIAN);
         return LENGTH;
     }
+
+    // docs:start counter-snapshot
+    /** The whole state is one long: write it (the buffer is copied before write returns). */
+    @Override
+    public void onTakeSnapshot(final long index, final long term, final SnapshotWriter writer)
+    {
+        snapshotBuffer.putLong(0, value, ByteOrder.LITTLE_ENDIAN);
+        writer.write(snapshotBuffer, 0, LENGTH);
+    }
+
+    /** Replace the state: called at start with the newest snapshot, or when the leader installs one. */
+    @Override
+    public void onLoadSnapshot(final long index, final long term, final SnapshotReader reader)
+    {
+        if (reader.remaining() != LENGTH || reader.read(snapshotBuffer, 0, LENGTH) != LENGTH)
+        {
+            throw new IllegalStateException("counter snapshot at index " + index + " is not " + LENGTH + " bytes");
+        }
+        value = snapshotBuffer.getLong(0, ByteOrder.LITTLE_ENDIAN);
+        lastAppliedIndex = index;
+    }
+    // docs:end counter-snapshot
 
     /** The last index applied (read it on the consensus thread, or after the node closed). */
     public long lastAppliedIndex()
