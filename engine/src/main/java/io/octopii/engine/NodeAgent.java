@@ -96,6 +96,13 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
     private final AtomicCounter[] peerBytesSent;
     private final AtomicCounter[] peerResponseAgeMs;
     private final AtomicCounter[] transportCounters;
+    private final AtomicCounter snapshotsTaken;
+    private final AtomicCounter snapshotBytes;
+    private final AtomicCounter lastSnapshotIndex;
+    private final AtomicCounter lastSnapshotPauseUs;
+    private final AtomicCounter snapshotInstallsSent;
+    private final AtomicCounter snapshotInstallsReceived;
+    private final Queue<CompletableFuture<Long>> snapshotRequests = new ConcurrentLinkedQueue<>();
     private long lastLivenessMs;
     private boolean isInitialLeaderCampaign;
     private long lastInitialCampaignNs = System.nanoTime() - INITIAL_CAMPAIGN_INTERVAL_NS;
@@ -132,6 +139,12 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         rejectedMessages = counters.newCounter("consensus messages rejected");
         remoteProposals = counters.newCounter("client proposals received");
         droppedAnswers = counters.newCounter("client answers dropped (transport full or down)");
+        snapshotsTaken = counters.newCounter("snapshots taken");
+        snapshotBytes = counters.newCounter("snapshot bytes written");
+        lastSnapshotIndex = counters.newCounter("last snapshot index");
+        lastSnapshotPauseUs = counters.newCounter("last snapshot pause (us)");
+        snapshotInstallsSent = counters.newCounter("snapshot installs sent");
+        snapshotInstallsReceived = counters.newCounter("snapshot installs received");
         leaderId.setOrdered(-1);
 
         final int peers = consensus.peerCount();
@@ -173,6 +186,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
             work += retryInitialCampaign();
         }
         work += consensus.doWork();
+        work += takeRequestedSnapshot();
         work += resultAdapter.poll(this, this, 256);
         work += transferProgress();
         updateCounters();
@@ -184,6 +198,11 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         consensus.onClose();
         resultAdapter.poll(this, Integer.MAX_VALUE);
         failAll(ProposalStatus.CLOSED, "node closed");
+        CompletableFuture<Long> request;
+        while (null != (request = snapshotRequests.poll()))
+        {
+            request.completeExceptionally(new OctopiiException(ProposalStatus.CLOSED, -1, null, "node closed"));
+        }
         updateCounters();
     }
 
@@ -206,6 +225,35 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
      * As the initial leader of a brand-new cluster, campaign now and again every 100 ms until a term has
      * started or a leader is known: the first rounds may go out before the links are up.
      */
+    void requestSnapshot(final CompletableFuture<Long> result)
+    {
+        snapshotRequests.add(result);
+    }
+
+    private int takeRequestedSnapshot()
+    {
+        if (snapshotRequests.isEmpty())
+        {
+            return 0;
+        }
+        final long index = consensus.takeSnapshot(); // one snapshot answers every request queued before it
+        updateCounters(); // a caller told of the snapshot finds it in the counters
+        CompletableFuture<Long> request;
+        while (null != (request = snapshotRequests.poll()))
+        {
+            if (index > 0)
+            {
+                request.complete(index);
+            }
+            else
+            {
+                request.completeExceptionally(new OctopiiException(ProposalStatus.CLOSED, -1, null, index == -1 ?
+                    "no snapshot store" : index == 0 ? "nothing applied yet" : "snapshot failed (see the error log)"));
+            }
+        }
+        return 1;
+    }
+
     void startInitialLeaderCampaign()
     {
         isInitialLeaderCampaign = true;
@@ -439,6 +487,12 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         rejectedMessages.setOrdered(consensus.rejectedMessages());
         remoteProposals.setOrdered(gateway.remoteProposals());
         droppedAnswers.setOrdered(gateway.droppedAnswers());
+        snapshotsTaken.setOrdered(consensus.snapshotsTaken());
+        snapshotBytes.setOrdered(consensus.snapshotBytes());
+        lastSnapshotIndex.setOrdered(consensus.lastSnapshotIndex());
+        lastSnapshotPauseUs.setOrdered(consensus.lastSnapshotPauseNs() / 1000);
+        snapshotInstallsSent.setOrdered(consensus.snapshotInstallsSent());
+        snapshotInstallsReceived.setOrdered(consensus.snapshotInstallsReceived());
         final long nowMs = epochClock.time();
         if (nowMs - lastLivenessMs >= 100)
         {

@@ -86,6 +86,9 @@ public final class NodeContext
     private ProposalListener proposalListener;
     private ProposalForwarding proposalForwarding = DEFAULT_PROPOSAL_FORWARDING;
     private ShippingLane.Context shippingContext = new ShippingLane.Context();
+    private long snapshotIntervalEntries;
+    private long snapshotLogBytes;
+    private int snapshotRetain = 2;
 
     /**
      * The default idle strategy: spin briefly, then yield, then park up to 1 ms. Low latency when busy,
@@ -160,6 +163,11 @@ public final class NodeContext
             problems.add("leaseClockDriftNs (" + TimeUnit.NANOSECONDS.toMillis(leaseClockDriftNs) +
                 "ms) must be at least 0 and below electionTimeoutNs (" + TimeUnit.NANOSECONDS.toMillis(electionTimeoutNs) +
                 "ms)");
+        }
+        if (snapshotIntervalEntries < 0 || snapshotLogBytes < 0 || snapshotRetain < 1)
+        {
+            problems.add("snapshotIntervalEntries (" + snapshotIntervalEntries + ") and snapshotLogBytes (" +
+                snapshotLogBytes + ") must be >= 0 (0: off) and snapshotRetain (" + snapshotRetain + ") >= 1");
         }
         if (maxCommandLength <= 0 || maxResultLength < 0)
         {
@@ -579,6 +587,49 @@ public final class NodeContext
         return this;
     }
 
+    /** @return take a snapshot after this many applied entries since the last one (0, the default: never). */
+    public long snapshotIntervalEntries()
+    {
+        return snapshotIntervalEntries;
+    }
+
+    /**
+     * @param snapshotIntervalEntries entries between policy snapshots; each is a pause of the consensus thread
+     *                                (see docs/OPERATIONS.md); 0 turns this trigger off.
+     * @return this.
+     */
+    public NodeContext snapshotIntervalEntries(final long snapshotIntervalEntries)
+    {
+        this.snapshotIntervalEntries = snapshotIntervalEntries;
+        return this;
+    }
+
+    /** @return take a snapshot after this many bytes of entries applied since the last one (0, the default: never). */
+    public long snapshotLogBytes()
+    {
+        return snapshotLogBytes;
+    }
+
+    /** @param snapshotLogBytes bytes of log above the last snapshot that trigger one (0: off). @return this. */
+    public NodeContext snapshotLogBytes(final long snapshotLogBytes)
+    {
+        this.snapshotLogBytes = snapshotLogBytes;
+        return this;
+    }
+
+    /** @return snapshots kept in {@code <dataDir>/snapshots}; the log is compacted below the oldest kept. */
+    public int snapshotRetain()
+    {
+        return snapshotRetain;
+    }
+
+    /** @param snapshotRetain snapshots kept (at least 1, default 2). @return this. */
+    public NodeContext snapshotRetain(final int snapshotRetain)
+    {
+        this.snapshotRetain = snapshotRetain;
+        return this;
+    }
+
     /** Every effective value, one per line. */
     @Override
     public String toString()
@@ -607,6 +658,9 @@ public final class NodeContext
             "\n  maxMessageLength=" + transportContext.maxMessageLength() +
             "\n  stateMachine=" + (null == stateMachine ? null : stateMachine.getClass().getName()) +
             "\n  proposalForwarding=" + proposalForwarding +
+            "\n  snapshotIntervalEntries=" + snapshotIntervalEntries +
+            "\n  snapshotLogBytes=" + snapshotLogBytes +
+            "\n  snapshotRetain=" + snapshotRetain +
             "\n}";
     }
 }

@@ -1,9 +1,12 @@
 package io.octopii.engine;
 
 import io.octopii.engine.internal.ClientGateway;
+import io.octopii.engine.internal.LaneSnapshotTransport;
 import io.octopii.engine.internal.RoutingTransport;
 import io.octopii.log.LogFlusher;
+import io.octopii.log.MappedFileStorage;
 import io.octopii.log.RaftLog;
+import io.octopii.log.SnapshotStore;
 import io.octopii.log.TermVoteFile;
 import io.octopii.shipping.ShippingLane;
 import io.octopii.transport.MemberAddress;
@@ -62,12 +65,15 @@ public final class OctopiiNode implements AutoCloseable
 {
     private static final int MAX_COUNTERS = 256;
     private static final int ERROR_LOG_BYTES = 1024 * 1024;
+    /** Directory under the data directory holding the snapshot files. */
+    public static final String SNAPSHOT_DIRECTORY = "snapshots";
 
     private final NodeContext ctx;
     private final StatusFile statusFile;
     private final AtomicCounter errors;
     private final RaftLog log;
     private final TermVoteFile termVoteFile;
+    private final MappedFileStorage snapshotStorage;
     private final LogFlusher flusher;
     private final Transport transport;
     private final boolean ownsTransport;
@@ -90,6 +96,7 @@ public final class OctopiiNode implements AutoCloseable
 
         RaftLog openedLog = null;
         TermVoteFile openedTermVote = null;
+        MappedFileStorage openedSnapshots = null;
         Transport launchedTransport = null;
         try
         {
@@ -101,20 +108,26 @@ public final class OctopiiNode implements AutoCloseable
                 .eventHandler(message -> System.err.println("octopii node " + ctx.nodeId() + ": " + message));
             openedLog = RaftLog.open(logCtx);
             openedTermVote = TermVoteFile.open(logCtx.storage());
+            openedSnapshots = new MappedFileStorage(new File(ctx.dataDir(), SNAPSHOT_DIRECTORY));
             launchedTransport = null != ctx.transport() ? ctx.transport() : launchTransport(ctx, errorHandler);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(launchedTransport, openedTermVote, openedLog, statusFile);
+            CloseHelper.quietCloseAll(launchedTransport, openedSnapshots, openedTermVote, openedLog, statusFile);
             throw ex;
         }
         log = openedLog;
         termVoteFile = openedTermVote;
+        snapshotStorage = openedSnapshots;
         transport = launchedTransport;
         ownsTransport = null == ctx.transport();
 
         final int[] voterIds = ctx.members().stream().mapToInt(MemberAddress::id).toArray();
         final RoutingTransport routing = new RoutingTransport(transport, voterIds);
+        final SnapshotStore snapshotStore = new SnapshotStore(
+            snapshotStorage, message -> System.err.println("octopii node " + ctx.nodeId() + ": " + message));
+        final LaneSnapshotTransport snapshotTransport =
+            new LaneSnapshotTransport(snapshotStorage.directory().toPath(), ctx.nodeId());
         consensus = new ConsensusAgent(new ConsensusAgent.Context()
             .memberId(ctx.nodeId())
             .memberIds(voterIds)
@@ -131,7 +144,12 @@ public final class OctopiiNode implements AutoCloseable
             .maxResultLength(ctx.maxResultLength())
             .maxMessageLength(transport.maxMessageLength())
             .ingressRingLength(ctx.ingressRingLength())
-            .egressRingLength(ctx.egressRingLength()));
+            .egressRingLength(ctx.egressRingLength())
+            .snapshotStore(snapshotStore)
+            .snapshotTransport(snapshotTransport)
+            .snapshotIntervalEntries(ctx.snapshotIntervalEntries())
+            .snapshotLogBytes(ctx.snapshotLogBytes())
+            .snapshotRetain(ctx.snapshotRetain()));
 
         final ClientGateway gateway = new ClientGateway(
             routing, consensus, consensus.newProposalPublisher(), ctx.members(), 4096,
@@ -147,6 +165,7 @@ public final class OctopiiNode implements AutoCloseable
             shippingCtx.errorHandler(errorHandler);
         }
         shippingLane = ShippingLane.launch(shippingCtx);
+        snapshotTransport.lane(shippingLane);
         routing.shippingHandler((from, channel, buffer, offset, length) -> shippingLane.onMessage(from, buffer, offset, length));
         nodeAgent = new NodeAgent(ctx, consensus, log, gateway, statusFile, SystemEpochClock.INSTANCE, transport);
         publishers = ThreadLocal.withInitial(consensus::newProposalPublisher);
@@ -380,6 +399,27 @@ public final class OctopiiNode implements AutoCloseable
         return nodeAgent.commitIndexCounter().get();
     }
 
+    /**
+     * Take a snapshot now (see {@link ConsensusAgent#takeSnapshot()}): the consensus thread pauses while the
+     * state machine writes it and the file is forced, then the log is compacted below the oldest kept
+     * snapshot. Any thread.
+     *
+     * @return completes with the snapshot's index, or exceptionally if snapshots failed (the error log says why).
+     */
+    public CompletableFuture<Long> takeSnapshot()
+    {
+        final CompletableFuture<Long> result = new CompletableFuture<>();
+        if (isClosed)
+        {
+            result.completeExceptionally(new OctopiiException(ProposalStatus.CLOSED, -1, null, "node closed"));
+        }
+        else
+        {
+            nodeAgent.requestSnapshot(result);
+        }
+        return result;
+    }
+
     /** The highest index applied to the state machine. */
     public long appliedIndex()
     {
@@ -448,7 +488,7 @@ public final class OctopiiNode implements AutoCloseable
         {
             CloseHelper.quietClose(transport);
         }
-        CloseHelper.quietCloseAll(termVoteFile, log, statusFile);
+        CloseHelper.quietCloseAll(termVoteFile, log, snapshotStorage, statusFile);
     }
 
     private void onError(final Throwable ex)
