@@ -98,7 +98,9 @@ class OctopiiNodeSnapshotTest
             {
                 try (StatusReader status = new StatusReader(new File(root, "node-" + id)))
                 {
-                    assertTrue(status.counter("last snapshot index") > 3000, "node " + id + " started from a snapshot");
+                    final long snapshotIndex = status.counter("last snapshot index");
+                    assertTrue(snapshotIndex > 3000, "node " + id + " started from a snapshot, last snapshot index " +
+                        snapshotIndex + ", applied " + cluster.nodes[id].appliedIndex() + ": " + cluster.describe());
                 }
             }
             final long[] restarted = stopAllAndDigest(cluster);
