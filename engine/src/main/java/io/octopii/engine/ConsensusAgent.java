@@ -193,6 +193,12 @@ public final class ConsensusAgent implements Agent
         return core.snapshots().lastPauseNs();
     }
 
+    /** @return the longest snapshot pause of this process, in nanoseconds. */
+    public long maxSnapshotPauseNs()
+    {
+        return core.snapshots().maxPauseNs();
+    }
+
     /** @return snapshots this node, as leader, shipped and a follower installed. */
     public long snapshotInstallsSent()
     {

@@ -100,6 +100,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
     private final AtomicCounter snapshotBytes;
     private final AtomicCounter lastSnapshotIndex;
     private final AtomicCounter lastSnapshotPauseUs;
+    private final AtomicCounter maxSnapshotPauseUs;
     private final AtomicCounter snapshotInstallsSent;
     private final AtomicCounter snapshotInstallsReceived;
     private final Queue<CompletableFuture<Long>> snapshotRequests = new ConcurrentLinkedQueue<>();
@@ -143,6 +144,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         snapshotBytes = counters.newCounter("snapshot bytes written");
         lastSnapshotIndex = counters.newCounter("last snapshot index");
         lastSnapshotPauseUs = counters.newCounter("last snapshot pause (us)");
+        maxSnapshotPauseUs = counters.newCounter("max snapshot pause (us)");
         snapshotInstallsSent = counters.newCounter("snapshot installs sent");
         snapshotInstallsReceived = counters.newCounter("snapshot installs received");
         leaderId.setOrdered(-1);
@@ -491,6 +493,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         snapshotBytes.setOrdered(consensus.snapshotBytes());
         lastSnapshotIndex.setOrdered(consensus.lastSnapshotIndex());
         lastSnapshotPauseUs.setOrdered(consensus.lastSnapshotPauseNs() / 1000);
+        maxSnapshotPauseUs.setOrdered(consensus.maxSnapshotPauseNs() / 1000);
         snapshotInstallsSent.setOrdered(consensus.snapshotInstallsSent());
         snapshotInstallsReceived.setOrdered(consensus.snapshotInstallsReceived());
         final long nowMs = epochClock.time();

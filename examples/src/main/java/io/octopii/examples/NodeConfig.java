@@ -47,6 +47,9 @@ final class NodeConfig
         KEYS.put("threading", "DEDICATED (default) or SHARED");
         KEYS.put("initial.leader", "member that campaigns first on a brand-new cluster (default none)");
         KEYS.put("segment.length", "WAL segment length in bytes (default 64 MiB)");
+        KEYS.put("snapshot.interval.entries", "take a snapshot every N applied entries (default 0: off)");
+        KEYS.put("snapshot.log.bytes", "take a snapshot after N bytes of log above the last one (default 0: off)");
+        KEYS.put("snapshot.retain", "snapshots kept; the log is compacted below the oldest kept (default 2)");
     }
 
     private NodeConfig()
@@ -84,6 +87,9 @@ final class NodeConfig
             .initialLeader(intValue(p, "initial.leader", -1))
             .segmentLength(intValue(p, "segment.length", NodeContext.DEFAULT_SEGMENT_LENGTH))
             .transportKind(enumValue(NodeContext.TransportKind.class, p, "transport", NodeContext.TransportKind.QUIC))
+            .snapshotIntervalEntries(longValue(p, "snapshot.interval.entries", 0))
+            .snapshotLogBytes(longValue(p, "snapshot.log.bytes", 0))
+            .snapshotRetain(intValue(p, "snapshot.retain", 2))
             .stateMachine(new KvStateMachine());
         if (ThreadingMode.INVOKER == ctx.threadingMode())
         {
@@ -171,6 +177,23 @@ final class NodeConfig
     {
         final String value = p.getProperty(key);
         return null == value ? defaultValue : parseInt(key, value.strip());
+    }
+
+    static long longValue(final Properties p, final String key, final long defaultValue) throws Launcher.UsageException
+    {
+        final String value = p.getProperty(key);
+        if (null == value)
+        {
+            return defaultValue;
+        }
+        try
+        {
+            return Long.parseLong(value.strip());
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new Launcher.UsageException("'" + key + "' must be a whole number, got '" + value + "'");
+        }
     }
 
     private static int parseInt(final String key, final String value) throws Launcher.UsageException

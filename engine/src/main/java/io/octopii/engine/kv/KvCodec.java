@@ -32,6 +32,14 @@ public final class KvCodec
     public static final byte DELETE = 3;
     /** Compare-and-set. */
     public static final byte CAS = 4;
+    /**
+     * Digest of the whole store (empty key): answers OK, then the order-independent digest and the entry count,
+     * two little-endian longs ({@link OffHeapKvStore#digest()}). Read-only; lets operators and tests compare
+     * replicas.
+     */
+    public static final byte DIGEST = 5;
+    /** Length of the answer to {@link #DIGEST}. */
+    public static final int DIGEST_ANSWER_LENGTH = 1 + 2 * Long.BYTES;
 
     /** Done; for GET the value follows. */
     public static final byte OK = 0;

@@ -107,7 +107,7 @@ public final class KvStateMachine implements StateMachine, io.octopii.engine.Que
             return status(response, KvCodec.INVALID_COMMAND);
         }
         final int afterKey = keyOffset + keyLength;
-        if (readOnly && op != KvCodec.GET)
+        if (readOnly && op != KvCodec.GET && op != KvCodec.DIGEST)
         {
             return status(response, KvCodec.INVALID_COMMAND);
         }
@@ -155,6 +155,16 @@ public final class KvStateMachine implements StateMachine, io.octopii.engine.Que
 
             case KvCodec.CAS:
                 return compareAndSet(buffer, keyOffset, keyLength, afterKey, end, response);
+
+            case KvCodec.DIGEST:
+                if (keyLength != 0 || afterKey != end || response.capacity() < KvCodec.DIGEST_ANSWER_LENGTH)
+                {
+                    return status(response, KvCodec.INVALID_COMMAND);
+                }
+                response.putByte(0, KvCodec.OK);
+                response.putLong(1, store.digest(), ByteOrder.LITTLE_ENDIAN);
+                response.putLong(1 + Long.BYTES, store.size(), ByteOrder.LITTLE_ENDIAN);
+                return KvCodec.DIGEST_ANSWER_LENGTH;
 
             default:
                 return status(response, KvCodec.INVALID_COMMAND);

@@ -31,6 +31,14 @@ public final class KvText
         final String rest = firstSpace < 0 ? "" : trimmed.substring(firstSpace + 1).stripLeading();
         final int secondSpace = rest.indexOf(' ');
         final String key = secondSpace < 0 ? rest : rest.substring(0, secondSpace);
+        if ("DIGEST".equals(verb))
+        {
+            if (!rest.isEmpty())
+            {
+                throw new IllegalArgumentException("DIGEST takes no key, got '" + rest + "'");
+            }
+            return KvCodec.encodeKeyOnly(dst, offset, KvCodec.DIGEST, dst, offset, 0);
+        }
         if (key.isEmpty())
         {
             throw new IllegalArgumentException("missing key in command '" + text + "' (expected SET k v, GET k or DELETE k)");

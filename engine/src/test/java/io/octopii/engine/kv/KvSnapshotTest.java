@@ -47,6 +47,11 @@ class KvSnapshotTest
             assertEquals(get(source, "key-" + k), get(target, "key-" + k), "key-" + k + " seed=" + seed);
         }
         assertEquals("NOT_FOUND", get(target, "stale"));
+        final int digestLength = KvText.encode("DIGEST", command, 0);
+        assertEquals(KvCodec.DIGEST_ANSWER_LENGTH, target.onQuery(command, 0, digestLength, response));
+        assertEquals(KvCodec.OK, response.getByte(0));
+        assertEquals(source.store().digest(), response.getLong(1, java.nio.ByteOrder.LITTLE_ENDIAN), "DIGEST query");
+        assertEquals(source.store().size(), response.getLong(9, java.nio.ByteOrder.LITTLE_ENDIAN), "DIGEST count");
 
         final int set = KvText.encode("SET key-1 changed", command, 0);
         target.onCommit(20_001, 1, command, 0, set, true, response);

@@ -55,7 +55,6 @@ public final class CounterStateMachine implements StateMachine, Queryable
         return LENGTH;
     }
 
-    // docs:start counter-snapshot
     /** The whole state is one long: write it (the buffer is copied before write returns). */
     @Override
     public void onTakeSnapshot(final long index, final long term, final SnapshotWriter writer)
@@ -75,7 +74,6 @@ public final class CounterStateMachine implements StateMachine, Queryable
         value = snapshotBuffer.getLong(0, ByteOrder.LITTLE_ENDIAN);
         lastAppliedIndex = index;
     }
-    // docs:end counter-snapshot
 
     /** The last index applied (read it on the consensus thread, or after the node closed). */
     public long lastAppliedIndex()
