@@ -76,9 +76,9 @@ public final class SimulationRun
         {
             // two thirds of the runs snapshot often over small segments, so compaction really deletes log and
             // nodes that were down or cut off catch up by install, under the same faults
-            options.snapshotIntervalEntries = 20 + random.nextInt(200);
-            options.snapshotRetain = 1 + random.nextInt(2);
-            options.segmentLength = 8 * 1024 * (1 + random.nextInt(4));
+            options.snapshotIntervalEntries = 10 + random.nextInt(100);
+            options.snapshotRetain = random.nextInt(3) == 0 ? 2 : 1;
+            options.segmentLength = 8 * 1024 * (1 + random.nextInt(2));
         }
         cluster = new SimulatedCluster(options);
         try
