@@ -49,7 +49,7 @@ class SnapshotRestartTest
         settings.put("snapshot.interval.entries", String.valueOf(Math.max(1000, keys / 4 - keys / 100))); // last: ~96% of keys
         settings.put("snapshot.retain", "2");
         try (NodeProcesses cluster = new NodeProcesses(dir, NodeContext.TransportKind.AERON, 3, new int[]{ CLIENT_ID },
-            settings, System.out))
+            settings, false, System.out))
         {
             for (int id = 1; id <= 3; id++)
             {
