@@ -81,7 +81,7 @@ final class RigCluster implements AutoCloseable
         final Path certs = root.resolve("certs");
         if (null != options.certs && Files.exists(options.certs.toPath().resolve("truststore.p12")))
         {
-            // Reuse: keytool takes minutes on a loaded 2-core machine. The set must cover these node ids and client.
+            // Reuse a set made earlier. It must cover these node ids and the client.
             Files.createDirectories(certs);
             try (java.util.stream.Stream<Path> files = Files.list(options.certs.toPath()))
             {

@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  * Run: {@code java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp benchmarks.jar
  * io.octopii.benchmarks.transport.QuicLinkLatencyRig [certDir] [roundTrips] [window] [frames]}.
- * Without a certificate directory, development certificates are generated (keytool; slow).
+ * Without a certificate directory, development certificates are generated (in-process).
  */
 public final class QuicLinkLatencyRig
 {

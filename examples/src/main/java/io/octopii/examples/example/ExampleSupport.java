@@ -24,7 +24,7 @@ import java.util.function.Supplier;
  * transport settings that use them, free loopback ports and bounded waits.
  *
  * <p><b>Thread:</b> any. <b>Failure:</b> certificate generation throws {@link IOException} with
- * keytool's output; a wait that runs out throws {@link IllegalStateException} naming what did not
+ * the generator's error; a wait that runs out throws {@link IllegalStateException} naming what did not
  * happen.
  */
 public final class ExampleSupport
@@ -44,7 +44,7 @@ public final class ExampleSupport
 
     /**
      * Generate a development CA and certificates for members {@code 1..memberCount} on {@link #HOST}.
-     * Slow: it runs {@code keytool} several times per member.
+     * Fast: generated in this process (no keytool).
      *
      * @param dir         written into; created if missing.
      * @param memberCount members to certify.

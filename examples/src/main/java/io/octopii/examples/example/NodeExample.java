@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp examples/target/octopii.jar \
  *     io.octopii.examples.example.NodeExample [certificateDir]
  * </pre>
- * Without a certificate directory it generates one (keytool; takes a while on a busy machine).
+ * Without a certificate directory it generates one (in-process, well under a second).
  */
 public final class NodeExample
 {

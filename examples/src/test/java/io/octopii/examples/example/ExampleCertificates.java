@@ -5,7 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Development certificates for members 1..3, generated once per test JVM (keytool is slow). */
+/** Development certificates for members 1..3, generated once per test JVM. */
 final class ExampleCertificates
 {
     private static Path dir;

@@ -3,17 +3,23 @@ package io.octopii.transport.quic;
 import io.octopii.transport.MemberAddress;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
+import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Development tool: generates a cluster CA and one certificate per member into a directory, with the
- * JDK's {@code keytool}. Not for production: the CA key sits next to the node keys, unencrypted by
+ * Development tool: generates a cluster CA and one certificate per member into a directory, in this
+ * process with the JDK's security API (EC P-256 keys, SHA256withECDSA, PKCS12 stores). Not for production: the CA key sits next to the node keys, unencrypted by
  * anything but the store password.
  *
  * <pre>
@@ -25,15 +31,14 @@ import java.util.concurrent.TimeUnit;
  * with CN and DNS SAN = the member's host string, the CA chain). Kwik checks the CN or a DNS SAN
  * against the host string peers dial; it ignores IP SANs, so dial the host string written here.
  *
- * <p><b>Thread:</b> any; runs {@code keytool} processes, each bounded by a timeout. <b>Failure:</b>
- * throws {@link IOException} with keytool's output when a step fails.
+ * <p><b>Thread:</b> any. <b>Failure:</b> throws {@link IOException} naming the directory and the cause.
  */
 public final class DevCertificates
 {
     public static final String CA_FILE = "ca.p12";
     public static final String TRUST_STORE_FILE = "truststore.p12";
     public static final String CA_ALIAS = "ca";
-    private static final long STEP_TIMEOUT_S = 60;
+    private static final int VALIDITY_DAYS = 3650;
 
     private DevCertificates()
     {
@@ -64,9 +69,9 @@ public final class DevCertificates
     }
 
     /**
-     * Generate a fresh CA and a certificate for every member.
+     * Generate a fresh CA and a certificate for every member, in this process (no keytool).
      *
-     * @throws IOException naming the failed keytool step and its output.
+     * @throws IOException naming the file that could not be written, or wrapping a security failure.
      */
     public static void generate(final Path dir, final String password, final List<MemberAddress> members)
         throws IOException
@@ -76,81 +81,60 @@ public final class DevCertificates
             throw new IllegalArgumentException("password must be at least 6 characters (keytool's rule)");
         }
         Files.createDirectories(dir);
-        final Path ca = dir.resolve(CA_FILE);
-        final Path caPem = dir.resolve("ca.pem");
-        Files.deleteIfExists(ca);
-        Files.deleteIfExists(trustStore(dir));
-        keytool("-genkeypair", "-alias", CA_ALIAS, "-keyalg", "EC", "-groupname", "secp256r1",
-            "-dname", "CN=octopii-cluster-ca", "-ext", "bc:c", "-validity", "3650",
-            "-keystore", ca.toString(), "-storetype", "PKCS12", "-storepass", password, "-keypass", password);
-        keytool("-exportcert", "-alias", CA_ALIAS, "-rfc", "-file", caPem.toString(),
-            "-keystore", ca.toString(), "-storepass", password);
-        keytool("-importcert", "-noprompt", "-alias", CA_ALIAS, "-file", caPem.toString(),
-            "-keystore", trustStore(dir).toString(), "-storetype", "PKCS12", "-storepass", password);
-        for (final MemberAddress member : members)
+        final char[] secret = password.toCharArray();
+        try
         {
-            generateNode(dir, password, ca, caPem, member);
+            final KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+            generator.initialize(new ECGenParameterSpec("secp256r1"));
+            final KeyPair caKeys = generator.generateKeyPair();
+            final X509Certificate ca = DerCertificate.selfSignedCa(
+                "octopii-cluster-ca", caKeys.getPublic(), caKeys.getPrivate(), VALIDITY_DAYS);
+
+            final KeyStore caStore = emptyStore();
+            caStore.setKeyEntry(CA_ALIAS, caKeys.getPrivate(), secret, new Certificate[]{ ca });
+            store(caStore, dir.resolve(CA_FILE), secret);
+            final KeyStore trustStore = emptyStore();
+            trustStore.setCertificateEntry(CA_ALIAS, ca);
+            store(trustStore, trustStore(dir), secret);
+
+            for (final MemberAddress member : members)
+            {
+                final KeyPair keys = generator.generateKeyPair();
+                final X509Certificate certificate = DerCertificate.member(
+                    member.host(), member.id(), keys.getPublic(), ca, caKeys.getPrivate(), VALIDITY_DAYS);
+                final KeyStore nodeStore = emptyStore();
+                nodeStore.setKeyEntry(TransportNames.NODE_KEY_ALIAS, keys.getPrivate(), secret,
+                    new Certificate[]{ certificate, ca });
+                nodeStore.setCertificateEntry(CA_ALIAS, ca);
+                store(nodeStore, nodeKeyStore(dir, member.id()), secret);
+            }
+        }
+        catch (final GeneralSecurityException ex)
+        {
+            throw new IOException("cannot generate development certificates in " + dir + ": " + ex, ex);
         }
     }
 
-    private static void generateNode(
-        final Path dir, final String password, final Path ca, final Path caPem, final MemberAddress member)
-        throws IOException
+    private static KeyStore emptyStore() throws GeneralSecurityException, IOException
     {
-        final Path store = nodeKeyStore(dir, member.id());
-        final Path csr = dir.resolve("node-" + member.id() + ".csr");
-        final Path pem = dir.resolve("node-" + member.id() + ".pem");
-        Files.deleteIfExists(store);
-        final String host = member.host();
-        final String san = isIpLiteral(host) ? "SAN=ip:" + host : "SAN=dns:" + host;
-        keytool("-genkeypair", "-alias", TransportNames.NODE_KEY_ALIAS, "-keyalg", "EC", "-groupname", "secp256r1",
-            "-dname", "CN=" + host + ",OU=member-" + member.id(), "-validity", "3650",
-            "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", password, "-keypass", password);
-        keytool("-certreq", "-alias", TransportNames.NODE_KEY_ALIAS, "-file", csr.toString(),
-            "-keystore", store.toString(), "-storepass", password);
-        keytool("-gencert", "-alias", CA_ALIAS, "-infile", csr.toString(), "-outfile", pem.toString(), "-rfc",
-            "-ext", san, "-ext", "ku=digitalSignature", "-ext", "eku=serverAuth,clientAuth", "-validity", "3650",
-            "-keystore", ca.toString(), "-storepass", password);
-        keytool("-importcert", "-noprompt", "-alias", CA_ALIAS, "-file", caPem.toString(),
-            "-keystore", store.toString(), "-storepass", password);
-        keytool("-importcert", "-noprompt", "-alias", TransportNames.NODE_KEY_ALIAS, "-file", pem.toString(),
-            "-keystore", store.toString(), "-storepass", password);
-        Files.deleteIfExists(csr);
+        final KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        return store;
+    }
+
+    private static void store(final KeyStore store, final Path file, final char[] password)
+        throws GeneralSecurityException, IOException
+    {
+        final Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (OutputStream out = Files.newOutputStream(temp))
+        {
+            store.store(out, password);
+        }
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     static boolean isIpLiteral(final String host)
     {
         return host.indexOf(':') >= 0 || host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-    }
-
-    private static void keytool(final String... args) throws IOException
-    {
-        final List<String> command = new ArrayList<>();
-        command.add(Paths.get(System.getProperty("java.home"), "bin", "keytool").toString());
-        for (final String arg : args)
-        {
-            command.add(arg);
-        }
-        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try
-        {
-            if (!process.waitFor(STEP_TIMEOUT_S, TimeUnit.SECONDS))
-            {
-                process.destroyForcibly();
-                throw new IOException("keytool " + args[0] + " did not finish within " + STEP_TIMEOUT_S + "s");
-            }
-        }
-        catch (final InterruptedException ex)
-        {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while running keytool " + args[0], ex);
-        }
-        final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (process.exitValue() != 0)
-        {
-            throw new IOException("keytool " + String.join(" ", args).replaceAll("-(store|key)pass \\S+", "-$1pass ***") +
-                " failed with exit " + process.exitValue() + ": " + output.trim());
-        }
     }
 }

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The development certificate generator (runs keytool: slow on a loaded machine, so one member). */
+/** The development certificate generator. */
 @Timeout(300)
 class DevCertificatesTest
 {
