@@ -55,6 +55,18 @@ public final class FrameSeeds
     }
 
     /**
+     * A seed that is not an SBE frame (a datagram of another layer), for fuzzers of other decoders.
+     *
+     * @param name      for failure messages.
+     * @param bytes     the valid input.
+     * @param structure offsets of its length or count fields, which the mutator corrupts on purpose.
+     */
+    public static Seed raw(final String name, final byte[] bytes, final int... structure)
+    {
+        return new Seed(name, -1, bytes, structure);
+    }
+
+    /**
      * The bytes of a frame whose message the caller encoded at {@link Framing#LENGTH_PREFIX} (header applied):
      * writes the prefix and copies the frame out, for {@link #of}.
      *

@@ -81,8 +81,12 @@ final class ConsensusReassembler
         final int index = datagram.getShort(FRAGMENT_INDEX_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
         final int count = datagram.getShort(FRAGMENT_COUNT_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
         final int stride = datagram.getShort(FRAGMENT_STRIDE_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        // the message is at least stride * (count - 1) + 1 bytes (exactly that plus length when this is the
+        // last fragment); a bound of stride * count would refuse the non-last fragments of a message just under
+        // the maximum, and that message, never completed, would hold up the stream for good
+        final int lastLength = index == count - 1 ? length : 1;
         if (length <= 0 || count == 0 || index >= count || stride == 0 || length > stride ||
-            (index < count - 1 && length != stride) || (long)stride * (count - 1) + length > maxMessageLength)
+            (index < count - 1 && length != stride) || (long)stride * (count - 1) + lastLength > maxMessageLength)
         {
             sink.onEvent(TransportEvent.MALFORMED_FRAME);
             return;
