@@ -72,19 +72,25 @@ class ConsensusReassemblerTest
         {
             message[i] = (byte)(value + i);
         }
-        final int count = (length + STRIDE - 1) / STRIDE;
+        return split(sequence, message, STRIDE);
+    }
+
+    /** The consensus datagrams that carry {@code message} as {@code sequence}, {@code stride} bytes each. */
+    static List<byte[]> split(final int sequence, final byte[] message, final int stride)
+    {
+        final int count = (message.length + stride - 1) / stride;
         final List<byte[]> result = new ArrayList<>();
         for (int i = 0; i < count; i++)
         {
-            final int chunk = Math.min(STRIDE, length - i * STRIDE);
+            final int chunk = Math.min(stride, message.length - i * stride);
             final byte[] d = new byte[FRAGMENT_HEADER_LENGTH + chunk];
             final UnsafeBuffer b = new UnsafeBuffer(d);
             b.putByte(TYPE_OFFSET, TYPE_CONSENSUS);
             b.putInt(SEQUENCE_OFFSET, sequence, ByteOrder.LITTLE_ENDIAN);
             b.putShort(FRAGMENT_INDEX_OFFSET, (short)i, ByteOrder.LITTLE_ENDIAN);
             b.putShort(FRAGMENT_COUNT_OFFSET, (short)count, ByteOrder.LITTLE_ENDIAN);
-            b.putShort(FRAGMENT_STRIDE_OFFSET, (short)STRIDE, ByteOrder.LITTLE_ENDIAN);
-            b.putBytes(FRAGMENT_HEADER_LENGTH, message, i * STRIDE, chunk);
+            b.putShort(FRAGMENT_STRIDE_OFFSET, (short)stride, ByteOrder.LITTLE_ENDIAN);
+            b.putBytes(FRAGMENT_HEADER_LENGTH, message, i * stride, chunk);
             result.add(d);
         }
         return result;

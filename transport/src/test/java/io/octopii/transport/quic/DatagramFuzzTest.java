@@ -7,7 +7,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -21,8 +20,6 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.FRAGMENT_HEADER_L
 import static io.octopii.transport.quic.LinkDatagramDescriptor.FRAGMENT_INDEX_OFFSET;
 import static io.octopii.transport.quic.LinkDatagramDescriptor.FRAGMENT_STRIDE_OFFSET;
 import static io.octopii.transport.quic.LinkDatagramDescriptor.SEQUENCE_OFFSET;
-import static io.octopii.transport.quic.LinkDatagramDescriptor.TYPE_CONSENSUS;
-import static io.octopii.transport.quic.LinkDatagramDescriptor.TYPE_OFFSET;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -183,23 +180,12 @@ class DatagramFuzzTest
 
     private static List<FrameSeeds.Seed> fragments(final int sequence, final int length, final SplittableRandom random)
     {
-        final int count = (length + STRIDE - 1) / STRIDE;
-        final List<FrameSeeds.Seed> result = new ArrayList<>(count);
-        for (int i = 0; i < count; i++)
+        final byte[] message = new byte[length];
+        random.nextBytes(message);
+        final List<FrameSeeds.Seed> result = new ArrayList<>();
+        for (final byte[] datagram : ConsensusReassemblerTest.split(sequence, message, STRIDE))
         {
-            final int chunk = Math.min(STRIDE, length - i * STRIDE);
-            final byte[] d = new byte[FRAGMENT_HEADER_LENGTH + chunk];
-            final UnsafeBuffer b = new UnsafeBuffer(d);
-            b.putByte(TYPE_OFFSET, TYPE_CONSENSUS);
-            b.putInt(SEQUENCE_OFFSET, sequence, ByteOrder.LITTLE_ENDIAN);
-            b.putShort(FRAGMENT_INDEX_OFFSET, (short)i, ByteOrder.LITTLE_ENDIAN);
-            b.putShort(FRAGMENT_COUNT_OFFSET, (short)count, ByteOrder.LITTLE_ENDIAN);
-            b.putShort(FRAGMENT_STRIDE_OFFSET, (short)STRIDE, ByteOrder.LITTLE_ENDIAN);
-            for (int j = FRAGMENT_HEADER_LENGTH; j < d.length; j++)
-            {
-                d[j] = (byte)random.nextInt(256);
-            }
-            result.add(FrameSeeds.raw("fragment " + i + "/" + count + " of " + sequence, d,
+            result.add(FrameSeeds.raw("fragment of " + sequence, datagram,
                 SEQUENCE_OFFSET, FRAGMENT_INDEX_OFFSET, FRAGMENT_COUNT_OFFSET, FRAGMENT_STRIDE_OFFSET));
         }
         return result;
