@@ -52,6 +52,8 @@ public final class CustomStateMachineExample
         public int oldLeaderId;
         public int newLeaderId;
         public long valueAfterTransfer;
+        public final long[] snapshotIndexes = new long[4];
+        public long valueAfterRestart;
     }
 
     private CustomStateMachineExample()
@@ -101,21 +103,7 @@ public final class CustomStateMachineExample
             for (int id = 1; id <= 3; id++)
             {
                 counters[id] = new CounterStateMachine();
-                // docs:start counter-launch
-                nodes[id] = OctopiiNode.launch(new NodeContext()
-                    .nodeId(id)
-                    .members(members)
-                    .dataDir(work.resolve("node-" + id).toFile())
-                    .threadingMode(ThreadingMode.SHARED)
-                    .electionTimeoutNs(TimeUnit.SECONDS.toNanos(1))
-                    .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(100))
-                    .segmentLength(4 * 1024 * 1024)
-                    .ingressRingLength(1024 * 1024)
-                    .egressRingLength(1024 * 1024)
-                    .transportContext(ExampleSupport.transportContext(certificates, id))
-                    .stateMachine(counters[id])
-                    .proposalListener(listener));
-                // docs:end counter-launch
+                launch(nodes, id, members, work, certificates, counters[id], listener);
             }
             final OctopiiNode leader = NodeExample.awaitLeader(nodes, 30_000);
             out.println("leader is node " + leader.nodeId());
@@ -181,6 +169,24 @@ public final class CustomStateMachineExample
             result.valueAfterTransfer = new UnsafeBuffer(after).getLong(0, ByteOrder.LITTLE_ENDIAN);
             out.println("leadership transferred from node " + result.oldLeaderId + " to node " + result.newLeaderId +
                 "; it reads " + result.valueAfterTransfer);
+
+            // docs:start counter-snapshot-restart
+            // each node writes its counter to <dataDir>/snapshots: a pause of its consensus thread, here microseconds
+            for (int id = 1; id <= 3; id++)
+            {
+                result.snapshotIndexes[id] = nodes[id].takeSnapshot().get(10, TimeUnit.SECONDS);
+            }
+            // a restarted node loads its newest snapshot into a new, empty counter, then replays the log above it
+            final int restarted = result.oldLeaderId;
+            nodes[restarted].close();
+            counters[restarted] = new CounterStateMachine();
+            launch(nodes, restarted, members, work, certificates, counters[restarted], listener);
+            final byte[] reloaded = nodes[restarted].query(new byte[0], QueryPolicy.LINEARIZABLE).get(30, TimeUnit.SECONDS);
+            // docs:end counter-snapshot-restart
+            result.valueAfterRestart = new UnsafeBuffer(reloaded).getLong(0, ByteOrder.LITTLE_ENDIAN);
+            out.println("snapshots at indexes " + result.snapshotIndexes[1] + " " + result.snapshotIndexes[2] + " " +
+                result.snapshotIndexes[3] + "; node " + restarted + " restarted from its snapshot and reads " +
+                result.valueAfterRestart);
         }
         finally
         {
@@ -193,5 +199,31 @@ public final class CustomStateMachineExample
         out.println(result.acknowledged + " increments acknowledged, " + result.indeterminate + " indeterminate, " +
             result.otherFailures + " failed");
         return result;
+    }
+
+    private static void launch(
+        final OctopiiNode[] nodes,
+        final int id,
+        final List<MemberAddress> members,
+        final Path work,
+        final Path certificates,
+        final CounterStateMachine counter,
+        final ProposalListener listener)
+    {
+        // docs:start counter-launch
+        nodes[id] = OctopiiNode.launch(new NodeContext()
+            .nodeId(id)
+            .members(members)
+            .dataDir(work.resolve("node-" + id).toFile())
+            .threadingMode(ThreadingMode.SHARED)
+            .electionTimeoutNs(TimeUnit.SECONDS.toNanos(1))
+            .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(100))
+            .segmentLength(4 * 1024 * 1024)
+            .ingressRingLength(1024 * 1024)
+            .egressRingLength(1024 * 1024)
+            .transportContext(ExampleSupport.transportContext(certificates, id))
+            .stateMachine(counter)
+            .proposalListener(listener));
+        // docs:end counter-launch
     }
 }

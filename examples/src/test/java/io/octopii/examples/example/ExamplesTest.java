@@ -73,6 +73,11 @@ class ExamplesTest
         assertNotEquals(result.oldLeaderId, result.newLeaderId, output());
         assertEquals(result.oldLeaderId % 3 + 1, result.newLeaderId, "the transfer target leads" + output());
         assertEquals(result.values[1], result.valueAfterTransfer, output());
+        for (int id = 1; id <= 3; id++)
+        {
+            assertTrue(result.snapshotIndexes[id] > 0, "node " + id + " took a snapshot" + output());
+        }
+        assertEquals(result.values[1], result.valueAfterRestart, "the restarted node's counter" + output());
         if (0 == result.indeterminate)
         {
             assertEquals(CustomStateMachineExample.EXPECTED_VALUE, result.values[1], output());
