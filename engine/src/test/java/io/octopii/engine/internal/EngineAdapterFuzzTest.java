@@ -10,6 +10,8 @@ import io.octopii.codec.sbe.AppendEntriesEncoder;
 import io.octopii.codec.sbe.AppendEntriesResponseEncoder;
 import io.octopii.codec.sbe.BooleanType;
 import io.octopii.codec.sbe.EntryType;
+import io.octopii.codec.sbe.InstallSnapshotAckEncoder;
+import io.octopii.codec.sbe.InstallSnapshotOfferEncoder;
 import io.octopii.codec.sbe.MessageHeaderEncoder;
 import io.octopii.codec.sbe.NotLeaderRedirectEncoder;
 import io.octopii.codec.sbe.ProposalEncoder;
@@ -20,6 +22,7 @@ import io.octopii.codec.sbe.ReadIndexRequestEncoder;
 import io.octopii.codec.sbe.ReadIndexResponseEncoder;
 import io.octopii.codec.sbe.RequestVoteEncoder;
 import io.octopii.codec.sbe.ResultStatus;
+import io.octopii.codec.sbe.SnapshotInstallStatus;
 import io.octopii.codec.sbe.TimeoutNowEncoder;
 import io.octopii.codec.sbe.VoteEncoder;
 import io.octopii.engine.ConsensusAgent;
@@ -52,7 +55,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link ConsensusAdapter} (consensus channel, via {@link ConsensusAgent#doWork(long)}) or the
  * {@link ClientGateway} (RPC channel). Member 0 is real (in-memory log and term/vote file, a state machine
  * that accepts any command); members 1 and 2 exist only as the claimed senders of the inputs. Seeds are
- * plausible messages (small terms and indexes, entries, votes, read-index requests and responses, proposals,
+ * plausible messages (small terms and indexes, entries, votes, read-index requests and responses, snapshot offers and acks, proposals,
  * queries of every policy, answers
  * to forwarded proposals) and random-valued messages of every type; the clock moves 0-5 ms per input, so
  * the node also elects itself, leads, and steps down. The node is rebuilt every
@@ -61,7 +64,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>Checked: no exception escapes the agent or the gateway; the error handler hears only fail-stops
  * (counted by reason and printed; forged input from an authenticated member, such as a conflicting entry
  * below the commit index, may stop the node, which is the designed response); every delivered consensus
- * message that is not one of the seven Raft messages or claims another sender is counted as rejected (the
+ * message that is not one of the nine Raft messages or claims another sender is counted as rejected (the
  * agent's count also includes out-of-sequence entries, so it is checked as a lower bound);
  * every delivered client message the gateway does not serve is counted; consensus traffic from a non-member
  * is dropped and counted by the routing. Short in CI;
@@ -218,8 +221,8 @@ class EngineAdapterFuzzTest
             else if (channel == Channel.CONSENSUS)
             {
                 consensusDelivered++;
-                final boolean isRaft = templateId >= 1 && templateId <= 7;
-                // all seven carry the claimed sender right after the int64 term
+                final boolean isRaft = templateId >= 1 && templateId <= 9;
+                // all nine carry the claimed sender right after the int64 term
                 final int claimed = isRaft ? buffer.getInt(offset + Framing.HEADER_LENGTH + 8, ByteOrder.LITTLE_ENDIAN) : -1;
                 consensusExpectedRejections += isRaft && claimed == fromMemberId ? 0 : 1;
             }
@@ -277,6 +280,8 @@ class EngineAdapterFuzzTest
             seeds.add(FrameSeeds.of(timeoutNow(i)));
             seeds.add(FrameSeeds.of(readIndexRequest(random, i)));
             seeds.add(FrameSeeds.of(readIndexResponse(random, i)));
+            seeds.add(FrameSeeds.of(installSnapshotOffer(random, i)));
+            seeds.add(FrameSeeds.of(installSnapshotAck(random, i)));
             seeds.add(FrameSeeds.of(proposal(random, i)));
             seeds.add(FrameSeeds.of(query(random, i)));
             seeds.add(FrameSeeds.of(proposalResult(random, i)));
@@ -302,7 +307,7 @@ class EngineAdapterFuzzTest
                 node.inbox.length = produced - skip;
                 node.inbox.fromMemberId = 1 + random.nextInt(random.nextInt(10) == 0 ? 4 : 2); // 3, 4: not members
                 final int claimedAt = Framing.LENGTH_PREFIX + Framing.HEADER_LENGTH + 8;
-                if (templateId >= 1 && templateId <= 7 && produced >= claimedAt + 4 && random.nextInt(10) != 0)
+                if (templateId >= 1 && templateId <= 9 && produced >= claimedAt + 4 && random.nextInt(10) != 0)
                 {
                     final int claimed = (bytes[claimedAt] & 0xFF) | (bytes[claimedAt + 1] & 0xFF) << 8 |
                         (bytes[claimedAt + 2] & 0xFF) << 16 | (bytes[claimedAt + 3] & 0xFF) << 24;
@@ -442,6 +447,29 @@ class EngineAdapterFuzzTest
             .wrapAndApplyHeader(buffer, Framing.LENGTH_PREFIX, new MessageHeaderEncoder())
             .term(term(variant)).leaderId(sender(variant)).readId(random.nextInt(16)).readIndex(variant % 6)
             .status(statuses[variant % statuses.length]);
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
+    }
+
+    private static byte[] installSnapshotOffer(final SplittableRandom random, final int variant)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);
+        final byte[] membership = new byte[variant % 3 * 8];
+        random.nextBytes(membership);
+        final InstallSnapshotOfferEncoder encoder = new InstallSnapshotOfferEncoder()
+            .wrapAndApplyHeader(buffer, Framing.LENGTH_PREFIX, new MessageHeaderEncoder())
+            .term(term(variant)).leaderId(sender(variant)).snapshotIndex(variant % 9).snapshotTerm(term(variant))
+            .snapshotLength(variant % 4 * 100).shipmentId(random.nextInt(8)).putMembership(membership, 0, membership.length);
+        return FrameSeeds.frame(buffer, encoder.encodedLength());
+    }
+
+    private static byte[] installSnapshotAck(final SplittableRandom random, final int variant)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);
+        final SnapshotInstallStatus[] statuses = SnapshotInstallStatus.values();
+        final InstallSnapshotAckEncoder encoder = new InstallSnapshotAckEncoder()
+            .wrapAndApplyHeader(buffer, Framing.LENGTH_PREFIX, new MessageHeaderEncoder())
+            .term(term(variant)).followerId(sender(variant)).snapshotIndex(variant % 9)
+            .status(statuses[variant % statuses.length]).bytesReceived(random.nextInt(1000));
         return FrameSeeds.frame(buffer, encoder.encodedLength());
     }
 
