@@ -1,5 +1,6 @@
 package io.octopii.log;
 
+import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -424,14 +425,35 @@ public final class SnapshotStore
         {
             if (length > 0)
             {
+                updateCrc(src, offset, length);
+                file.write(position, src, offset, length);
+                position += length;
+            }
+        }
+
+        private void updateCrc(final DirectBuffer src, final int offset, final int length)
+        {
+            final ByteBuffer direct = src.byteBuffer();
+            if (null != direct && direct.isDirect())
+            {
+                // checksum the caller's off-heap bytes in place (a large state is not copied twice)
+                final ByteBuffer view = direct.duplicate();
+                final int start = (int)(src.addressOffset() - BufferUtil.address(direct)) + offset;
+                view.limit(start + length).position(start);
+                crc.update(view);
+            }
+            else if (null != src.byteArray())
+            {
+                crc.update(src.byteArray(), (int)(src.addressOffset() - BufferUtil.ARRAY_BASE_OFFSET) + offset, length);
+            }
+            else
+            {
                 if (scratch.length < length)
                 {
                     scratch = new byte[length];
                 }
                 src.getBytes(offset, scratch, 0, length);
                 crc.update(scratch, 0, length);
-                file.write(position, src, offset, length);
-                position += length;
             }
         }
     }

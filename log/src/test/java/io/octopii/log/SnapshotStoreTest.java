@@ -67,6 +67,34 @@ class SnapshotStoreTest
 
     @ParameterizedTest
     @ValueSource(booleans = { true, false })
+    void shouldChecksumDirectHeapAndSlicedBuffersAlike(final boolean mapped)
+    {
+        final LogStorage storage = storage(mapped);
+        final SnapshotStore store = new SnapshotStore(storage, events::add);
+        final byte[] expected = data(9, 30_000);
+        final java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(40_000);
+        direct.position(100);
+        direct.put(expected, 0, 10_000);
+        final java.nio.ByteBuffer heap = java.nio.ByteBuffer.allocate(20_000);
+        heap.position(7);
+        heap.put(expected, 10_000, 10_000);
+        final byte[] array = new byte[10_010];
+        System.arraycopy(expected, 20_000, array, 10, 10_000);
+        final SnapshotStore.SnapshotWriter writer = store.begin(5, 1, new UnsafeBuffer(new byte[0]), 0, 0);
+        writer.append(new UnsafeBuffer(direct, 50, 20_000), 50, 10_000);  // a direct slice read at an offset
+        writer.append(new UnsafeBuffer(heap), 7, 10_000);                   // a heap ByteBuffer
+        writer.append(new UnsafeBuffer(array, 5, 10_005), 5, 10_000);       // a byte[] at an offset
+        writer.commit();
+        try (SnapshotStore.SnapshotReader reader = store.openLatest())
+        {
+            assertNotNull(reader, "the body CRC matches: " + events);
+            assertArrayEquals(expected, readAll(reader));
+        }
+        storage.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = { true, false })
     void shouldWriteListOpenLatestAndDeleteOlder(final boolean mapped)
     {
         final LogStorage storage = storage(mapped);
