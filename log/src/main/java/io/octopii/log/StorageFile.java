@@ -25,7 +25,8 @@ public interface StorageFile extends AutoCloseable
     int length();
 
     /**
-     * @return buffer over the whole file: index 0 is the first byte of the file.
+     * @return buffer over the whole file: index 0 is the first byte of the file. Always off-heap (a mapping or
+     * direct memory): the log checksums and writes records through its address.
      */
     UnsafeBuffer buffer();
 

@@ -13,7 +13,8 @@ import java.io.PrintStream;
  * {@link FsyncPolicy#DURABLE} with a real flusher thread and prints {@code D <index>} each time the
  * durable index advances, {@code R <name>} just before a segment roll (rename of the spare, or creation
  * of a segment file) and {@code P <name>} before the flusher creates a spare, until it is killed.
- * Arguments: directory, segment length, salt.
+ * Arguments: directory, segment length, salt, and optionally {@code compact}: then whenever the log holds
+ * more than two segments it is compacted below its durable index, so later rolls go into recycled files.
  */
 public final class CrashAppender
 {
@@ -26,6 +27,7 @@ public final class CrashAppender
         final File dir = new File(args[0]);
         final int segmentLength = Integer.parseInt(args[1]);
         final long salt = Long.parseLong(args[2]);
+        final boolean compact = args.length > 3 && "compact".equals(args[3]);
         final PrintStream out = System.out;
         final LogStorage storage = new AnnouncingStorage(new MappedFileStorage(dir), out);
         final RaftLog log = RaftLog.open(new RaftLog.Context().storage(storage).segmentLength(segmentLength));
@@ -45,6 +47,10 @@ public final class CrashAppender
                 if (LogTestUtil.appendDeterministic(log, scratch, salt) < 0)
                 {
                     throw new IllegalStateException("append failed at " + (log.lastIndex() + 1));
+                }
+                if (compact && log.segmentCount() > 2)
+                {
+                    log.compactBelow(log.durableIndex());
                 }
             }
             else

@@ -32,19 +32,21 @@ class ProcessCrashTest
     @TempDir
     File dir;
 
-    @ParameterizedTest(name = "seed={0} segmentLength={1} killMidRoll={2}")
-    @CsvSource({ "20251126, 1048576, false", "777, 16384, true" })
+    @ParameterizedTest(name = "seed={0} segmentLength={1} killMidRoll={2} compact={3}")
+    @CsvSource({ "20251126, 1048576, false, false", "777, 16384, true, false", "4242, 16384, true, true" })
     void shouldKeepEveryReportedDurableIndexAcrossKillMinus9(
-        final long seed, final int segmentLength, final boolean killMidRoll) throws Exception
+        final long seed, final int segmentLength, final boolean killMidRoll, final boolean compact) throws Exception
     {
         final SplittableRandom random = new SplittableRandom(seed);
         final LogRecordView view = new LogRecordView();
         long verifiedUpTo = 0;
+        long compactedFirstIndex = 1;
         int killsDuringRoll = 0;
         for (int round = 0; round < 20; round++)
         {
-            final String context = "seed=" + seed + " segmentLength=" + segmentLength + " round=" + round;
-            final Process child = startChild(segmentLength);
+            final String context = "seed=" + seed + " segmentLength=" + segmentLength + " compact=" + compact +
+                " round=" + round;
+            final Process child = startChild(segmentLength, compact);
             final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
             final Thread pump = pump(child, lines);
             long maxDurable = 0;
@@ -104,15 +106,29 @@ class ProcessCrashTest
             {
                 assertTrue(log.lastIndex() >= maxDurable,
                     context + ": child reported durable " + maxDurable + " but the log holds only " + log.lastIndex());
-                for (long index = Math.max(1, verifiedUpTo - 100); index <= log.lastIndex(); index++)
+                for (long index = Math.max(log.firstIndex(), verifiedUpTo - 100); index <= log.lastIndex(); index++)
                 {
                     LogTestUtil.assertDeterministic(log, view, index, SALT, context);
                 }
                 verifiedUpTo = log.lastIndex();
-                assertEquals(1, log.firstIndex(), context);
+                if (compact)
+                {
+                    // compaction (into recycled spares) never runs ahead of the durable index
+                    assertTrue(log.firstIndex() <= maxDurable + 1, context + ": first index " + log.firstIndex() +
+                        " above the reported durable index " + maxDurable);
+                    compactedFirstIndex = log.firstIndex();
+                }
+                else
+                {
+                    assertEquals(1, log.firstIndex(), context);
+                }
             }
         }
         assertTrue(verifiedUpTo > 0, "no records were verified");
+        if (compact)
+        {
+            assertTrue(compactedFirstIndex > 1, "the child never compacted, so no roll reused a recycled file");
+        }
         System.out.println("ProcessCrashTest seed=" + seed + " segmentLength=" + segmentLength + ": 20 SIGKILLs, " +
             verifiedUpTo + " records verified, kills during a segment roll=" + killsDuringRoll);
         if (killMidRoll)
@@ -121,7 +137,7 @@ class ProcessCrashTest
         }
     }
 
-    private Process startChild(final int segmentLength) throws IOException
+    private Process startChild(final int segmentLength, final boolean compact) throws IOException
     {
         final List<String> command = new ArrayList<>();
         command.add(new File(System.getProperty("java.home"), "bin/java").getPath());
@@ -134,6 +150,10 @@ class ProcessCrashTest
         command.add(dir.getAbsolutePath());
         command.add(Integer.toString(segmentLength));
         command.add(Long.toString(SALT));
+        if (compact)
+        {
+            command.add("compact");
+        }
         return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 
