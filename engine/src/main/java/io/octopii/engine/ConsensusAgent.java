@@ -132,6 +132,53 @@ public final class ConsensusAgent implements Agent
         return core.transfersFailed();
     }
 
+    /**
+     * Add a learner: a non-voting member that receives the log (by replication, or a snapshot when it is behind
+     * the compaction point). Leader only, agent thread; one change at a time.
+     *
+     * @param memberId the new member.
+     * @param address  its {@code host:port}, carried in the configuration so every leader can reach it.
+     * @return a {@link MembershipStatus} (or a {@link ProposalStatus} refusal).
+     */
+    public int addLearner(final int memberId, final String address)
+    {
+        return core.changeMembership(MembershipStatus.ADD_LEARNER, memberId, address, 0);
+    }
+
+    /**
+     * Make a learner a voter, once it is at most {@link Context#maxPromotionLagEntries()} behind the leader's log.
+     * Leader only, agent thread; one change at a time.
+     *
+     * @return a {@link MembershipStatus} (NOT_CAUGHT_UP: try again later).
+     */
+    public int promote(final int memberId)
+    {
+        return core.changeMembership(MembershipStatus.PROMOTE, memberId, null, ctx.maxPromotionLagEntries());
+    }
+
+    /**
+     * Remove a voter or a learner, the leader itself included (it leads until the change commits, then hands
+     * over and steps down). Leader only, agent thread; one change at a time.
+     *
+     * @return a {@link MembershipStatus}.
+     */
+    public int remove(final int memberId)
+    {
+        return core.changeMembership(MembershipStatus.REMOVE, memberId, null, 0);
+    }
+
+    /** @return the configuration in effect on this node (the newest it appended, committed or not). */
+    public ClusterConfiguration membership()
+    {
+        return core.configuration();
+    }
+
+    /** @return the log index of the configuration in effect (0 for the bootstrap members). */
+    public long membershipIndex()
+    {
+        return core.configurationIndex();
+    }
+
     /** @return ReadIndex confirmation rounds this node started as leader. */
     public long readRoundsStarted()
     {
@@ -410,6 +457,8 @@ public final class ConsensusAgent implements Agent
         private long readTimeoutNs = TimeUnit.SECONDS.toNanos(5);
         private long leaseClockDriftNs = DEFAULT_LEASE_CLOCK_DRIFT;
         private boolean skipReadConfirmationForTesting;
+        private long maxPromotionLagEntries = 1024;
+        private boolean isJoining;
         private RingBuffer ingressRingBuffer;
         private RingBuffer egressRingBuffer;
         private SnapshotStore snapshotStore;
@@ -438,7 +487,7 @@ public final class ConsensusAgent implements Agent
             {
                 throw new IllegalStateException("memberIds must be distinct: " + Arrays.toString(memberIds));
             }
-            if (Arrays.stream(memberIds).noneMatch(id -> id == memberId))
+            if (!isJoining && Arrays.stream(memberIds).noneMatch(id -> id == memberId))
             {
                 throw new IllegalStateException("memberId (" + memberId + ") must be one of memberIds " +
                     Arrays.toString(memberIds));
@@ -928,6 +977,35 @@ public final class ConsensusAgent implements Agent
         public Context skipReadConfirmationForTesting(final boolean skip)
         {
             this.skipReadConfirmationForTesting = skip;
+            return this;
+        }
+
+        /** @return how far behind the leader's log a learner may be to be promoted. */
+        public long maxPromotionLagEntries()
+        {
+            return maxPromotionLagEntries;
+        }
+
+        /** @param maxPromotionLagEntries how far behind a learner may be to be promoted. @return this. */
+        public Context maxPromotionLagEntries(final long maxPromotionLagEntries)
+        {
+            this.maxPromotionLagEntries = maxPromotionLagEntries;
+            return this;
+        }
+
+        /** @return whether this node starts outside {@link #memberIds()}, waiting to be added as a learner. */
+        public boolean isJoining()
+        {
+            return isJoining;
+        }
+
+        /**
+         * @param isJoining this node starts outside the bootstrap members (which are then the cluster it joins):
+         *                  it never campaigns until a configuration makes it a voter. @return this.
+         */
+        public Context isJoining(final boolean isJoining)
+        {
+            this.isJoining = isJoining;
             return this;
         }
 

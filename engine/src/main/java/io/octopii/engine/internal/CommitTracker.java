@@ -46,7 +46,7 @@ public final class CommitTracker
      */
     public void onDurable(final int memberIndex, final long index)
     {
-        if (index > durableIndex[memberIndex])
+        if (memberIndex >= 0 && index > durableIndex[memberIndex])
         {
             durableIndex[memberIndex] = index;
         }

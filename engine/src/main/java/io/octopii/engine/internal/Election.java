@@ -72,13 +72,13 @@ public final class Election
         void onLeadershipLost();
     }
 
-    private final int[] memberIds;
+    private int[] memberIds;
     private final int selfId;
-    private final int majority;
+    private int majority;
     private final long electionTimeoutNs;
     private long randomState;
     private final Actions actions;
-    private final boolean[] granted;
+    private boolean[] granted;
 
     private int role = Role.FOLLOWER;
     private long term;
@@ -112,10 +112,30 @@ public final class Election
         this.randomState = random.nextLong();
         this.actions = actions;
         this.granted = new boolean[memberIds.length];
-        if (indexOf(selfId) < 0)
+    }
+
+    /**
+     * A new configuration took effect (appended): these members vote from now on. A node that is not among them
+     * (a learner, a member being added or one removed) never campaigns; votes from non-voters are ignored.
+     * Slow path: allocates.
+     *
+     * @param voterIds the voting members.
+     */
+    public void configure(final int[] voterIds)
+    {
+        this.memberIds = voterIds.clone();
+        this.majority = voterIds.length / 2 + 1;
+        this.granted = new boolean[voterIds.length];
+        if (!isVoter() && (role == Role.PRE_CANDIDATE || role == Role.CANDIDATE))
         {
-            throw new IllegalArgumentException("selfId " + selfId + " is not in memberIds " + Arrays.toString(memberIds));
+            role = Role.FOLLOWER; // its own election no longer counts
         }
+    }
+
+    /** @return whether this node votes in the configuration in effect. */
+    public boolean isVoter()
+    {
+        return indexOf(selfId) >= 0;
     }
 
     /**
@@ -190,6 +210,11 @@ public final class Election
         {
             return 0;
         }
+        if (!isVoter())
+        {
+            resetDeadline(nowNs);
+            return 0;
+        }
         startPreVote(nowNs, false);
         return 1;
     }
@@ -202,7 +227,7 @@ public final class Election
      */
     public void onTimeoutNow(final long nowNs)
     {
-        if (role != Role.LEADER && role != Role.FAILED)
+        if (role != Role.LEADER && role != Role.FAILED && isVoter())
         {
             electionCount++;
             leaderId = NULL_MEMBER;
@@ -221,7 +246,7 @@ public final class Election
      */
     public int campaign(final long nowNs)
     {
-        if (role == Role.LEADER || role == Role.FAILED)
+        if (role == Role.LEADER || role == Role.FAILED || !isVoter())
         {
             return 0;
         }

@@ -24,7 +24,8 @@ public final class FollowerTracker
     private static final long NULL_TIME = Long.MIN_VALUE / 2;
 
     private final int memberId;
-    private final int memberIndex;
+    private int memberIndex;
+    private boolean isVoter = true;
     private long nextIndex = 1;
     private long matchIndex;
     private long verifiedIndex;
@@ -85,10 +86,27 @@ public final class FollowerTracker
         return memberId;
     }
 
-    /** @return the follower's position in the configuration. */
+    /** @return the follower's position among the voters of the configuration, or -1 for a learner. */
     public int memberIndex()
     {
         return memberIndex;
+    }
+
+    /** @return whether the follower votes in the configuration in effect. */
+    public boolean isVoter()
+    {
+        return isVoter;
+    }
+
+    /**
+     * A new configuration took effect.
+     *
+     * @param memberIndex position among the voters, or -1 for a learner.
+     */
+    public void configure(final int memberIndex)
+    {
+        this.memberIndex = memberIndex;
+        this.isVoter = memberIndex >= 0;
     }
 
     /** @return the next index to send. */

@@ -38,11 +38,11 @@ public final class RaftCore implements Election.Actions
     private final Transport transport;
     private final StateMachine stateMachine;
     private final int selfId;
-    private final int selfIndex;
-    private final int[] memberIds;
-    private final FollowerTracker[] followers;
+    private int selfIndex;
+    private FollowerTracker[] followers;
+    private final Membership membership;
     private final Election election;
-    private final CommitTracker commitTracker;
+    private CommitTracker commitTracker;
     private final ConsensusPublisher publisher;
     private final ConsensusAdapter adapter;
     private final IngressAdapter ingressAdapter;
@@ -104,24 +104,12 @@ public final class RaftCore implements Election.Actions
         this.transport = ctx.transport();
         this.stateMachine = ctx.stateMachine();
         this.selfId = ctx.memberId();
-        this.memberIds = ctx.memberIds().clone();
         this.maxMessageLength = Math.min(ctx.maxMessageLength(), transport.maxMessageLength());
         this.batchLength = Math.min(maxMessageLength, transport.consensusBatchLength());
 
-        int self = -1;
-        this.followers = new FollowerTracker[memberIds.length - 1];
-        for (int i = 0, f = 0; i < memberIds.length; i++)
-        {
-            if (memberIds[i] == selfId)
-            {
-                self = i;
-            }
-            else
-            {
-                followers[f++] = new FollowerTracker(memberIds[i], i);
-            }
-        }
-        this.selfIndex = self;
+        final int[] memberIds = ctx.memberIds();
+        this.membership = new Membership(io.octopii.engine.ClusterConfiguration.ofVoters(memberIds));
+        this.followers = new FollowerTracker[0];
         this.commitTracker = new CommitTracker(memberIds.length);
         this.election = new Election(memberIds, selfId, ctx.electionTimeoutNs(), ctx.random(), this);
         this.publisher = new ConsensusPublisher(transport, maxMessageLength);
@@ -131,6 +119,8 @@ public final class RaftCore implements Election.Actions
         this.pending = new PendingProposals(ctx.maxPendingProposals());
         this.reads = new ReadService(this, followers, commitTracker.majority(), publisher, egressPublisher,
             stateMachine, ctx.errorHandler(), ctx);
+        membership.recover(log);
+        configure(membership.current());
         this.responseBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
             org.agrona.BitUtil.findNextPositivePowerOfTwo(Math.max(64, ctx.maxResultLength())), 64));
         this.snapshots = new SnapshotKeeper(
@@ -210,8 +200,15 @@ public final class RaftCore implements Election.Actions
         final int role = election.role();
         if (role == Role.LEADER)
         {
-            commitTracker.onDurable(selfIndex, Math.min(log.durableIndex(), log.lastIndex()));
+            if (selfIndex >= 0)
+            {
+                commitTracker.onDurable(selfIndex, Math.min(log.durableIndex(), log.lastIndex()));
+            }
             updateCommitIndex();
+            if (stepDownIfRemoved(nowNs))
+            {
+                return work + 1;
+            }
             work += reads.startRound(nowNs);
             work += replicate(nowNs);
             work += transferProgress(nowNs);
@@ -225,6 +222,7 @@ public final class RaftCore implements Election.Actions
         work += pollInstall(role);
 
         work += apply();
+        membership.onApplied(appliedIndex);
         work += reads.serve(nowNs);
         work += snapshotIfDue();
         notifyRoleChange();
@@ -470,7 +468,8 @@ public final class RaftCore implements Election.Actions
         {
             return ProposalStatus.OK;
         }
-        if (null == tracker(targetId))
+        final FollowerTracker target = tracker(targetId);
+        if (null == target || !target.isVoter())
         {
             return io.octopii.engine.OctopiiException.FAILED;
         }
@@ -536,6 +535,198 @@ public final class RaftCore implements Election.Actions
         return 0;
     }
 
+    // ---------------------------------------------------------------------------------------------------------
+    // Membership
+
+    /** @return the configuration in effect (the newest appended). */
+    public io.octopii.engine.ClusterConfiguration configuration()
+    {
+        return membership.current();
+    }
+
+    /** @return the log index of the configuration in effect (0 for the bootstrap voters). */
+    public long configurationIndex()
+    {
+        return membership.currentIndex();
+    }
+
+    /**
+     * Change the membership by one member: append a configuration entry, in effect at once on the leader (and on
+     * each follower when it appends it). Refused while the previous change is uncommitted, before the leader
+     * committed an entry of its term, and during a leadership transfer. Slow path: allocates.
+     *
+     * @param kind      {@link io.octopii.engine.MembershipStatus#ADD_LEARNER}, {@code PROMOTE} or {@code REMOVE}.
+     * @param memberId  the member.
+     * @param address   its {@code host:port} (ADD_LEARNER), else ignored.
+     * @param maxLagEntries PROMOTE only: how far behind the leader's log the learner may be.
+     * @return a {@link io.octopii.engine.MembershipStatus}.
+     */
+    public int changeMembership(final int kind, final int memberId, final String address, final long maxLagEntries)
+    {
+        final int refusal = membershipRefusal();
+        if (io.octopii.engine.MembershipStatus.OK != refusal)
+        {
+            return refusal;
+        }
+        final io.octopii.engine.ClusterConfiguration current = membership.current();
+        final io.octopii.engine.ClusterConfiguration next;
+        switch (kind)
+        {
+            case io.octopii.engine.MembershipStatus.ADD_LEARNER:
+                if (current.isMember(memberId))
+                {
+                    return io.octopii.engine.MembershipStatus.ALREADY_MEMBER;
+                }
+                next = current.withLearner(memberId, address);
+                break;
+            case io.octopii.engine.MembershipStatus.PROMOTE:
+            {
+                if (!current.isLearner(memberId))
+                {
+                    return io.octopii.engine.MembershipStatus.NOT_A_LEARNER;
+                }
+                final FollowerTracker f = tracker(memberId);
+                if (null == f || log.lastIndex() - f.matchIndex() > maxLagEntries)
+                {
+                    return io.octopii.engine.MembershipStatus.NOT_CAUGHT_UP;
+                }
+                next = current.withPromoted(memberId);
+                break;
+            }
+            case io.octopii.engine.MembershipStatus.REMOVE:
+                if (!current.isMember(memberId))
+                {
+                    return io.octopii.engine.MembershipStatus.NOT_A_MEMBER;
+                }
+                next = current.without(memberId);
+                if (0 == next.voterCount())
+                {
+                    return io.octopii.engine.MembershipStatus.LAST_VOTER;
+                }
+                break;
+            default:
+                throw new IllegalArgumentException("unknown membership change " + kind);
+        }
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[next.encodedLength()]);
+        next.encode(payload, 0);
+        final long index = log.lastIndex() + 1;
+        final long result = log.append(election.term(), index, EntryType.CONFIGURATION, 0, payload, 0, payload.capacity());
+        if (result != index)
+        {
+            if (result == RaftLog.LOG_FAILED)
+            {
+                fail(new IllegalStateException("log failed: " + log.failure(), log.failure()));
+                return ProposalStatus.CLOSED;
+            }
+            return ProposalStatus.BACK_PRESSURED;
+        }
+        configure(membership.onAppended(index, payload, 0, payload.capacity()));
+        return io.octopii.engine.MembershipStatus.OK;
+    }
+
+    private int membershipRefusal()
+    {
+        if (isClosed || election.role() == Role.FAILED)
+        {
+            return ProposalStatus.CLOSED;
+        }
+        if (election.role() != Role.LEADER)
+        {
+            return ProposalStatus.NOT_LEADER;
+        }
+        if (transferTargetId != Election.NULL_MEMBER)
+        {
+            return ProposalStatus.LEADERSHIP_TRANSFER;
+        }
+        if (!hasCommittedInTerm() || membership.currentIndex() > commitIndex)
+        {
+            return io.octopii.engine.MembershipStatus.CHANGE_IN_PROGRESS;
+        }
+        return io.octopii.engine.MembershipStatus.OK;
+    }
+
+    /**
+     * Put a configuration into effect: trackers for every other member (kept for those who stay), the commit
+     * quorum, the election's voters and the read quorum. Slow path: allocates.
+     */
+    private void configure(final io.octopii.engine.ClusterConfiguration configuration)
+    {
+        final int[] members = configuration.memberIds();
+        final int[] voters = configuration.voterIds();
+        final FollowerTracker[] next = new FollowerTracker[members.length - (configuration.isMember(selfId) ? 1 : 0)];
+        final boolean isLeader = election.role() == Role.LEADER;
+        for (int i = 0, n = 0; i < members.length; i++)
+        {
+            if (members[i] == selfId)
+            {
+                continue;
+            }
+            FollowerTracker f = tracker(members[i]);
+            if (null == f)
+            {
+                f = new FollowerTracker(members[i], -1);
+                f.reset(log.lastIndex(), nowNs); // a new member: probe back from the leader's end
+            }
+            f.configure(indexOf(voters, members[i]));
+            next[n++] = f;
+        }
+        followers = next;
+        selfIndex = indexOf(voters, selfId);
+        commitTracker = new CommitTracker(voters.length);
+        if (isLeader)
+        {
+            for (final FollowerTracker f : followers)
+            {
+                if (f.isVoter())
+                {
+                    commitTracker.onDurable(f.memberIndex(), f.matchIndex());
+                }
+            }
+        }
+        election.configure(voters);
+        reads.configure(followers, commitTracker.majority(), selfIndex >= 0);
+    }
+
+    /**
+     * A leader that is no longer a voter steps down once its configuration is committed; first it asks the most
+     * up-to-date voter to campaign at once, so the cluster does not wait an election timeout.
+     *
+     * @return whether it stepped down.
+     */
+    private boolean stepDownIfRemoved(final long nowNs)
+    {
+        if (selfIndex >= 0 || commitIndex < membership.currentIndex())
+        {
+            return false;
+        }
+        FollowerTracker best = null;
+        for (final FollowerTracker f : followers)
+        {
+            if (f.isVoter() && (null == best || f.matchIndex() > best.matchIndex()))
+            {
+                best = f;
+            }
+        }
+        if (null != best && best.matchIndex() >= log.lastIndex())
+        {
+            publisher.timeoutNow(best.memberId(), election.term(), selfId);
+        }
+        election.stepDown(nowNs);
+        return true;
+    }
+
+    private static int indexOf(final int[] ids, final int id)
+    {
+        for (int i = 0; i < ids.length; i++)
+        {
+            if (ids[i] == id)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     private void reject(final long correlationId, final int status)
     {
         proposalsRejected++;
@@ -558,7 +749,10 @@ public final class RaftCore implements Election.Actions
         final long lastTerm = log.lastTerm();
         for (final FollowerTracker f : followers)
         {
-            publisher.requestVote(f.memberId(), term, selfId, lastIndex, lastTerm, preVote, transfer);
+            if (f.isVoter())
+            {
+                publisher.requestVote(f.memberId(), term, selfId, lastIndex, lastTerm, preVote, transfer);
+            }
         }
     }
 
@@ -708,6 +902,10 @@ public final class RaftCore implements Election.Actions
                     return;
                 }
                 log.truncateFrom(index);
+                if (membership.onTruncated(index, log))
+                {
+                    configure(membership.current());
+                }
             }
             final long result = log.append(entryTerm, index, entryType, entryFlags, payloadView, 0, payloadView.capacity());
             if (result != index)
@@ -718,6 +916,10 @@ public final class RaftCore implements Election.Actions
                     return;
                 }
                 break;
+            }
+            if (entryType == EntryType.CONFIGURATION)
+            {
+                configure(membership.onAppended(index, payloadView, 0, payloadView.capacity()));
             }
             verified = index;
         }
@@ -763,7 +965,8 @@ public final class RaftCore implements Election.Actions
         final long lastIndex = log.lastIndex();
         if (success)
         {
-            if (f.onSuccess(sequence, Math.min(matchIndex, lastIndex), Math.min(verifiedIndex, lastIndex), nowNs))
+            if (f.onSuccess(sequence, Math.min(matchIndex, lastIndex), Math.min(verifiedIndex, lastIndex), nowNs) &&
+                f.isVoter())
             {
                 commitTracker.onDurable(f.memberIndex(), f.matchIndex());
             }
@@ -881,10 +1084,10 @@ public final class RaftCore implements Election.Actions
             return;
         }
         lastCheckQuorumNs = nowNs;
-        int live = 1;
+        int live = selfIndex >= 0 ? 1 : 0;
         for (final FollowerTracker f : followers)
         {
-            if (nowNs - f.lastResponseNs() < timeoutNs)
+            if (f.isVoter() && nowNs - f.lastResponseNs() < timeoutNs)
             {
                 live++;
             }

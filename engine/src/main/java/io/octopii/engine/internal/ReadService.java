@@ -58,8 +58,9 @@ public final class ReadService
     private static final int ANSWER = 4;
 
     private final RaftCore core;
-    private final FollowerTracker[] followers;
-    private final int majority;
+    private FollowerTracker[] followers;
+    private int majority;
+    private boolean isSelfVoter = true;
     private final ConsensusPublisher publisher;
     private final EgressPublisher egress;
     private final Queryable queryable;
@@ -93,8 +94,8 @@ public final class ReadService
     private boolean isRoundActive;
     private long roundReadIndex;
     private long roundStartNs;
-    private final long[] roundSequences;
-    private final long[] leaseScratch;
+    private long[] roundSequences;
+    private long[] leaseScratch;
 
     private boolean isRequestInFlight;
     private long requestReadId;
@@ -308,6 +309,23 @@ public final class ReadService
         compact();
     }
 
+    /**
+     * A new configuration took effect: count these followers (voters among them) and this node (if it votes)
+     * from now on. A round in flight is abandoned; its reads wait for the next one. Slow path: allocates.
+     */
+    void configure(final FollowerTracker[] followers, final int majority, final boolean isSelfVoter)
+    {
+        this.followers = followers;
+        this.majority = majority;
+        this.isSelfVoter = isSelfVoter;
+        this.roundSequences = new long[followers.length];
+        this.leaseScratch = new long[followers.length + 1];
+        if (isRoundActive)
+        {
+            abandonRound();
+        }
+    }
+
     /** A leadership transfer started: until the next term, voters may ignore stickiness, so no lease. */
     void onTransferStarted()
     {
@@ -486,11 +504,11 @@ public final class ReadService
         {
             return true;
         }
-        // the majority-th newest of: now (this node) and each follower's newest answered send time
-        leaseScratch[0] = nowNs;
+        // the majority-th newest of: now (this node, if it votes) and each voter's newest answered send time
+        leaseScratch[0] = isSelfVoter ? nowNs : Long.MIN_VALUE / 2;
         for (int i = 0; i < followers.length; i++)
         {
-            leaseScratch[i + 1] = followers[i].ackedSendNs();
+            leaseScratch[i + 1] = followers[i].isVoter() ? followers[i].ackedSendNs() : Long.MIN_VALUE / 2;
         }
         for (int i = 1; i < leaseScratch.length; i++)
         {
@@ -508,10 +526,10 @@ public final class ReadService
 
     private boolean isRoundConfirmed()
     {
-        int confirmed = 1;
+        int confirmed = isSelfVoter ? 1 : 0;
         for (int i = 0; i < followers.length; i++)
         {
-            if (followers[i].confirmedSequence() >= roundSequences[i])
+            if (followers[i].isVoter() && followers[i].confirmedSequence() >= roundSequences[i])
             {
                 confirmed++;
             }

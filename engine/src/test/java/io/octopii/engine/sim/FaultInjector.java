@@ -52,6 +52,8 @@ public final class FaultInjector
     private long transfers;
     private long nextSnapshotNs;
     private long snapshotsRequested;
+    private long nextMembershipChangeNs;
+    private long membershipChanges;
 
     /**
      * @param cluster  the cluster.
@@ -80,6 +82,13 @@ public final class FaultInjector
         nextCrashNs = cluster.nowNs() + (200 + random.nextInt(600)) * MS;
         nextTransferNs = cluster.nowNs() + (300 + random.nextInt(1200)) * MS;
         nextSnapshotNs = cluster.nowNs() + (100 + random.nextInt(500)) * MS;
+        nextMembershipChangeNs = cluster.nowNs() + (200 + random.nextInt(600)) * MS;
+    }
+
+    /** @return membership changes the leader accepted (learner added, promoted, member removed). */
+    public long membershipChanges()
+    {
+        return membershipChanges;
     }
 
     /** @return leadership transfers started. */
@@ -124,6 +133,11 @@ public final class FaultInjector
                 snapshotsRequested++;
             }
             nextSnapshotNs = nowNs + (100 + random.nextInt(900)) * MS;
+        }
+        if (Mix.NONE != mix && nowNs >= nextMembershipChangeNs)
+        {
+            changeMembership();
+            nextMembershipChangeNs = nowNs + (100 + random.nextInt(500)) * MS;
         }
         if (mix.isCrashing)
         {
@@ -170,6 +184,50 @@ public final class FaultInjector
         if (cluster.agent(leader).transferLeadership(target) == io.octopii.engine.ProposalStatus.OK)
         {
             transfers++;
+        }
+    }
+
+    /**
+     * Every mix but NONE, when the cluster has a spare node: add a non-member as a learner, promote a learner, or
+     * remove a voter (the leader among them) or a learner, keeping at least the initial number of voters.
+     */
+    private void changeMembership()
+    {
+        final int leader = cluster.leaderId();
+        if (leader < 0)
+        {
+            return;
+        }
+        final io.octopii.engine.ConsensusAgent agent = cluster.agent(leader);
+        final io.octopii.engine.ClusterConfiguration configuration = agent.membership();
+        final int n = cluster.nodeCount();
+        final int pick = random.nextInt(n);
+        int status = -1;
+        switch (random.nextInt(3))
+        {
+            case 0:
+                if (!configuration.isMember(pick))
+                {
+                    status = agent.addLearner(pick, "sim:" + pick);
+                }
+                break;
+            case 1:
+                if (configuration.isLearner(pick))
+                {
+                    status = agent.promote(pick);
+                }
+                break;
+            default:
+                if (configuration.isLearner(pick) ||
+                    (configuration.isVoter(pick) && configuration.voterCount() > cluster.initialVoterCount()))
+                {
+                    status = agent.remove(pick);
+                }
+                break;
+        }
+        if (io.octopii.engine.MembershipStatus.OK == status)
+        {
+            membershipChanges++;
         }
     }
 

@@ -274,7 +274,7 @@ public final class KvWorkload implements ProposalListener, QueryListener
         int node = c.leaderHint;
         if (node < 0 || !cluster.isUp(node) || random.nextInt(isQuery ? 2 : 10) == 0)
         {
-            node = random.nextInt(cluster.nodeCount());
+            node = randomNode();
         }
         if (!cluster.isUp(node))
         {
@@ -309,6 +309,22 @@ public final class KvWorkload implements ProposalListener, QueryListener
         c.policy = null;
         c.invokedAtNs = cluster.nowNs();
         byCorrelation.put(correlationId, c);
+    }
+
+    /**
+     * A random node, a member of the configuration the leader holds nine times in ten (clients know the
+     * membership; a node outside it has no leader to serve reads and proposals).
+     */
+    private int randomNode()
+    {
+        final int node = random.nextInt(cluster.nodeCount());
+        final int leader = cluster.leaderId();
+        if (leader < 0 || random.nextInt(10) == 0)
+        {
+            return node;
+        }
+        final int[] members = cluster.agent(leader).membership().memberIds();
+        return members[random.nextInt(members.length)];
     }
 
     private void issueQuery(final Client c, final int node, final ProposalPublisher publisher, final long key)

@@ -51,6 +51,7 @@ class SeedSweepTest
         long transfers = 0;
         long snapshots = 0;
         long installs = 0;
+        long membershipChanges = 0;
         long maxRecoveryNs = 0;
         long maxRecoverySeed = -1;
         final long startNs = System.nanoTime();
@@ -67,6 +68,7 @@ class SeedSweepTest
                 transfers += run.transfers();
                 snapshots += run.cluster().snapshotsTaken();
                 installs += run.cluster().snapshotInstalls();
+                membershipChanges += run.membershipChanges();
                 if (run.recoveryNs() > maxRecoveryNs)
                 {
                     maxRecoveryNs = run.recoveryNs();
@@ -96,7 +98,8 @@ class SeedSweepTest
         }
         System.out.println("sweep: seeds " + firstSeed + ".." + (firstSeed + seeds - 1) + " passed:" + perMix +
             ", entries committed " + committed + ", LINEARIZABLE/LEASE reads checked " + reads + ", LOCAL reads checked " +
-            localReads + ", leadership transfers " + transfers + ", snapshots taken " + snapshots + ", snapshot installs " + installs +
+            localReads + ", leadership transfers " + transfers + ", membership changes " + membershipChanges +
+            ", snapshots taken " + snapshots + ", snapshot installs " + installs +
             ", longest recovery after faults stopped " +
             TimeUnit.NANOSECONDS.toMillis(maxRecoveryNs) + " ms simulated (seed " + maxRecoverySeed + "), failures " +
             failures.size() + ", wall " +

@@ -81,6 +81,13 @@ public final class SimulatedCluster implements AutoCloseable
         public long readTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         /** Clock-drift margin of the leader lease (the simulated clocks do not drift). */
         public long leaseClockDriftNs = TimeUnit.MILLISECONDS.toNanos(30);
+        /**
+         * Members 0 .. initialVoters - 1 form the cluster; the others start outside it, waiting to be added
+         * (0 or less: every node is a voter).
+         */
+        public int initialVoters;
+        /** How far behind the leader's log a learner may be to be promoted. */
+        public long maxPromotionLagEntries = 64;
         /** Test hook: serve LINEARIZABLE and LEASE reads without confirming leadership. */
         public boolean skipReadConfirmation;
         /** Take a snapshot after this many applied entries (0: only on demand). */
@@ -148,12 +155,16 @@ public final class SimulatedCluster implements AutoCloseable
         this.stateMachines = new KvStateMachine[n];
         this.publishers = new ProposalPublisher[n];
         this.nodeRandoms = new SplittableRandom[n];
-        this.memberIds = new int[n];
         clock.nowNs = TimeUnit.SECONDS.toNanos(1);
         network.nowNs(clock.nowNs);
-        for (int i = 0; i < n; i++)
+        final int voters = options.initialVoters > 0 ? Math.min(options.initialVoters, n) : n;
+        this.memberIds = new int[voters];
+        for (int i = 0; i < voters; i++)
         {
             memberIds[i] = i;
+        }
+        for (int i = 0; i < n; i++)
+        {
             nodeRandoms[i] = random.split();
             storages[i] = options.storageFactory.apply(i);
         }
@@ -203,6 +214,12 @@ public final class SimulatedCluster implements AutoCloseable
     public long crashes()
     {
         return crashes;
+    }
+
+    /** @return the voters the cluster started with (members 0 .. this - 1). */
+    public int initialVoterCount()
+    {
+        return memberIds.length;
     }
 
     /** @return nodes. */
@@ -490,6 +507,8 @@ public final class SimulatedCluster implements AutoCloseable
         agents[i] = new ConsensusAgent(new ConsensusAgent.Context()
             .memberId(i)
             .memberIds(memberIds)
+            .isJoining(i >= memberIds.length)
+            .maxPromotionLagEntries(options.maxPromotionLagEntries)
             .log(logs[i])
             .termVoteFile(termVoteFiles[i])
             .transport(transport)

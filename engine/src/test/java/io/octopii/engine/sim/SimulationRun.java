@@ -21,6 +21,7 @@ public final class SimulationRun
     private KvWorkload workload;
     private long recoveryNs;
     private long transfers;
+    private long membershipChanges;
 
     /**
      * @param seed         the seed.
@@ -44,6 +45,12 @@ public final class SimulationRun
     public SimulatedCluster cluster()
     {
         return cluster;
+    }
+
+    /** @return membership changes the fault injector made. */
+    public long membershipChanges()
+    {
+        return membershipChanges;
     }
 
     /** @return leadership transfers the fault injector started. */
@@ -70,7 +77,9 @@ public final class SimulationRun
         options.seed = random.nextLong();
         // demonstration only: -Doctopii.sim.skipReadConfirmation=true must make the sweep fail on stale reads
         options.skipReadConfirmation = Boolean.getBoolean("octopii.sim.skipReadConfirmation");
-        options.nodeCount = random.nextInt(4) == 0 ? 5 : 3;
+        // one node more than the voters: the fault injector adds it, promotes it and removes voters
+        options.initialVoters = random.nextInt(4) == 0 ? 5 : 3;
+        options.nodeCount = options.initialVoters + 1;
         options.flushProbability = 0.2 + random.nextDouble() * 0.8;
         if (random.nextInt(3) != 0)
         {
@@ -97,6 +106,7 @@ public final class SimulationRun
 
             faults.healAll();
             transfers = faults.transfers();
+            membershipChanges = faults.membershipChanges();
             workload.issuing(false);
             final long healedAt = cluster.nowNs();
             final long deadline = healedAt + LIVENESS_BOUND_NS;
@@ -124,11 +134,12 @@ public final class SimulationRun
             {
                 throw new AssertionError(prefix() + localReadViolation + "\n" + cluster.describe());
             }
-            return prefix() + "nodes=" + options.nodeCount + " steps=" + cluster.steps() + " committed=" +
+            return prefix() + "voters=" + options.initialVoters + "+1" + " steps=" + cluster.steps() + " committed=" +
                 cluster.invariants().maxCommitted() + " ok=" + workload.okCount() + " indeterminate=" +
                 workload.indeterminateCount() + " failed=" + workload.failCount() + " reads=" +
                 workload.linearizableReads() + " localReads=" + workload.localReads() + " readFailures=" +
-                workload.queryFailures() + " transfers=" + transfers + " crashes=" + cluster.crashes() +
+                workload.queryFailures() + " transfers=" + transfers + " membershipChanges=" + membershipChanges +
+                " crashes=" + cluster.crashes() +
                 " snapshots=" + cluster.snapshotsTaken() + " installs=" + cluster.snapshotInstalls() +
                 " recoveryMs=" + TimeUnit.NANOSECONDS.toMillis(recoveryNs);
         }
