@@ -167,7 +167,10 @@ public final class ConsensusAgent implements Agent
         return core.changeMembership(MembershipStatus.REMOVE, memberId, null, 0);
     }
 
-    /** @return the configuration in effect on this node (the newest it appended, committed or not). */
+    /**
+     * @return the configuration in effect on this node (the newest it appended, committed or not); any thread
+     * (an immutable value published by the agent).
+     */
     public ClusterConfiguration membership()
     {
         return core.configuration();
@@ -459,6 +462,7 @@ public final class ConsensusAgent implements Agent
         private boolean skipReadConfirmationForTesting;
         private long maxPromotionLagEntries = 1024;
         private boolean isJoining;
+        private ClusterConfiguration initialConfiguration;
         private RingBuffer ingressRingBuffer;
         private RingBuffer egressRingBuffer;
         private SnapshotStore snapshotStore;
@@ -491,6 +495,11 @@ public final class ConsensusAgent implements Agent
             {
                 throw new IllegalStateException("memberId (" + memberId + ") must be one of memberIds " +
                     Arrays.toString(memberIds));
+            }
+            if (null != initialConfiguration && !Arrays.equals(initialConfiguration.voterIds(), memberIds))
+            {
+                throw new IllegalStateException("initialConfiguration voters " +
+                    Arrays.toString(initialConfiguration.voterIds()) + " differ from memberIds " + Arrays.toString(memberIds));
             }
             requireSet(log, "log");
             requireSet(termVoteFile, "termVoteFile");
@@ -990,6 +999,22 @@ public final class ConsensusAgent implements Agent
         public Context maxPromotionLagEntries(final long maxPromotionLagEntries)
         {
             this.maxPromotionLagEntries = maxPromotionLagEntries;
+            return this;
+        }
+
+        /** @return the configuration before any configuration entry: {@link #memberIds()} as voters, with addresses. */
+        public ClusterConfiguration initialConfiguration()
+        {
+            return null != initialConfiguration ? initialConfiguration : ClusterConfiguration.ofVoters(memberIds);
+        }
+
+        /**
+         * @param initialConfiguration the bootstrap voters with their addresses (its voters must equal
+         *                             {@link #memberIds()}). @return this.
+         */
+        public Context initialConfiguration(final ClusterConfiguration initialConfiguration)
+        {
+            this.initialConfiguration = initialConfiguration;
             return this;
         }
 

@@ -131,6 +131,7 @@ public final class OctopiiNode implements AutoCloseable
         consensus = new ConsensusAgent(new ConsensusAgent.Context()
             .memberId(ctx.nodeId())
             .memberIds(voterIds)
+            .initialConfiguration(initialConfiguration(ctx.members()))
             .log(log)
             .termVoteFile(termVoteFile)
             .transport(routing)
@@ -213,6 +214,20 @@ public final class OctopiiNode implements AutoCloseable
         ctx.conclude();
         System.out.println("octopii node " + ctx.nodeId() + " starting with " + ctx);
         return new OctopiiNode(ctx);
+    }
+
+    private static ClusterConfiguration initialConfiguration(final List<MemberAddress> members)
+    {
+        final int[] ids = new int[members.size()];
+        final boolean[] voters = new boolean[ids.length];
+        final String[] addresses = new String[ids.length];
+        for (int i = 0; i < ids.length; i++)
+        {
+            ids[i] = members.get(i).id();
+            voters[i] = true;
+            addresses[i] = members.get(i).host() + ":" + members.get(i).port();
+        }
+        return new ClusterConfiguration(ids, voters, addresses);
     }
 
     private static Transport launchTransport(final NodeContext ctx, final ErrorHandler errorHandler)
@@ -432,10 +447,19 @@ public final class OctopiiNode implements AutoCloseable
         return consensus.failure();
     }
 
-    /** The voting members. */
+    /** The members this node was started with (see {@link #membership()} for the configuration in effect). */
     public List<MemberAddress> members()
     {
         return ctx.members();
+    }
+
+    /**
+     * The configuration in effect on this node: voters and learners with their addresses, as the newest
+     * configuration entry in its log says (the started members until a change). Any thread.
+     */
+    public ClusterConfiguration membership()
+    {
+        return consensus.membership();
     }
 
     /** For {@link ThreadingMode#INVOKER}: call {@code invoke()} from your duty cycle. Null in other modes. */

@@ -122,6 +122,9 @@ class OctopiiNodeTest
         {
             final OctopiiNode leader = cluster.awaitLeader(30_000);
             assertEquals("OK", text(leader.propose(command("SET k v1")).get(10, TimeUnit.SECONDS)));
+            assertEquals(3, leader.membership().voterCount(), leader.membership().toString());
+            assertEquals(cluster.members.get(0).host() + ":" + cluster.members.get(0).port(),
+                leader.membership().address(cluster.members.get(0).id()), "membership carries the addresses");
             for (int id = 1; id <= 3; id++)
             {
                 // linearizable right after the write was acknowledged, on followers too (read index from the leader)

@@ -41,6 +41,7 @@ public final class RaftCore implements Election.Actions
     private int selfIndex;
     private FollowerTracker[] followers;
     private final Membership membership;
+    private volatile io.octopii.engine.ClusterConfiguration publishedConfiguration;
     private final Election election;
     private CommitTracker commitTracker;
     private final ConsensusPublisher publisher;
@@ -108,7 +109,7 @@ public final class RaftCore implements Election.Actions
         this.batchLength = Math.min(maxMessageLength, transport.consensusBatchLength());
 
         final int[] memberIds = ctx.memberIds();
-        this.membership = new Membership(io.octopii.engine.ClusterConfiguration.ofVoters(memberIds));
+        this.membership = new Membership(ctx.initialConfiguration());
         this.followers = new FollowerTracker[0];
         this.commitTracker = new CommitTracker(memberIds.length);
         this.election = new Election(memberIds, selfId, ctx.electionTimeoutNs(), ctx.random(), this);
@@ -538,10 +539,10 @@ public final class RaftCore implements Election.Actions
     // ---------------------------------------------------------------------------------------------------------
     // Membership
 
-    /** @return the configuration in effect (the newest appended). */
+    /** @return the configuration in effect (the newest appended); safe from any thread (published). */
     public io.octopii.engine.ClusterConfiguration configuration()
     {
-        return membership.current();
+        return publishedConfiguration;
     }
 
     /** @return the log index of the configuration in effect (0 for the bootstrap voters). */
@@ -685,6 +686,7 @@ public final class RaftCore implements Election.Actions
         }
         election.configure(voters);
         reads.configure(followers, commitTracker.majority(), selfIndex >= 0);
+        publishedConfiguration = configuration;
     }
 
     /**
