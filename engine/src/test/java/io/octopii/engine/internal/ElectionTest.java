@@ -208,4 +208,41 @@ class ElectionTest
         assertEquals(Role.LEADER, solo.role());
         assertEquals(1, solo.term());
     }
+
+    @Test
+    void shouldRefuseVotesForAnElectionTimeoutAfterARestartWithATermBecauseALeaseMayRestOnIt()
+    {
+        // started with term 5 at time 0 (setUp): it may have answered a leader just before it went down
+        election.onRequestVote(TIMEOUT_NS / 2, 2, 6, 10, 5, false, false, 0, 0);
+        assertEquals("vote 2 6 false", events.get(events.size() - 1));
+        election.onRequestVote(TIMEOUT_NS + 1, 2, 6, 10, 5, false, false, 0, 0);
+        assertEquals("vote 2 6 true", events.get(events.size() - 1));
+    }
+
+    @Test
+    void shouldStayStickyAfterItsOwnCampaignForgotTheLeader()
+    {
+        election.onLeaderMessage(1000, 5, 3);
+        assertEquals(1, election.campaign(1010)); // pre-vote round: leaderId forgotten
+        election.onRequestVote(1020, 2, 6, 10, 5, true, false, 0, 0);
+        assertEquals("vote 2 6 pre false", events.get(events.size() - 1), "heard from leader 3 20 ns ago");
+        election.onRequestVote(1020, 2, 6, 10, 5, true, true, 0, 0);
+        assertEquals("vote 2 6 pre true", events.get(events.size() - 1), "a transfer overrides stickiness");
+    }
+
+    @Test
+    void shouldCampaignAtOnceWithoutPreVoteOnTimeoutNowAndNeverAsANonVoter()
+    {
+        election.onLeaderMessage(1000, 5, 3);
+        election.onTimeoutNow(1010);
+        assertEquals(Role.CANDIDATE, election.role());
+        assertEquals(6, election.term());
+        assertEquals("requestVote 6", events.get(events.size() - 1));
+
+        election.configure(new int[]{2, 3});
+        assertEquals(Role.FOLLOWER, election.role(), "its own election no longer counts");
+        assertFalse(election.isVoter());
+        assertEquals(0, election.onTimer(Long.MAX_VALUE / 2));
+        assertEquals(0, election.campaign(2000));
+    }
 }
