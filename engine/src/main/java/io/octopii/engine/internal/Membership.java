@@ -74,19 +74,18 @@ final class Membership
     }
 
     /**
-     * Start from the log: the newest configuration entry above the base, else the base. Slow path: reads the
-     * log backwards from its end until a configuration entry.
+     * Start from the log: every configuration entry above the base (the newest is in effect; the older ones say
+     * which configuration a snapshot at a lower index carries). Slow path: reads the log above the base once.
      */
     void recover(final RaftLog log)
     {
         entries.clear();
         final long floor = Math.max(log.firstIndex(), baseIndex + 1);
-        for (long i = log.lastIndex(); i >= floor; i--)
+        for (long i = floor, last = log.lastIndex(); i <= last; i++)
         {
             if (log.read(i, view) && view.entryType() == EntryType.CONFIGURATION)
             {
                 entries.add(new Entry(i, ClusterConfiguration.decode(view.buffer(), view.payloadOffset(), view.payloadLength())));
-                return;
             }
         }
     }

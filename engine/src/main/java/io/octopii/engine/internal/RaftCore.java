@@ -120,7 +120,6 @@ public final class RaftCore implements Election.Actions
         this.pending = new PendingProposals(ctx.maxPendingProposals());
         this.reads = new ReadService(this, followers, commitTracker.majority(), publisher, egressPublisher,
             stateMachine, ctx.errorHandler(), ctx);
-        membership.recover(log);
         configure(membership.current());
         this.responseBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
             org.agrona.BitUtil.findNextPositivePowerOfTwo(Math.max(64, ctx.maxResultLength())), 64));
@@ -140,6 +139,7 @@ public final class RaftCore implements Election.Actions
         this.nowNs = nowNs;
         appliedIndex = snapshots.loadAtStart();
         commitIndex = appliedIndex;
+        onSnapshotLoaded(appliedIndex);
         if (log.lastIndex() < appliedIndex || log.firstIndex() - 1 > appliedIndex)
         {
             throw new IllegalStateException("log [" + log.firstIndex() + ", " + log.lastIndex() +
@@ -1204,7 +1204,25 @@ public final class RaftCore implements Election.Actions
         {
             return SnapshotKeeper.FAILED;
         }
-        return snapshots.take(appliedIndex, termAt(appliedIndex));
+        final io.octopii.engine.ClusterConfiguration configuration = membership.at(appliedIndex);
+        final UnsafeBuffer encoded = new UnsafeBuffer(new byte[configuration.encodedLength()]);
+        configuration.encode(encoded, 0);
+        return snapshots.take(appliedIndex, termAt(appliedIndex), encoded, encoded.capacity());
+    }
+
+    /**
+     * A snapshot replaced the state up to {@code index}: the configuration it carries is the base, and any
+     * configuration entry above it in the log still takes effect. Slow path.
+     */
+    private void onSnapshotLoaded(final long index)
+    {
+        final org.agrona.DirectBuffer encoded = snapshots.loadedMembership();
+        if (encoded.capacity() > 0)
+        {
+            membership.reset(index, io.octopii.engine.ClusterConfiguration.decode(encoded, 0, encoded.capacity()));
+        }
+        membership.recover(log);
+        configure(membership.current());
     }
 
     /** Ask for a snapshot at the end of the next duty cycle. Agent thread. */
@@ -1373,6 +1391,7 @@ public final class RaftCore implements Election.Actions
         }
         appliedIndex = installed;
         commitIndex = Math.max(commitIndex, installed);
+        onSnapshotLoaded(installed);
         if (followerVerifiedTerm == election.term())
         {
             followerVerifiedIndex = Math.max(followerVerifiedIndex, installed);

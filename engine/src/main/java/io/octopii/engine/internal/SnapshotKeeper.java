@@ -32,7 +32,7 @@ public final class SnapshotKeeper
     /** {@link #take} result: the state machine or the disk failed; see the error handler. */
     public static final long FAILED = -2;
 
-    private static final UnsafeBuffer NO_MEMBERSHIP = new UnsafeBuffer(new byte[0]);
+    private final UnsafeBuffer loadedMembership = new UnsafeBuffer(new byte[0]);
 
     private final SnapshotStore store;
     private final StateMachine stateMachine;
@@ -197,7 +197,7 @@ public final class SnapshotKeeper
      * @return the snapshot's index (the existing one if nothing was applied since), {@link #NO_STORE} or
      * {@link #FAILED}.
      */
-    public long take(final long appliedIndex, final long term)
+    public long take(final long appliedIndex, final long term, final DirectBuffer membership, final int membershipLength)
     {
         if (null == store)
         {
@@ -211,14 +211,14 @@ public final class SnapshotKeeper
         SnapshotStore.SnapshotWriter writer = null;
         try
         {
-            writer = store.begin(appliedIndex, term, NO_MEMBERSHIP, 0, 0);
+            writer = store.begin(appliedIndex, term, membership, 0, membershipLength);
             writerAdapter.writer = writer;
             stateMachine.onTakeSnapshot(appliedIndex, term, writerAdapter);
             final long dataLength = writer.dataLength();
             latestName = writer.commit();
             latestIndex = appliedIndex;
             latestTerm = term;
-            latestLength = SnapshotStore.HEADER_LENGTH + dataLength;
+            latestLength = SnapshotStore.HEADER_LENGTH + membershipLength + dataLength;
         }
         catch (final Throwable t)
         {
@@ -304,8 +304,21 @@ public final class SnapshotKeeper
         return maxPauseNs;
     }
 
+    /**
+     * @return the encoded configuration the last snapshot loaded (at start or installed) carried, empty when it
+     * carried none; valid until the next load.
+     */
+    public DirectBuffer loadedMembership()
+    {
+        return loadedMembership;
+    }
+
     private void load(final SnapshotStore.SnapshotReader reader, final String why)
     {
+        final DirectBuffer membership = reader.membership();
+        final byte[] copy = new byte[membership.capacity()];
+        membership.getBytes(0, copy);
+        loadedMembership.wrap(copy);
         final long index = reader.index();
         final long term = reader.term();
         readerAdapter.reader = reader;
@@ -330,7 +343,7 @@ public final class SnapshotKeeper
         }
         latestIndex = index;
         latestTerm = term;
-        latestLength = SnapshotStore.HEADER_LENGTH + reader.dataLength();
+        latestLength = SnapshotStore.HEADER_LENGTH + loadedMembership.capacity() + reader.dataLength();
         latestName = reader.name();
         bytesSinceSnapshot = 0;
         snapshotsLoaded++;

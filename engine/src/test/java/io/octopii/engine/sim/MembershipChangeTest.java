@@ -71,6 +71,60 @@ class MembershipChangeTest
         }
     }
 
+    @Test
+    void shouldCatchUpALearnerAddedAfterCompactionByInstallingASnapshotThenRestartWithTheConfiguration()
+    {
+        final SimulatedCluster.Options options = new SimulatedCluster.Options().seed(11);
+        options.nodeCount = 4;
+        options.initialVoters = 3;
+        options.snapshotIntervalEntries = 50;
+        options.snapshotRetain = 2;
+        options.segmentLength = 8 * 1024;
+        try (SimulatedCluster cluster = new SimulatedCluster(options))
+        {
+            final KvWorkload workload = new KvWorkload(cluster, new SplittableRandom(11), 3, 3, 0.2);
+            final int leader = ReadIndexSafetyTest.awaitLeader(cluster);
+            final long deadline = cluster.nowNs() + CHANGE_BOUND_NS;
+            while (cluster.log(leader).firstIndex() <= 1)
+            {
+                assertTrue(cluster.nowNs() < deadline, "the leader's log was never compacted: " + cluster.describe());
+                step(cluster, workload);
+            }
+            assertEquals(0, cluster.agent(3).snapshotInstallsReceived());
+            change(cluster, workload, 11, "add learner 3", a -> a.addLearner(3, "sim:3"));
+            awaitEveryMember(cluster, workload, 11, 3);
+            assertTrue(cluster.agent(3).snapshotInstallsReceived() >= 1,
+                "the learner caught up by log replay, not by install: " + cluster.describe());
+            change(cluster, workload, 11, "promote 3", a -> a.promote(3));
+            awaitEveryMember(cluster, workload, 11, 4);
+
+            // snapshots carry the configuration: after compaction past the change, a restart still knows it
+            run(cluster, workload, 1000 * MS);
+            final int current = cluster.leaderId();
+            assertTrue(cluster.log(current).firstIndex() > cluster.agent(current).membershipIndex(),
+                "the configuration entry was compacted away: " + cluster.describe());
+            for (int id = 0; id < 4; id++)
+            {
+                cluster.crash(id);
+                workload.onCrash(id);
+            }
+            for (int id = 0; id < 4; id++)
+            {
+                cluster.restart(id);
+                assertEquals(4, cluster.agent(id).membership().voterCount(), "member " + id + " after restart: " +
+                    cluster.agent(id).membership());
+            }
+            workload.issuing(false);
+            final long end = cluster.nowNs() + CHANGE_BOUND_NS;
+            while (workload.outstanding() > 0 || cluster.leaderId() < 0)
+            {
+                assertTrue(cluster.nowNs() < end, cluster.describe());
+                step(cluster, workload);
+            }
+            assertTrue(workload.history().check().isLinearizable(), workload.history().check().toString());
+        }
+    }
+
     private static void scale(final long seed)
     {
         final SimulatedCluster.Options options = new SimulatedCluster.Options().seed(seed);
