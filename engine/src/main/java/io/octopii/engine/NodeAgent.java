@@ -89,6 +89,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
     private final AtomicCounter rejectedMessages;
     private final AtomicCounter remoteProposals;
     private final AtomicCounter droppedAnswers;
+    private final AtomicCounter heldAnswers;
     private final Transport transport;
     private final AtomicCounter[] peerMatchIndex;
     private final AtomicCounter[] peerNextIndex;
@@ -140,6 +141,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         rejectedMessages = counters.newCounter("consensus messages rejected");
         remoteProposals = counters.newCounter("client proposals received");
         droppedAnswers = counters.newCounter("client answers dropped (transport full or down)");
+        heldAnswers = counters.newCounter("client answer bytes held back (transport back pressure)");
         snapshotsTaken = counters.newCounter("snapshots taken");
         snapshotBytes = counters.newCounter("snapshot bytes written");
         lastSnapshotIndex = counters.newCounter("last snapshot index");
@@ -189,6 +191,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         }
         work += consensus.doWork();
         work += takeRequestedSnapshot();
+        work += gateway.retryHeldAnswers();
         work += resultAdapter.poll(this, this, 256);
         work += transferProgress();
         updateCounters();
@@ -489,6 +492,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         rejectedMessages.setOrdered(consensus.rejectedMessages());
         remoteProposals.setOrdered(gateway.remoteProposals());
         droppedAnswers.setOrdered(gateway.droppedAnswers());
+        heldAnswers.setOrdered(gateway.heldAnswers());
         snapshotsTaken.setOrdered(consensus.snapshotsTaken());
         snapshotBytes.setOrdered(consensus.snapshotBytes());
         lastSnapshotIndex.setOrdered(consensus.lastSnapshotIndex());

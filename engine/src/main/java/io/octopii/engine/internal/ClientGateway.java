@@ -20,7 +20,10 @@ import io.octopii.engine.ProposalStatus;
 import io.octopii.transport.MemberAddress;
 import io.octopii.transport.Transport;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -73,6 +76,11 @@ public final class ClientGateway implements Transport.InboundHandler
     private final NotLeaderRedirectEncoder redirectEncoder = new NotLeaderRedirectEncoder();
     private final UnsafeBuffer command = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer sendBuffer;
+    /** Answers the transport refused with back pressure, kept (member id as the type) and re-offered in order. */
+    private final OneToOneRingBuffer heldAnswers =
+        new OneToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(HELD_ANSWERS_LENGTH + RingBufferDescriptor.TRAILER_LENGTH)));
+    private final ControlledMessageHandler retryHandler = this::onHeldAnswerControlled;
+    private boolean isRetryBlocked;
 
     private long remoteProposals;
     private long remoteQueries;
@@ -392,15 +400,65 @@ public final class ClientGateway implements Transport.InboundHandler
         send(member, MessageHeaderEncoder.ENCODED_LENGTH + queryResultEncoder.encodedLength());
     }
 
+    /**
+     * Re-offer answers held back by back pressure, oldest first, until the transport refuses again. Agent thread.
+     *
+     * @return answers sent or dropped.
+     */
+    public int retryHeldAnswers()
+    {
+        if (0 == heldAnswers.size())
+        {
+            return 0;
+        }
+        isRetryBlocked = false;
+        return heldAnswers.controlledRead(retryHandler);
+    }
+
+    private ControlledMessageHandler.Action onHeldAnswerControlled(
+        final int member, final org.agrona.MutableDirectBuffer buffer, final int index, final int length)
+    {
+        onHeldAnswer(member, buffer, index, length);
+        return isRetryBlocked ? ControlledMessageHandler.Action.ABORT : ControlledMessageHandler.Action.CONTINUE;
+    }
+
+    private void onHeldAnswer(final int member, final org.agrona.MutableDirectBuffer buffer, final int index, final int length)
+    {
+        final long result = transport.offer(member, Transport.Channel.RPC, buffer, index, length);
+        if (Transport.BACK_PRESSURED == result)
+        {
+            isRetryBlocked = true;
+        }
+        else if (result < 0)
+        {
+            droppedAnswers++; // the client is gone: its retry goes elsewhere
+        }
+    }
+
+    /** @return bytes of answers waiting for the transport to take them. */
+    public int heldAnswers()
+    {
+        return heldAnswers.size();
+    }
+
     private boolean send(final int member, final int length)
     {
-        if (transport.offer(member, Transport.Channel.RPC, sendBuffer, 0, length) < 0)
+        // behind held answers a new one waits its turn; on back pressure it is held rather than lost (a lost
+        // answer costs the client an attempt timeout and a duplicate proposal)
+        final long result = 0 == heldAnswers.size() ?
+            transport.offer(member, Transport.Channel.RPC, sendBuffer, 0, length) : Transport.BACK_PRESSURED;
+        if (result >= 0)
         {
-            droppedAnswers++;
-            return false;
+            return true;
         }
-        return true;
+        if (Transport.BACK_PRESSURED == result && heldAnswers.write(member, sendBuffer, 0, length))
+        {
+            return true;
+        }
+        droppedAnswers++;
+        return false;
     }
 
     private static final byte[] EMPTY = new byte[0];
+    private static final int HELD_ANSWERS_LENGTH = 1024 * 1024;
 }
