@@ -189,6 +189,14 @@ public final class SnapshotKeeper
     }
 
     /**
+     * {@link #take(long, long, DirectBuffer, int)} without a configuration (the snapshot carries none).
+     */
+    public long take(final long appliedIndex, final long term)
+    {
+        return take(appliedIndex, term, loadedMembership, 0);
+    }
+
+    /**
      * Take a snapshot of the state at {@code appliedIndex} now: a synchronous pause on the agent thread (see the
      * class comment), then keep the newest {@code retain} and compact the log. Slow path.
      *
