@@ -19,11 +19,13 @@ import java.util.Arrays;
 /**
  * {@link LogAppendBenchmark}'s two operations interleaved round by round, so that the log and its copy+CRC
  * baseline see the same machine conditions (on a shared 2-core VM, runs one after the other differ by 2-5x,
- * as JMH runs its benchmarks). Each round times one segment's worth of records with each (alternating which
- * goes first): the log appends and compacts exactly as the benchmark's measured operation does, with its
- * flusher on its own thread; the baseline copies the same payload plus a CRC32C and a length word into one
- * pre-zeroed mapping. Prints, per payload size, the median and best round of each in ns per record and the
- * log's throughput as a share of the baseline's.
+ * as JMH runs its benchmarks). Each round runs each for {@link #ROUND_NS} (alternating which goes first) and
+ * counts records: the log appends and compacts exactly as the benchmark's measured operation does, with its
+ * flusher on its own thread (a round spans dozens of rolls, so the flusher's zeroing of recycled files
+ * overlaps the log's own window, as in the benchmark, and at most one file's zeroing spills into the
+ * baseline's); the baseline copies the same payload plus a CRC32C and a length word into one pre-zeroed
+ * mapping, wrapping around. Prints, per payload size, the median and best round of each in ns per record and
+ * the log's throughput as a share of the baseline's.
  * <pre>
  * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --add-opens java.base/java.util.zip=ALL-UNNAMED \
  *   -cp benchmarks/target/benchmarks.jar io.octopii.benchmarks.log.LogAppendRig [rounds] [dir]
@@ -32,6 +34,8 @@ import java.util.Arrays;
 public final class LogAppendRig
 {
     private static final int SEGMENT_LENGTH = 64 * 1024 * 1024;
+    private static final long ROUND_NS = 250_000_000L;
+    private static final int CHUNK = 1024;
 
     private LogAppendRig()
     {
@@ -62,10 +66,9 @@ public final class LogAppendRig
         {
             payload.putByte(i, (byte)i);
         }
-        final int recordsPerRound = SEGMENT_LENGTH / BitUtil.align(32 + payloadLength, 8);
-        final int warmUp = Math.max(10, rounds / 5);
-        final long[] logNs = new long[rounds];
-        final long[] baselineNs = new long[rounds];
+        final int warmUp = Math.max(4, rounds / 10);
+        final double[] logNs = new double[rounds];
+        final double[] baselineNs = new double[rounds];
         final MappedByteBuffer mapped = IoUtil.mapNewFile(new File(dir, "baseline.dat"), SEGMENT_LENGTH, true);
         final UnsafeBuffer baseline = new UnsafeBuffer(mapped);
         long rollsWithoutSpare = 0;
@@ -80,17 +83,17 @@ public final class LogAppendRig
                 for (int round = -warmUp; round < rounds; round++)
                 {
                     final long withoutSpareBefore = log.rollsWithoutSpare();
-                    long logTime = 0;
-                    long baselineTime = 0;
+                    double logTime = 0;
+                    double baselineTime = 0;
                     for (int pass = 0; pass < 2; pass++)
                     {
                         if ((pass == 0) == ((round & 1) == 0))
                         {
-                            logTime = appendLog(log, payload, payloadLength, recordsPerRound);
+                            logTime = appendLog(log, payload, payloadLength);
                         }
                         else
                         {
-                            baselineTime = copyAndCrc(baseline, payload, payloadLength, recordsPerRound);
+                            baselineTime = copyAndCrc(baseline, payload, payloadLength);
                         }
                     }
                     if (round >= 0)
@@ -110,59 +113,81 @@ public final class LogAppendRig
         {
             IoUtil.unmap(mapped);
         }
-        print(payloadLength, rounds, recordsPerRound, logNs, baselineNs, rollsWithoutSpare);
+        print(payloadLength, rounds, logNs, baselineNs, rollsWithoutSpare);
     }
 
-    /** The benchmark's measured operation, repeated: append, and compact when more than 2 segments are held. */
-    private static long appendLog(final RaftLog log, final UnsafeBuffer payload, final int length, final int count)
+    /**
+     * The benchmark's measured operation, repeated for a round: append, and compact when more than 2 segments are
+     * held.
+     *
+     * @return nanoseconds per record.
+     */
+    private static double appendLog(final RaftLog log, final UnsafeBuffer payload, final int length)
     {
         final long start = System.nanoTime();
-        for (int i = 0; i < count; i++)
+        long records = 0;
+        long elapsed;
+        do
         {
-            final long index = log.lastIndex() + 1;
-            log.append(1, index, EntryType.ENTRY, 0, payload, 0, length);
-            if (log.segmentCount() > LogAppendBenchmark.RETAINED_SEGMENTS)
+            for (int i = 0; i < CHUNK; i++)
             {
-                log.compactBelow(index);
+                final long index = log.lastIndex() + 1;
+                log.append(1, index, EntryType.ENTRY, 0, payload, 0, length);
+                if (log.segmentCount() > LogAppendBenchmark.RETAINED_SEGMENTS)
+                {
+                    log.compactBelow(index);
+                }
             }
+            records += CHUNK;
+            elapsed = System.nanoTime() - start;
         }
-        return System.nanoTime() - start;
+        while (elapsed < ROUND_NS);
+        return elapsed / (double)records;
     }
 
-    /** The benchmark's baseline, from the start of the mapping. */
-    private static long copyAndCrc(final UnsafeBuffer baseline, final UnsafeBuffer payload, final int length, final int count)
+    /**
+     * The benchmark's baseline, repeated for a round, wrapping around the mapping.
+     *
+     * @return nanoseconds per record.
+     */
+    private static double copyAndCrc(final UnsafeBuffer baseline, final UnsafeBuffer payload, final int length)
     {
         final int recordLength = 32 + length;
         final int aligned = BitUtil.align(recordLength, 8);
         final long start = System.nanoTime();
+        long records = 0;
+        long elapsed;
         int position = 0;
-        for (int i = 0; i < count; i++)
+        do
         {
-            baseline.putBytes(position + 32, payload, 0, length);
-            final int crc = Crc32c.INSTANCE.compute(baseline.addressOffset(), position + 8, recordLength - 8);
-            baseline.putInt(position + 4, crc);
-            baseline.putInt(position, recordLength);
-            position += aligned;
+            for (int i = 0; i < CHUNK; i++)
+            {
+                if (position + aligned > SEGMENT_LENGTH)
+                {
+                    position = 0;
+                }
+                baseline.putBytes(position + 32, payload, 0, length);
+                final int crc = Crc32c.INSTANCE.compute(baseline.addressOffset(), position + 8, recordLength - 8);
+                baseline.putInt(position + 4, crc);
+                baseline.putInt(position, recordLength);
+                position += aligned;
+            }
+            records += CHUNK;
+            elapsed = System.nanoTime() - start;
         }
-        return System.nanoTime() - start;
+        while (elapsed < ROUND_NS);
+        return elapsed / (double)records;
     }
 
     private static void print(
-        final int payloadLength,
-        final int rounds,
-        final int recordsPerRound,
-        final long[] logNs,
-        final long[] baselineNs,
-        final long rollsWithoutSpare)
+        final int payloadLength, final int rounds, final double[] logNs, final double[] baselineNs, final long rollsWithoutSpare)
     {
-        final long[] log = logNs.clone();
-        final long[] base = baselineNs.clone();
+        final double[] log = logNs.clone();
+        final double[] base = baselineNs.clone();
         Arrays.sort(log);
         Arrays.sort(base);
-        final double logMedian = log[rounds / 2] / (double)recordsPerRound;
-        final double baseMedian = base[rounds / 2] / (double)recordsPerRound;
-        final double logBest = log[0] / (double)recordsPerRound;
-        final double baseBest = base[0] / (double)recordsPerRound;
+        final double logMedian = log[rounds / 2];
+        final double baseMedian = base[rounds / 2];
         int roundsAtTarget = 0;
         for (int i = 0; i < rounds; i++)
         {
@@ -173,9 +198,9 @@ public final class LogAppendRig
             }
         }
         System.out.println(String.format(
-            "payload=%-5d rounds=%d x %d records  median: log %.1f ns, baseline %.1f ns (log at %.0f%%)  " +
+            "payload=%-5d rounds=%d x %d ms  median: log %.1f ns, baseline %.1f ns (log at %.0f%%)  " +
             "best: log %.1f ns, baseline %.1f ns (log at %.0f%%)  rounds with log >= 70%%: %d  rolls without a ready " +
-            "spare: %d", payloadLength, rounds, recordsPerRound, logMedian, baseMedian, 100 * baseMedian / logMedian,
-            logBest, baseBest, 100 * baseBest / logBest, roundsAtTarget, rollsWithoutSpare));
+            "spare: %d", payloadLength, rounds, ROUND_NS / 1_000_000, logMedian, baseMedian, 100 * baseMedian / logMedian,
+            log[0], base[0], 100 * base[0] / log[0], roundsAtTarget, rollsWithoutSpare));
     }
 }
