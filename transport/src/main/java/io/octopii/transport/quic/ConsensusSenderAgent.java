@@ -46,6 +46,12 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
      * fragments that in-order delivery waits for: heartbeats then stall behind them and followers time out.
      */
     static final int MAX_UNACKED_BYTES = 512 * 1024;
+    /**
+     * No acknowledgement progress for this long while messages wait, after re-sends at the backoff ceiling: the
+     * connection is closed and dialled again, with a fresh sequence space. Raft re-sends what it needs; a link
+     * that stays stuck would otherwise hold back every later message, votes included, for good.
+     */
+    static final long STALL_TIMEOUT_NS = 4 * MAX_RETRANSMIT_TIMEOUT_NS;
     private static final byte[] KEEP_ALIVE = {TYPE_KEEP_ALIVE};
     private final QuicTransport transport;
     private final PeerLink[] links;
@@ -129,7 +135,20 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         {
             session.lastSeenAck = acked;
             session.retransmitTimeoutNs = INITIAL_RETRANSMIT_TIMEOUT_NS;
+            session.lastAckProgressNs = nowNs;
             buffer.releaseUpTo(acked);
+        }
+        if (buffer.isEmpty())
+        {
+            session.lastAckProgressNs = nowNs;
+            return 0;
+        }
+        if (nowNs - session.lastAckProgressNs > STALL_TIMEOUT_NS)
+        {
+            transport.increment(TransportEvent.CONSENSUS_STALLED);
+            session.close("consensus channel stalled: " + buffer.records() + " messages unacknowledged for " +
+                (nowNs - session.lastAckProgressNs) / 1_000_000 + " ms");
+            return 1;
         }
         if (!buffer.isEmpty() && nowNs - buffer.oldestSentNs() > session.retransmitTimeoutNs)
         {

@@ -51,6 +51,7 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     int maxDatagramPayload;
     long retransmitTimeoutNs;
     int lastSeenAck;
+    long lastAckProgressNs;
     ConsensusRetransmitBuffer retransmitBuffer;
 
     // Datagram thread only.

@@ -40,6 +40,11 @@ public enum TransportEvent
     CONSENSUS_RETRANSMIT,
     /** Duplicate datagrams discarded. */
     DUPLICATE_DATAGRAM,
+    /**
+     * A link closed (and re-dialled) because its consensus channel had messages unacknowledged with no progress
+     * for {@code ConsensusSenderAgent#STALL_TIMEOUT_NS} despite re-sends: a fresh connection instead of a stall.
+     */
+    CONSENSUS_STALLED,
     /** Stream batches not acknowledged in time: the stream was abandoned and the batch re-sent. */
     STREAM_STALL,
     /** Duplicate stream batches (re-sent after a stall) discarded by the receiver. */
