@@ -41,6 +41,8 @@ final class NodeConfig
         KEYS.put("aeron.driver", "aeron media driver: shared (default, one embedded driver thread), dedicated " +
             "(three threads), invoked (no driver thread: run by the node's polling thread; lowest latency on small " +
             "machines) or external:<aeron dir> (a driver started separately)");
+        KEYS.put("aeron.ipc", "true: the members share the external driver of aeron.driver=external:<dir> on one host and " +
+            "talk over aeron:ipc shared memory instead of UDP (default false)");
         KEYS.put("fsync", "DURABLE (default), INTERVAL_MS or NONE");
         KEYS.put("election.timeout.ms", "election timeout (default 500)");
         KEYS.put("heartbeat.interval.ms", "heartbeat interval (default 50)");
@@ -96,14 +98,15 @@ final class NodeConfig
             throw new Launcher.UsageException("threading INVOKER needs an embedder's duty cycle; use DEDICATED or SHARED");
         }
         ctx.transportContext(transportContext(p, base, ctx.transportKind()));
-        if (p.containsKey("aeron.driver"))
+        if (p.containsKey("aeron.driver") || p.containsKey("aeron.ipc"))
         {
             if (NodeContext.TransportKind.AERON != ctx.transportKind())
             {
-                throw new Launcher.UsageException("'aeron.driver' needs transport=aeron (transport is " +
+                throw new Launcher.UsageException("'aeron.driver' and 'aeron.ipc' need transport=aeron (transport is " +
                     ctx.transportKind() + ")");
             }
-            ctx.aeronContext(aeronContext(p.getProperty("aeron.driver").strip()));
+            ctx.aeronContext(aeronContext(p.getProperty("aeron.driver", "shared").strip())
+                .ipc(Boolean.parseBoolean(p.getProperty("aeron.ipc", "false").strip())));
         }
         return ctx;
     }

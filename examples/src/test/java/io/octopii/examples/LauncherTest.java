@@ -92,7 +92,7 @@ class LauncherTest
             "node.id=1", "members=1@127.0.0.1:7001", "data.dir=data", "cluster.id=42", "cluster.secret.file=secret",
             "tls.keystore=k", "tls.truststore=t", "tls.password.file=secret", "aeron.driver=invoked", ""));
         assertEquals(2, run("node", "--config", config.toString()));
-        assertTrue(text(err).contains("'aeron.driver' needs transport=aeron (transport is QUIC)"), text(err));
+        assertTrue(text(err).contains("'aeron.driver' and 'aeron.ipc' need transport=aeron (transport is QUIC)"), text(err));
     }
 
     @Test

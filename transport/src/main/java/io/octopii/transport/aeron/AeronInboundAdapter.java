@@ -47,6 +47,8 @@ final class AeronInboundAdapter implements MessageHandler
     private Transport.InboundHandler handler;
     private int delivered;
     private int fragmentChannel;
+    private int fragmentSubscription;
+    private final int subscriptionsPerChannel;
     private int fragmentSessionId;
     private int fragmentMemberId;
 
@@ -62,6 +64,7 @@ final class AeronInboundAdapter implements MessageHandler
         this.peerByMemberId = peerByMemberId;
         this.counters = counters;
         this.frameDispatcher = new FrameDispatcher(ctx.maxMessageLength());
+        this.subscriptionsPerChannel = ctx.subscriptionsPerChannel();
 
         final int channelCount = subscriptions.length;
         final boolean needsReassembly = ctx.maxMessageLength() > ctx.maxPayloadLength();
@@ -115,7 +118,8 @@ final class AeronInboundAdapter implements MessageHandler
     private void onFragment(final int channel, final DirectBuffer buffer, final int offset, final int length,
         final Header header)
     {
-        fragmentChannel = channel;
+        fragmentSubscription = channel;
+        fragmentChannel = channel / subscriptionsPerChannel;
         fragmentSessionId = header.sessionId();
         fragmentMemberId = memberIdBySessionId[channel].get(fragmentSessionId);
         final int reason = frameDispatcher.dispatchMessage(buffer, offset, length, this);
@@ -187,13 +191,13 @@ final class AeronInboundAdapter implements MessageHandler
             // A new image: the member started, restarted or re-connected. Forget the old image (its
             // late messages are dropped) and ask the link agent to say Hello back at once, because
             // the member may have restarted without our publication noticing.
-            final Int2IntHashMap sessions = memberIdBySessionId[channel];
+            final Int2IntHashMap sessions = memberIdBySessionId[fragmentSubscription];
             if (previousSessionId != AeronPeer.NULL_SESSION_ID && sessions.get(previousSessionId) == nodeId)
             {
                 sessions.remove(previousSessionId);
-                if (null != assemblers[channel])
+                if (null != assemblers[fragmentSubscription])
                 {
-                    assemblers[channel].freeSessionBuffer(previousSessionId);
+                    assemblers[fragmentSubscription].freeSessionBuffer(previousSessionId);
                 }
             }
             sessions.put(sessionId, nodeId);

@@ -64,7 +64,8 @@ final class AeronPeer
     {
         for (int i = 0; i < publications.length; i++)
         {
-            publications[i] = aeron.addPublication(ctx.publicationChannel(address), ctx.streamId(i));
+            publications[i] = aeron.addPublication(
+                ctx.publicationChannel(address), ctx.streamId(address.id(), ctx.localMemberId(), i));
         }
     }
 

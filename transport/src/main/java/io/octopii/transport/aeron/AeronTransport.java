@@ -111,12 +111,26 @@ public final class AeronTransport implements Transport
                 .driverAgentInvoker(driverInvoker)
                 .errorHandler(this::onError));
 
-            subscriptions = new Subscription[CHANNELS.length];
+            // channel by channel (consensus first, so it is polled first), then sender by sender over IPC
+            final int perChannel = ctx.subscriptionsPerChannel();
+            subscriptions = new Subscription[CHANNELS.length * perChannel];
             final String subscriptionChannel = ctx.subscriptionChannel();
             for (int i = 0; i < CHANNELS.length; i++)
             {
-                subscriptions[i] = aeron.addSubscription(
-                    subscriptionChannel, ctx.streamId(i), null, this::onUnavailableImage);
+                int s = 0;
+                for (final MemberAddress sender : ctx.members())
+                {
+                    if (sender.id() != ctx.localMemberId() && s < perChannel)
+                    {
+                        subscriptions[i * perChannel + s++] = aeron.addSubscription(subscriptionChannel,
+                            ctx.streamId(ctx.localMemberId(), sender.id(), i), null, this::onUnavailableImage);
+                    }
+                }
+                if (0 == s)
+                {
+                    subscriptions[i * perChannel] = aeron.addSubscription(subscriptionChannel,
+                        ctx.streamId(ctx.localMemberId(), ctx.localMemberId(), i), null, this::onUnavailableImage);
+                }
             }
 
             peerByMemberId = new Int2ObjectHashMap<>();
@@ -322,7 +336,7 @@ public final class AeronTransport implements Transport
         final AeronLinkAgent agent = linkAgent;
         if (null != agent)
         {
-            agent.onUnavailableImage(image.subscription().streamId() - ctx.streamIdBase(), image.sessionId());
+            agent.onUnavailableImage(ctx.channelOrdinal(image.subscription().streamId()), image.sessionId());
         }
     }
 
@@ -373,6 +387,9 @@ public final class AeronTransport implements Transport
         private int mtuLength = DEFAULT_MTU_LENGTH;
         private int maxMessageLength;
         private int streamIdBase = DEFAULT_STREAM_ID_BASE;
+        private boolean ipc;
+        /** Member ids over IPC stay below this (stream ids are built from receiver and sender ids). */
+        public static final int MAX_IPC_MEMBER_ID = 1024;
         private long helloIntervalNs = DEFAULT_HELLO_INTERVAL_NS;
         private long peerTimeoutNs = DEFAULT_PEER_TIMEOUT_NS;
         private NanoClock nanoClock;
@@ -394,6 +411,15 @@ public final class AeronTransport implements Transport
                 throw new IllegalStateException("requireEncryption is set but the Aeron transport does not encrypt " +
                     "(it is for trusted networks only): use the QUIC transport (io.octopii.transport.quic) or " +
                     "clear requireEncryption");
+            }
+            if (ipc && launchEmbeddedDriver)
+            {
+                throw new IllegalStateException("ipc needs every member on one shared media driver: set " +
+                    "launchEmbeddedDriver(false) and aeronDirectoryName to that driver's directory");
+            }
+            if (ipc && members.stream().anyMatch(m -> m.id() < 0 || m.id() >= MAX_IPC_MEMBER_ID))
+            {
+                throw new IllegalStateException("ipc needs member ids from 0 to " + (MAX_IPC_MEMBER_ID - 1) + ": " + members);
             }
             if (null != transportContext)
             {
@@ -577,6 +603,10 @@ public final class AeronTransport implements Transport
         /** This node's endpoint: every channel's subscription binds it. */
         String subscriptionChannel()
         {
+            if (ipc)
+            {
+                return CommonContext.IPC_CHANNEL;
+            }
             final MemberAddress self = member(localMemberId);
             return new ChannelUriStringBuilder()
                 .media(CommonContext.UDP_MEDIA)
@@ -587,6 +617,11 @@ public final class AeronTransport implements Transport
         /** A peer's endpoint, with the term length and MTU spelled out so an external driver agrees. */
         String publicationChannel(final MemberAddress peer)
         {
+            if (ipc)
+            {
+                return new ChannelUriStringBuilder().media(CommonContext.IPC_MEDIA).termLength(termBufferLength)
+                    .mtu(mtuLength).sparse(true).build();
+            }
             return new ChannelUriStringBuilder()
                 .media(CommonContext.UDP_MEDIA)
                 .endpoint(peer.host() + ":" + peer.port())
@@ -596,10 +631,30 @@ public final class AeronTransport implements Transport
                 .build();
         }
 
-        /** The stream id carrying one channel (by ordinal). */
-        int streamId(final int channelOrdinal)
+        /**
+         * The stream id carrying one channel (by ordinal) to a member. Over UDP the endpoint names the member and
+         * the stream the channel; over IPC, where every member shares the driver's one stream space, each member
+         * has its own three streams.
+         */
+        int streamId(final int receiverId, final int senderId, final int channelOrdinal)
         {
-            return streamIdBase + channelOrdinal;
+            return ipc ? streamIdBase + CHANNELS.length * (MAX_IPC_MEMBER_ID * receiverId + senderId) + channelOrdinal :
+                streamIdBase + channelOrdinal;
+        }
+
+        /** The channel ordinal of a stream this member subscribes to. */
+        int channelOrdinal(final int streamId)
+        {
+            return (streamId - streamIdBase) % CHANNELS.length;
+        }
+
+        /**
+         * Subscriptions per channel: one over UDP (the endpoint is this member's), one per other member over IPC
+         * (each sender has its own stream, so concurrent publications never share a log).
+         */
+        int subscriptionsPerChannel()
+        {
+            return ipc ? members.size() - 1 : 1;
         }
 
         /** The largest payload of one Aeron frame; larger messages are fragmented and reassembled. */
@@ -824,6 +879,24 @@ public final class AeronTransport implements Transport
         public int streamIdBase()
         {
             return streamIdBase;
+        }
+
+        public boolean ipc()
+        {
+            return ipc;
+        }
+
+        /**
+         * True: members on this host share one media driver (external, or one per JVM for in-process clusters)
+         * and talk over {@code aeron:ipc} shared memory instead of UDP: no sockets, no copies into the kernel.
+         * Every member must set it and use the same driver ({@code launchEmbeddedDriver(false)} and its
+         * {@code aeronDirectoryName}). Member addresses still identify members; their ports are unused. Member
+         * ids must be below {@value #MAX_IPC_MEMBER_ID}.
+         */
+        public Context ipc(final boolean ipc)
+        {
+            this.ipc = ipc;
+            return this;
         }
 
         /** Stream ids streamIdBase + 0, 1, 2 carry CONSENSUS, RPC and SHIPPING. Every member must agree. */

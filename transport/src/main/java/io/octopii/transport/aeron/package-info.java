@@ -15,6 +15,9 @@
  *
  *   each image:  Hello(clusterId, nodeId, versions, nonce) │ message │ message │ ... │ Hello (every helloIntervalNs) │ ...
  * </pre>
+ * With {@code ipc(true)} (members on one host sharing one media driver) the channel is {@code aeron:ipc} and each
+ * (receiver, sender, channel) triple has its own stream, {@code base + 3 * (1024 * receiverId + senderId) + channel},
+ * so concurrent publications of different members never share a log; the receiver subscribes once per sender.
  * Every Aeron message is exactly one SBE message (no length prefix: Aeron frames it). Messages above the
  * MTU payload are fragmented by Aeron and reassembled on receipt. A receiver attributes an image to a
  * member only after that image carried a valid Hello, so after either side restarts the new images are
