@@ -278,6 +278,17 @@ class NemesisTest
         throws InterruptedException
     {
         awaitProgress(okCount.get() + 20, 60, "20 successful operations after healing " + fault + " (cycle " + cycle + ")");
+        awaitCaughtUp(cluster, nodeCount, "cycle " + cycle + ", after healing " + fault);
+    }
+
+    /**
+     * Wait (60 s at most per node) until every node applied the leader's commit index as read now.
+     *
+     * @return that commit index.
+     */
+    private long awaitCaughtUp(final NodeProcesses cluster, final int nodeCount, final String when)
+        throws InterruptedException
+    {
         final int leader = leaderOf(cluster, nodeCount);
         final long commit = cluster.counter(leader, "commit index");
         for (int id = 1; id <= nodeCount; id++)
@@ -287,12 +298,13 @@ class NemesisTest
             {
                 if (System.nanoTime() > deadline)
                 {
-                    fail("cycle " + cycle + ": node " + id + " applied " + cluster.counter(id, "applied index") +
-                        " < leader " + leader + "'s commit index " + commit + " 60 s after healing " + fault);
+                    fail(when + ": node " + id + " applied " + cluster.counter(id, "applied index") +
+                        " < leader " + leader + "'s commit index " + commit + " after 60 s");
                 }
                 Thread.sleep(20);
             }
         }
+        return commit;
     }
 
     private void awaitProgress(final long atLeast, final int seconds, final String what) throws InterruptedException
@@ -313,17 +325,10 @@ class NemesisTest
     private long[] checkConvergence(final NodeProcesses cluster, final int nodeCount, final OctopiiClient client)
         throws Exception
     {
-        final int leader = leaderOf(cluster, nodeCount);
-        final long commit = cluster.counter(leader, "commit index");
+        final long commit = awaitCaughtUp(cluster, nodeCount, "at the end");
         long[] expected = null;
         for (int id = 1; id <= nodeCount; id++)
         {
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (cluster.counter(id, "applied index") < commit)
-            {
-                assertTrue(System.nanoTime() < deadline, "node " + id + " caught up with commit index " + commit);
-                Thread.sleep(20);
-            }
             final long[] values = new long[KEYS];
             for (int key = 0; key < KEYS; key++)
             {

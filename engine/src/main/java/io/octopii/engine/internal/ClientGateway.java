@@ -79,8 +79,7 @@ public final class ClientGateway implements Transport.InboundHandler
     /** Answers the transport refused with back pressure, kept (member id as the type) and re-offered in order. */
     private final OneToOneRingBuffer heldAnswers =
         new OneToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(HELD_ANSWERS_LENGTH + RingBufferDescriptor.TRAILER_LENGTH)));
-    private final ControlledMessageHandler retryHandler = this::onHeldAnswerControlled;
-    private boolean isRetryBlocked;
+    private final ControlledMessageHandler retryHandler = this::onHeldAnswer;
 
     private long remoteProposals;
     private long remoteQueries;
@@ -411,28 +410,22 @@ public final class ClientGateway implements Transport.InboundHandler
         {
             return 0;
         }
-        isRetryBlocked = false;
         return heldAnswers.controlledRead(retryHandler);
     }
 
-    private ControlledMessageHandler.Action onHeldAnswerControlled(
+    private ControlledMessageHandler.Action onHeldAnswer(
         final int member, final org.agrona.MutableDirectBuffer buffer, final int index, final int length)
-    {
-        onHeldAnswer(member, buffer, index, length);
-        return isRetryBlocked ? ControlledMessageHandler.Action.ABORT : ControlledMessageHandler.Action.CONTINUE;
-    }
-
-    private void onHeldAnswer(final int member, final org.agrona.MutableDirectBuffer buffer, final int index, final int length)
     {
         final long result = transport.offer(member, Transport.Channel.RPC, buffer, index, length);
         if (Transport.BACK_PRESSURED == result)
         {
-            isRetryBlocked = true;
+            return ControlledMessageHandler.Action.ABORT;
         }
-        else if (result < 0)
+        if (result < 0)
         {
             droppedAnswers++; // the client is gone: its retry goes elsewhere
         }
+        return ControlledMessageHandler.Action.CONTINUE;
     }
 
     /** @return bytes of answers waiting for the transport to take them. */

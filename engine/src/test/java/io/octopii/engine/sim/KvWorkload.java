@@ -300,15 +300,7 @@ public final class KvWorkload implements ProposalListener, QueryListener
             failCount++;
             return;
         }
-        c.isBusy = true;
-        c.handle = handle;
-        c.correlationId = correlationId;
-        c.node = node;
-        c.incarnation = incarnations[node];
-        c.op = op;
-        c.policy = null;
-        c.invokedAtNs = cluster.nowNs();
-        byCorrelation.put(correlationId, c);
+        begin(c, handle, correlationId, node, op, null, key, 0);
     }
 
     /**
@@ -345,12 +337,26 @@ public final class KvWorkload implements ProposalListener, QueryListener
             queryFailures++;
             return;
         }
+        begin(c, handle, correlationId, node, KvStateMachine.OP_GET, policy, key, minAppliedIndex);
+    }
+
+    /** The client has an operation in flight on {@code node}; its answer is found by correlation id. */
+    private void begin(
+        final Client c,
+        final int handle,
+        final long correlationId,
+        final int node,
+        final byte op,
+        final QueryPolicy policy,
+        final long key,
+        final long minAppliedIndex)
+    {
         c.isBusy = true;
         c.handle = handle;
         c.correlationId = correlationId;
         c.node = node;
         c.incarnation = incarnations[node];
-        c.op = KvStateMachine.OP_GET;
+        c.op = op;
         c.policy = policy;
         c.key = key;
         c.minAppliedIndex = minAppliedIndex;

@@ -95,14 +95,14 @@ final class DerCertificate
         final ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC).minusMinutes(5);
         final byte[] serial = new BigInteger(63, RANDOM).add(BigInteger.ONE).toByteArray();
         final byte[] tbs = sequence(
-            tagged(0xA0, integer(new byte[]{ 2 })), // version v3
+            tlv(0xA0, integer(new byte[]{ 2 })), // [0] version: v3
             integer(serial),
             algorithm,
             issuer,
             sequence(time(now), time(now.plusDays(days))),
             subject,
             publicKey.getEncoded(), // SubjectPublicKeyInfo
-            tagged(0xA3, extensions));
+            tlv(0xA3, extensions)); // [3] extensions
         final Signature signature = Signature.getInstance("SHA256withECDSA");
         signature.initSign(signingKey);
         signature.update(tbs);
@@ -192,11 +192,6 @@ final class DerCertificate
     private static byte[] set(final byte[]... parts)
     {
         return tlv(0x31, concat(parts));
-    }
-
-    private static byte[] tagged(final int tag, final byte[] content)
-    {
-        return tlv(tag, content);
     }
 
     private static byte[] concat(final byte[]... parts)
