@@ -7,7 +7,9 @@ import io.octopii.transport.MemberAddress;
 import io.octopii.transport.Transport;
 import io.octopii.transport.TransportContext;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.YieldingIdleStrategy;
 
 import java.io.File;
 import java.io.IOException;
@@ -98,8 +100,61 @@ public final class NodeContext
      */
     public static IdleStrategy defaultIdleStrategy()
     {
-        return new BackoffIdleStrategy(
-            100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+        return backoffIdleStrategy(TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
+    /**
+     * The default's spin and yield phases, then parks that double from 1 µs up to {@code maxParkNs}. A thread
+     * that went idle notices new work within about {@code maxParkNs}: the bound trades latency for idle CPU.
+     *
+     * @param maxParkNs longest park, at least 1 µs.
+     * @return a new idle strategy.
+     */
+    public static IdleStrategy backoffIdleStrategy(final long maxParkNs)
+    {
+        return new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), maxParkNs);
+    }
+
+    /**
+     * Parse an idle strategy specification, as the launcher's {@code idle.strategy} key and the rig's
+     * {@code --idle} option take it: {@code backoff} (the default, parks up to 1 ms), {@code backoff:<max park µs>},
+     * {@code yielding} or {@code busy-spin} (each burns a core per thread: only with a core per agent thread).
+     *
+     * @param spec the specification.
+     * @return a supplier of new strategies of that kind, one per thread.
+     * @throws IllegalArgumentException naming the specification when it is not one of those.
+     */
+    public static Supplier<IdleStrategy> idleStrategy(final String spec)
+    {
+        final String s = spec.strip();
+        switch (s)
+        {
+            case "backoff":
+                return NodeContext::defaultIdleStrategy;
+            case "yielding":
+                return YieldingIdleStrategy::new;
+            case "busy-spin":
+                return BusySpinIdleStrategy::new;
+            default:
+                if (s.startsWith("backoff:"))
+                {
+                    try
+                    {
+                        final long maxParkUs = Long.parseLong(s.substring("backoff:".length()));
+                        if (maxParkUs >= 1 && maxParkUs <= 1_000_000)
+                        {
+                            final long maxParkNs = TimeUnit.MICROSECONDS.toNanos(maxParkUs);
+                            return () -> backoffIdleStrategy(maxParkNs);
+                        }
+                    }
+                    catch (final NumberFormatException ignore)
+                    {
+                        // reported below
+                    }
+                }
+                throw new IllegalArgumentException("idle strategy must be backoff, backoff:<max park µs 1..1000000>, " +
+                    "yielding or busy-spin, got '" + spec + "'");
+        }
     }
 
     /**

@@ -17,6 +17,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
@@ -28,6 +29,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
  * A remote client of an Octopii cluster: proposes commands and runs queries from another process. It
@@ -57,6 +60,8 @@ public final class OctopiiClient implements AutoCloseable
         private long attemptTimeoutNs = TimeUnit.MILLISECONDS.toNanos(1500);
         private long requestTimeoutNs = TimeUnit.SECONDS.toNanos(15);
         private int maxCommandLength = NodeContext.DEFAULT_MAX_COMMAND_LENGTH;
+        private Supplier<IdleStrategy> idleStrategySupplier = NodeContext::defaultIdleStrategy;
+        private AeronTransport.Context aeronContext;
 
         /** @param idAtHostPortList the voting nodes, {@code 1@host:port,...}. @return this. */
         public Context cluster(final String idAtHostPortList)
@@ -120,6 +125,28 @@ public final class OctopiiClient implements AutoCloseable
             return this;
         }
 
+        /**
+         * @param idleStrategySupplier how the client's thread waits when idle (see {@link NodeContext#idleStrategy}).
+         *                             A submitted request wakes it at once; answers arrive within its park bound.
+         * @return this.
+         */
+        public Context idleStrategySupplier(final Supplier<IdleStrategy> idleStrategySupplier)
+        {
+            this.idleStrategySupplier = idleStrategySupplier;
+            return this;
+        }
+
+        /**
+         * @param aeronContext settings template of the client's Aeron transport (driver mode, idle strategies);
+         *                     members, ids, cluster id and secret come from this context. Null: defaults.
+         * @return this.
+         */
+        public Context aeronContext(final AeronTransport.Context aeronContext)
+        {
+            this.aeronContext = aeronContext;
+            return this;
+        }
+
         void conclude()
         {
             if (cluster.isEmpty() || null == self)
@@ -173,14 +200,15 @@ public final class OctopiiClient implements AutoCloseable
     private final AtomicLong correlationIds = new AtomicLong();
     private volatile int leaderHint;
     private volatile boolean isClosed;
+    private final Thread thread;
 
     private OctopiiClient(final Context ctx, final Transport transport)
     {
         this.ctx = ctx;
         this.transport = transport;
         this.leaderHint = ctx.cluster.get(0).id();
-        this.runner = new AgentRunner(NodeContext.defaultIdleStrategy(), Throwable::printStackTrace, null, new ClientAgent());
-        AgentRunner.startOnThread(runner);
+        this.runner = new AgentRunner(ctx.idleStrategySupplier.get(), Throwable::printStackTrace, null, new ClientAgent());
+        this.thread = AgentRunner.startOnThread(runner);
     }
 
     /**
@@ -197,7 +225,8 @@ public final class OctopiiClient implements AutoCloseable
         try
         {
             final Transport transport = NodeContext.TransportKind.AERON == ctx.transportKind ?
-                AeronTransport.launch(new AeronTransport.Context().transportContext(transportCtx)) :
+                AeronTransport.launch((null != ctx.aeronContext ? ctx.aeronContext : new AeronTransport.Context())
+                    .transportContext(transportCtx)) :
                 QuicTransport.launch(transportCtx);
             return new OctopiiClient(ctx, transport);
         }
@@ -250,6 +279,7 @@ public final class OctopiiClient implements AutoCloseable
         else
         {
             submitted.add(request);
+            LockSupport.unpark(thread); // the client thread may be parked by its idle strategy
         }
         return request.future;
     }

@@ -179,12 +179,18 @@ public final class OctopiiNode implements AutoCloseable
         switch (ctx.threadingMode())
         {
             case DEDICATED:
-                nodeRunner = new AgentRunner(ctx.idleStrategySupplier().get(), errorHandler, errors, nodeAgent);
-                flusherRunner = new AgentRunner(ctx.idleStrategySupplier().get(), errorHandler, errors, flusher);
+            {
+                final WakingAgent appender = new WakingAgent(nodeAgent, log::lastIndex);
+                final WakingAgent forcer = new WakingAgent(flusher, log::durableIndex);
+                nodeRunner = new AgentRunner(ctx.idleStrategySupplier().get(), errorHandler, errors, appender);
+                flusherRunner = new AgentRunner(ctx.idleStrategySupplier().get(), errorHandler, errors, forcer);
                 invoker = null;
-                AgentRunner.startOnThread(flusherRunner);
-                AgentRunner.startOnThread(nodeRunner);
+                final Thread flusherThread = AgentRunner.startOnThread(flusherRunner);
+                final Thread nodeThread = AgentRunner.startOnThread(nodeRunner);
+                appender.partner(flusherThread);
+                forcer.partner(nodeThread);
                 break;
+            }
             case SHARED:
                 nodeRunner = new AgentRunner(
                     ctx.idleStrategySupplier().get(), errorHandler, errors, new CompositeAgent(flusher, nodeAgent));

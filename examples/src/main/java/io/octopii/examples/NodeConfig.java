@@ -5,6 +5,7 @@ import io.octopii.engine.ThreadingMode;
 import io.octopii.engine.kv.KvStateMachine;
 import io.octopii.log.FsyncPolicy;
 import io.octopii.transport.TransportContext;
+import org.agrona.concurrent.IdleStrategy;
 
 import java.io.File;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A node's {@code node.properties}: every key is documented in {@link #KEYS}; an unknown key, a missing
@@ -47,6 +49,9 @@ final class NodeConfig
         KEYS.put("election.timeout.ms", "election timeout (default 500)");
         KEYS.put("heartbeat.interval.ms", "heartbeat interval (default 50)");
         KEYS.put("threading", "DEDICATED (default) or SHARED");
+        KEYS.put("idle.strategy", "how the node's threads (consensus agent, log flusher, Aeron driver and link agent) " +
+            "wait when idle: backoff (default: spin, yield, then park up to 1 ms), backoff:<max park us> (a shorter " +
+            "bound answers sooner after a quiet spell and costs idle CPU), yielding or busy-spin (a core per thread)");
         KEYS.put("initial.leader", "member that campaigns first on a brand-new cluster (default none)");
         KEYS.put("segment.length", "WAL segment length in bytes (default 64 MiB)");
         KEYS.put("snapshot.interval.entries", "take a snapshot every N applied entries (default 0: off)");
@@ -98,17 +103,34 @@ final class NodeConfig
             throw new Launcher.UsageException("threading INVOKER needs an embedder's duty cycle; use DEDICATED or SHARED");
         }
         ctx.transportContext(transportContext(p, base, ctx.transportKind()));
-        if (p.containsKey("aeron.driver") || p.containsKey("aeron.ipc"))
+        final Supplier<IdleStrategy> idle = idleStrategy(p);
+        ctx.idleStrategySupplier(idle);
+        final boolean isAeron = NodeContext.TransportKind.AERON == ctx.transportKind();
+        if (!isAeron && (p.containsKey("aeron.driver") || p.containsKey("aeron.ipc")))
         {
-            if (NodeContext.TransportKind.AERON != ctx.transportKind())
-            {
-                throw new Launcher.UsageException("'aeron.driver' and 'aeron.ipc' need transport=aeron (transport is " +
-                    ctx.transportKind() + ")");
-            }
+            throw new Launcher.UsageException("'aeron.driver' and 'aeron.ipc' need transport=aeron (transport is " +
+                ctx.transportKind() + ")");
+        }
+        if (isAeron && (p.containsKey("aeron.driver") || p.containsKey("aeron.ipc") || p.containsKey("idle.strategy")))
+        {
             ctx.aeronContext(aeronContext(p.getProperty("aeron.driver", "shared").strip())
-                .ipc(Boolean.parseBoolean(p.getProperty("aeron.ipc", "false").strip())));
+                .ipc(Boolean.parseBoolean(p.getProperty("aeron.ipc", "false").strip()))
+                .driverIdleStrategy(idle.get())
+                .linkIdleStrategy(idle.get()));
         }
         return ctx;
+    }
+
+    private static Supplier<IdleStrategy> idleStrategy(final Properties p) throws Launcher.UsageException
+    {
+        try
+        {
+            return NodeContext.idleStrategy(p.getProperty("idle.strategy", "backoff"));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new Launcher.UsageException("'idle.strategy': " + ex.getMessage());
+        }
     }
 
     static io.octopii.transport.aeron.AeronTransport.Context aeronContext(final String driver)

@@ -1,10 +1,12 @@
 package io.octopii.benchmarks.rig;
 
+import io.aeron.driver.ThreadingMode;
 import io.octopii.engine.NodeContext;
 import io.octopii.engine.OctopiiClient;
 import io.octopii.engine.kv.KvCodec;
 import io.octopii.log.FsyncPolicy;
 import io.octopii.transport.MemberAddress;
+import io.octopii.transport.aeron.AeronTransport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -152,7 +154,9 @@ public final class LoadTestRig
                 .transportKind(options.transport)
                 .transportContext(cluster.clientTransportContext())
                 .attemptTimeoutNs(TimeUnit.MILLISECONDS.toNanos(1000))
-                .requestTimeoutNs(TimeUnit.SECONDS.toNanos(15))))
+                .requestTimeoutNs(TimeUnit.SECONDS.toNanos(15))
+                .idleStrategySupplier(NodeContext.idleStrategy(options.idle))
+                .aeronContext(clientAeronContext())))
             {
                 awaitFirstCommit(client, cluster);
                 System.out.printf("warm-up %d s (%s)%n", options.warmupSeconds, options.describe());
@@ -183,6 +187,16 @@ public final class LoadTestRig
                 return result;
             }
         }
+    }
+
+    /** The client's own Aeron transport: driven by its polling thread when the nodes' driver is invoked. */
+    private AeronTransport.Context clientAeronContext()
+    {
+        final AeronTransport.Context aeron = new AeronTransport.Context()
+            .driverIdleStrategy(NodeContext.idleStrategy(options.idle).get())
+            .linkIdleStrategy(NodeContext.idleStrategy(options.idle).get());
+        return "invoked".equals(options.aeronDriver) ?
+            aeron.driverThreadingMode(ThreadingMode.INVOKER).driverInvokedByPoll(true) : aeron;
     }
 
     private void awaitFirstCommit(final OctopiiClient client, final RigCluster cluster) throws Exception
@@ -328,7 +342,8 @@ public final class LoadTestRig
             "--payload BYTES (64) --nodes N (3) --warmup-s S (30) --duration-s S (30) " +
             "--jar examples/target/octopii.jar --out benchmarks/target/rig --node-jvm-opts '...' " +
             "--certs DIR (reuse development certificates: generated there on first use; nodes 1..N, client 100) " +
-            "--aeron-driver shared|dedicated|invoked|external:DIR (the nodes' aeron.driver; shared)";
+            "--aeron-driver shared|dedicated|invoked|external:DIR (the nodes' aeron.driver; shared) " +
+            "--idle backoff|backoff:<max park us>|yielding|busy-spin (the nodes' idle.strategy and the client's; backoff)";
 
         String mode = "open";
         int rate = 10_000;
@@ -344,6 +359,7 @@ public final class LoadTestRig
         String nodeJvmOptions = "-Xmx512m -XX:+UseParallelGC";
         File certs;
         String aeronDriver;
+        String idle = "backoff";
 
         static RigOptions parse(final String[] args)
         {
@@ -377,6 +393,7 @@ public final class LoadTestRig
                     case "--node-jvm-opts": o.nodeJvmOptions = value; break;
                     case "--certs": o.certs = new File(value); break;
                     case "--aeron-driver": o.aeronDriver = value; break;
+                    case "--idle": NodeContext.idleStrategy(value); o.idle = value; break;
                     default: throw new IllegalArgumentException("unknown option '" + option + "'");
                 }
             }
@@ -395,14 +412,15 @@ public final class LoadTestRig
         {
             return mode + ("open".equals(mode) ? " " + rate + "/s" : " window " + window) + ", " +
                 transport.name().toLowerCase(Locale.ROOT) + (null != aeronDriver ? " (driver " + aeronDriver + ")" : "") +
-                ", " + fsync + ", " + nodes + " nodes, " + payloadLength +
+                ("backoff".equals(idle) ? "" : ", idle " + idle) + ", " + fsync + ", " + nodes + " nodes, " + payloadLength +
                 " B values, warm-up " + warmupSeconds + " s, " + durationSeconds + " s";
         }
 
         String name()
         {
             return mode + ("open".equals(mode) ? "-" + rate : "-w" + window) + "-" + transport.name().toLowerCase(Locale.ROOT) +
-                (null != aeronDriver ? "-" + aeronDriver.replaceAll("[^a-z]", "") : "") + "-" + fsync.name().toLowerCase(Locale.ROOT) + "-n" + nodes + "-p" + payloadLength;
+                (null != aeronDriver ? "-" + aeronDriver.replaceAll("[^a-z]", "") : "") +
+                ("backoff".equals(idle) ? "" : "-" + idle.replaceAll("[^a-z0-9]", "")) + "-" + fsync.name().toLowerCase(Locale.ROOT) + "-n" + nodes + "-p" + payloadLength;
         }
 
         private static String oneOf(final String option, final String value, final String... allowed)

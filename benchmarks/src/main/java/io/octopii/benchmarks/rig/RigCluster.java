@@ -194,6 +194,7 @@ final class RigCluster implements AutoCloseable
             "initial.leader=1",
             "segment.length=" + 256 * 1024 * 1024,
             null != options.aeronDriver ? "aeron.driver=" + options.aeronDriver : "",
+            "idle.strategy=" + options.idle,
             "");
         Files.write(nodeDir.resolve("node.properties"), properties.getBytes(StandardCharsets.UTF_8));
     }
