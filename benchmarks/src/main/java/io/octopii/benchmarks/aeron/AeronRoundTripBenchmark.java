@@ -8,6 +8,7 @@ import io.octopii.transport.MemberAddress;
 import io.octopii.transport.Transport;
 import io.octopii.transport.Transport.Channel;
 import io.octopii.transport.aeron.AeronTransport;
+import io.octopii.benchmarks.transport.EchoLink;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -62,11 +63,11 @@ import java.util.concurrent.TimeUnit;
     "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "--add-opens=java.base/java.util.zip=ALL-UNNAMED" })
 public class AeronRoundTripBenchmark
 {
-    static final int MESSAGE_LENGTH = 64;
+    public static final int MESSAGE_LENGTH = 64;
 
     /** The Aeron link: two transports on one driver, member 2 echoing on its own thread. */
     @State(Scope.Benchmark)
-    public static class AeronLink implements Transport.InboundHandler
+    public static class AeronLink
     {
         /** Driver idle strategy: "backoff" (spins, yields, then parks up to 100 µs), "yield" or "spin". */
         @Param({ "backoff" })
@@ -87,17 +88,13 @@ public class AeronRoundTripBenchmark
         private MediaDriver driver;
         private AeronTransport client;
         private AeronTransport server;
-        private Thread echoThread;
-        private volatile boolean isRunning;
+        private EchoLink link;
         private final UnsafeBuffer message = new UnsafeBuffer(ByteBuffer.allocateDirect(MESSAGE_LENGTH));
-        private IdleStrategy clientIdle;
-        private long replies;
 
         @Setup(Level.Trial)
         public void setUp() throws Exception
         {
             encode(message);
-            clientIdle = waitIdleStrategy(waitIdle);
             final List<MemberAddress> members = List.of(
                 new MemberAddress(1, "127.0.0.1", freeUdpPort()), new MemberAddress(2, "127.0.0.1", freeUdpPort()));
             if ("invokedByPoll".equals(mode))
@@ -124,15 +121,13 @@ public class AeronRoundTripBenchmark
                 throw new IllegalArgumentException("mode must be sharedDriver or invokedByPoll: " + mode);
             }
 
-            isRunning = true;
-            echoThread = new Thread(this::echo, "aeron-echo");
-            echoThread.setDaemon(true);
-            echoThread.start();
+            link = new EchoLink(client, server, 2, Channel.CONSENSUS, message, MESSAGE_LENGTH,
+                () -> waitIdleStrategy(waitIdle));
 
             final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (client.linkState(2) != Transport.LinkState.CONNECTED)
             {
-                client.poll(this, 16);
+                link.pollClient();
                 if (System.nanoTime() - deadlineNs > 0)
                 {
                     throw new IllegalStateException("Aeron link 1 -> 2 not connected: " + client.linkState(2));
@@ -164,55 +159,17 @@ public class AeronRoundTripBenchmark
                 .termBufferLength(256 * 1024);
         }
 
-        private void echo()
-        {
-            final Transport.InboundHandler echoHandler = this::onEchoRequest;
-            final IdleStrategy idle = waitIdleStrategy(waitIdle);
-            while (isRunning)
-            {
-                idle.idle(server.poll(echoHandler, 16));
-            }
-        }
-
-        private void onEchoRequest(final int from, final Channel channel, final DirectBuffer buffer, final int offset,
-            final int length)
-        {
-            while (server.offer(from, channel, buffer, offset, length) < 0 && isRunning)
-            {
-                Thread.onSpinWait();
-            }
-        }
-
-        /** Reply arrived at member 1. */
-        public void onMessage(final int from, final Channel channel, final DirectBuffer buffer, final int offset,
-            final int length)
-        {
-            replies++;
-        }
-
         long roundTrip()
         {
-            while (client.offer(2, Channel.CONSENSUS, message, 0, MESSAGE_LENGTH) < 0)
-            {
-                client.poll(this, 16); // keeps hearing member 2's Hellos, so the link stays up
-                Thread.onSpinWait();
-            }
-            final long target = replies + 1;
-            clientIdle.reset();
-            while (replies < target)
-            {
-                clientIdle.idle(client.poll(this, 16));
-            }
-            return replies;
+            return link.roundTrip();
         }
 
         @TearDown(Level.Trial)
         public void tearDown() throws InterruptedException
         {
-            isRunning = false;
-            if (null != echoThread)
+            if (null != link)
             {
-                echoThread.join(5_000);
+                link.stop();
             }
             CloseHelper.closeAll(client, server, driver);
         }
@@ -296,7 +253,7 @@ public class AeronRoundTripBenchmark
     }
 
     /** A valid 64 B SBE message (RpcOneWay with a 48 B payload): the transport validates what it delivers. */
-    static void encode(final UnsafeBuffer buffer)
+    public static void encode(final UnsafeBuffer buffer)
     {
         final int payload = MESSAGE_LENGTH - MessageHeaderEncoder.ENCODED_LENGTH - RpcOneWayEncoder.BLOCK_LENGTH -
             RpcOneWayEncoder.payloadHeaderLength();
@@ -320,7 +277,7 @@ public class AeronRoundTripBenchmark
         }
     }
 
-    static IdleStrategy waitIdleStrategy(final String name)
+    public static IdleStrategy waitIdleStrategy(final String name)
     {
         switch (name)
         {
@@ -338,7 +295,7 @@ public class AeronRoundTripBenchmark
         return new File("/dev/shm").isDirectory() ? "/dev/shm" : System.getProperty("java.io.tmpdir");
     }
 
-    static int freeUdpPort() throws IOException
+    public static int freeUdpPort() throws IOException
     {
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)))
         {

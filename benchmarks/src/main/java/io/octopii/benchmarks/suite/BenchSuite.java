@@ -56,7 +56,8 @@ public final class BenchSuite
         "io.octopii.benchmarks.engine.ClusterCommitBenchmark",
         "io.octopii.benchmarks.node.SingleNodeLatencyBenchmark",
         "io.octopii.benchmarks.suite.TcpRoundTripBenchmark",
-        "io.octopii.benchmarks.aeron.AeronRoundTripBenchmark");
+        "io.octopii.benchmarks.aeron.AeronRoundTripBenchmark",
+        "io.octopii.benchmarks.transport.QuicRoundTripBenchmark");
 
     private BenchSuite()
     {

@@ -50,7 +50,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class QuicLinkLatencyRig
 {
     private static final int FRAME_LENGTH = 64;
-    private static final String PASSWORD = System.getProperty("octopii.certs.password", "octopii-bench");
+    static final String PASSWORD = System.getProperty("octopii.certs.password", "octopii-bench");
 
     public static void main(final String[] args) throws Exception
     {
@@ -103,7 +103,7 @@ public final class QuicLinkLatencyRig
         }
     }
 
-    private static QuicTransport launch(final List<MemberAddress> members, final int id, final Path certificates)
+    static QuicTransport launch(final List<MemberAddress> members, final int id, final Path certificates)
         throws Exception
     {
         return QuicTransport.launch(new TransportContext()
