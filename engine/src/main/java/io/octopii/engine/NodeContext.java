@@ -91,6 +91,9 @@ public final class NodeContext
     private long snapshotIntervalEntries;
     private long snapshotLogBytes;
     private int snapshotRetain = 2;
+    private int maxPendingReads = 1024;
+    private int maxQueryLength = 1024;
+    private long readTimeoutNs = TimeUnit.SECONDS.toNanos(5);
 
     /**
      * The default idle strategy: spin briefly, then yield, then park up to 1 ms. Low latency when busy,
@@ -223,6 +226,11 @@ public final class NodeContext
         {
             problems.add("snapshotIntervalEntries (" + snapshotIntervalEntries + ") and snapshotLogBytes (" +
                 snapshotLogBytes + ") must be >= 0 (0: off) and snapshotRetain (" + snapshotRetain + ") >= 1");
+        }
+        if (maxPendingReads < 1 || maxQueryLength < 0 || readTimeoutNs <= 0)
+        {
+            problems.add("maxPendingReads (" + maxPendingReads + ") must be positive, maxQueryLength (" + maxQueryLength +
+                ") at least 0 and readTimeoutNs (" + readTimeoutNs + ") positive");
         }
         if (maxCommandLength <= 0 || maxResultLength < 0)
         {
@@ -685,6 +693,45 @@ public final class NodeContext
         return this;
     }
 
+    /** @return the most queries (LINEARIZABLE, LEASE, LOCAL) waiting to be served at once; more are answered BACK_PRESSURED. */
+    public int maxPendingReads()
+    {
+        return maxPendingReads;
+    }
+
+    /** @param maxPendingReads the most queries waiting at once (default 1024). @return this. */
+    public NodeContext maxPendingReads(final int maxPendingReads)
+    {
+        this.maxPendingReads = maxPendingReads;
+        return this;
+    }
+
+    /** @return the longest query accepted; the read arena holds {@code maxPendingReads} of this size. */
+    public int maxQueryLength()
+    {
+        return maxQueryLength;
+    }
+
+    /** @param maxQueryLength the longest query accepted, in bytes (default 1024). @return this. */
+    public NodeContext maxQueryLength(final int maxQueryLength)
+    {
+        this.maxQueryLength = maxQueryLength;
+        return this;
+    }
+
+    /** @return how long a query may wait to be served before it is answered TIMED_OUT. */
+    public long readTimeoutNs()
+    {
+        return readTimeoutNs;
+    }
+
+    /** @param readTimeoutNs how long a query may wait to be served (default 5 s). @return this. */
+    public NodeContext readTimeoutNs(final long readTimeoutNs)
+    {
+        this.readTimeoutNs = readTimeoutNs;
+        return this;
+    }
+
     /** Every effective value, one per line. */
     @Override
     public String toString()
@@ -716,6 +763,9 @@ public final class NodeContext
             "\n  snapshotIntervalEntries=" + snapshotIntervalEntries +
             "\n  snapshotLogBytes=" + snapshotLogBytes +
             "\n  snapshotRetain=" + snapshotRetain +
+            "\n  maxPendingReads=" + maxPendingReads +
+            "\n  maxQueryLength=" + maxQueryLength +
+            "\n  readTimeoutNs=" + readTimeoutNs +
             "\n}";
     }
 }

@@ -174,6 +174,9 @@ class OctopiiNodeTest
             "electionTimeoutNs (100ms) must be at least 3 x heartbeatIntervalNs (60ms)");
         assertInvalid(new NodeContext().nodeId(1).members(members).leaseClockDriftNs(TimeUnit.SECONDS.toNanos(1)),
             "leaseClockDriftNs (1000ms) must be at least 0 and below electionTimeoutNs (500ms)");
+        assertInvalid(new NodeContext().nodeId(1).members(members).maxPendingReads(0),
+            "maxPendingReads (0) must be positive");
+        assertInvalid(new NodeContext().nodeId(1).members(members).readTimeoutNs(0), "readTimeoutNs (0) positive");
         final File notADirectory = new File(root, "file");
         assertDoesNotThrow(() -> java.nio.file.Files.write(notADirectory.toPath(), new byte[1]));
         assertInvalid(new NodeContext().nodeId(1).members(members).dataDir(new File(notADirectory, "data")),
