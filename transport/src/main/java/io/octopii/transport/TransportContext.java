@@ -32,6 +32,9 @@ public final class TransportContext
     public static final int DEFAULT_SHIPPING_RING_LENGTH = 4 * 1024 * 1024;
     public static final int DEFAULT_INBOUND_RING_LENGTH = 8 * 1024 * 1024;
     public static final int DEFAULT_MAX_BATCH_LENGTH = 48 * 1024;
+    public static final int DEFAULT_BATCH_WINDOW = 8;
+    /** Both channels' windows stay well inside the 256 concurrent streams a peer grants. */
+    public static final int MAX_BATCH_WINDOW = 64;
     public static final long DEFAULT_CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(3);
     public static final long DEFAULT_HANDSHAKE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(3);
     public static final long DEFAULT_IDLE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
@@ -62,6 +65,7 @@ public final class TransportContext
     private int shippingRingLength = DEFAULT_SHIPPING_RING_LENGTH;
     private int inboundRingLength = DEFAULT_INBOUND_RING_LENGTH;
     private int maxBatchLength = DEFAULT_MAX_BATCH_LENGTH;
+    private int batchWindow = DEFAULT_BATCH_WINDOW;
     private long connectTimeoutNs = DEFAULT_CONNECT_TIMEOUT_NS;
     private long handshakeTimeoutNs = DEFAULT_HANDSHAKE_TIMEOUT_NS;
     private long idleTimeoutNs = DEFAULT_IDLE_TIMEOUT_NS;
@@ -125,6 +129,10 @@ public final class TransportContext
         if (maxBatchLength < 1024)
         {
             throw new IllegalStateException("maxBatchLength (" + maxBatchLength + ") must be at least 1024");
+        }
+        if (batchWindow < 1 || batchWindow > MAX_BATCH_WINDOW)
+        {
+            throw new IllegalStateException("batchWindow (" + batchWindow + ") must be from 1 to " + MAX_BATCH_WINDOW);
         }
         if (keepAliveIntervalNs * 2 > idleTimeoutNs)
         {
@@ -434,6 +442,22 @@ public final class TransportContext
         return this;
     }
 
+    public int batchWindow()
+    {
+        return batchWindow;
+    }
+
+    /**
+     * Stream batches a channel (RPC or shipping) of one link may have sent and not yet acknowledged: each
+     * goes on its own fresh stream, so this many move at once; the receiver delivers them in order. Each
+     * costs the sender a batch buffer of {@code maxBatchLength} (more while it carries a larger message).
+     */
+    public TransportContext batchWindow(final int batchWindow)
+    {
+        this.batchWindow = batchWindow;
+        return this;
+    }
+
     public long connectTimeoutNs()
     {
         return connectTimeoutNs;
@@ -568,6 +592,7 @@ public final class TransportContext
             ", shippingRingLength=" + shippingRingLength +
             ", inboundRingLength=" + inboundRingLength +
             ", maxBatchLength=" + maxBatchLength +
+            ", batchWindow=" + batchWindow +
             ", connectTimeoutNs=" + connectTimeoutNs +
             ", handshakeTimeoutNs=" + handshakeTimeoutNs +
             ", idleTimeoutNs=" + idleTimeoutNs +

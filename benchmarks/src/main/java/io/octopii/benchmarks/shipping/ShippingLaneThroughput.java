@@ -47,7 +47,12 @@ import java.util.function.Supplier;
  * System properties: {@code chunkLength} (Aeron, default 64 KiB), {@code quicChunkLength} (default 40 KiB),
  * {@code windowLength} (default 4 MiB), {@code laneMaxParkNs} (lane idle back-off cap, default 1 ms),
  * {@code aeronTermLength} (default 16 MiB), {@code aeronMtu} (default 1408), {@code quicSizeMiB} (default: the
- * file size; the QUIC parts can use a smaller file).
+ * file size; the QUIC lane can use a smaller file), {@code quicRawSizeMiB} (bytes for the raw QUIC channel and the
+ * Kwik bulk stream, default the QUIC size up to 256 MiB), {@code kwikInFlight} (Kwik bulk: 64 KiB messages on fresh
+ * streams with this many in flight, default 64; 0 for one long-lived stream).
+ *
+ * <p>The QUIC part also measures Kwik alone ({@link KwikBulkStream}: 64 KiB writes on a plain long-lived Kwik
+ * stream, no Octopii transport) in the same JVM, which is the issue's reference for the lane over QUIC.
  *
  * Every receive is checked (the lane: SHA-256 verified; TCP: length). Numbers are MB/s (10^6 bytes/s).
  */
@@ -96,20 +101,24 @@ public final class ShippingLaneThroughput
                 aeron[1].close();
             }
         }
+        double kwikBulk = Double.NaN;
         if (which.contains("quic"))
         {
-            // chunks that fit one QUIC stream batch (48 KiB): larger batches can block the transport's lane
-            // thread inside Kwik's blocking stream write when Kwik stalls. Fresh transports for each part:
-            // the QUIC transport opens one stream per batch and (at the time of writing) stalls once a
-            // connection used up its initial 256 streams, so each part must stay below that.
+            // chunks that fit one QUIC stream batch (48 KiB): a larger batch is written past Kwik's 50 KiB
+            // stream send buffer, which blocks the transport's lane thread until Kwik has sent it.
             final int quicChunkLength = Integer.getInteger("quicChunkLength", 40 * 1024);
             final long quicSize = Long.getLong("quicSizeMiB", size >> 20) << 20;
+            final long rawSize = Long.getLong("quicRawSizeMiB", Math.min(quicSize, 256L * 1024 * 1024) >> 20) << 20;
             final Path quicSource = quicSize == size ? source : createFile(dir.resolve("quic-source.bin"), quicSize);
+            final int kwikInFlight = Integer.getInteger("kwikInFlight", 64);
+            kwikBulk = KwikBulkStream.run(dir, rawSize, kwikInFlight, 20);
+            report(kwikInFlight > 0 ? "Kwik alone, 64 KiB msgs, " + kwikInFlight + " in flight" :
+                "Kwik alone, one stream, 64 KiB writes", rawSize, kwikBulk);
             Transport[] quic = launchQuic(dir, "raw");
             try
             {
-                quicRaw = rawChannelRate(quic[0], quic[1], quicSize, quicChunkLength);
-                report("QUIC transport, raw SHIPPING channel", quicSize, quicRaw);
+                quicRaw = rawChannelRate(quic[0], quic[1], rawSize, quicChunkLength);
+                report("QUIC transport, raw SHIPPING channel", rawSize, quicRaw);
             }
             finally
             {
@@ -121,6 +130,8 @@ public final class ShippingLaneThroughput
             {
                 quicLane = lane(quic[0], quic[1], quicSource, dir.resolve("quic-in"), quicChunkLength);
                 report("Shipping Lane over QUIC", quicSize, quicLane);
+                System.out.printf("  transport: %s | %s%n",
+                    ((QuicTransport)quic[0]).countersSummary(), ((QuicTransport)quic[1]).countersSummary());
             }
             finally
             {
@@ -129,7 +140,8 @@ public final class ShippingLaneThroughput
             }
         }
         System.out.printf("%nratios: lane/Aeron : TCP = %.3f, lane/QUIC : TCP = %.4f, lane/Aeron : raw Aeron = %.3f, " +
-            "lane/QUIC : raw QUIC = %.3f%n", aeronLane / tcp, quicLane / tcp, aeronLane / aeronRaw, quicLane / quicRaw);
+            "lane/QUIC : raw QUIC = %.3f, lane/QUIC : Kwik bulk = %.3f%n",
+            aeronLane / tcp, quicLane / tcp, aeronLane / aeronRaw, quicLane / quicRaw, quicLane / kwikBulk);
         deleteTree(dir);
     }
 

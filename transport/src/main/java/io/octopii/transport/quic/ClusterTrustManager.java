@@ -14,13 +14,14 @@ import java.security.cert.X509Certificate;
  * JDK then enforces (and so rejects EC certificates); this manager validates with the TLS 1.3 neutral
  * type instead. Kwik's host-name check (CN or DNS SAN against the dialled host) still runs after it.
  *
- * <p>Thread-safe (the JDK trust manager is).
+ * <p>Public so that tools dialling with Kwik directly (the benchmarks' Kwik bulk stream) check peers the
+ * same way. Thread-safe (the JDK trust manager is).
  */
-final class ClusterTrustManager implements X509TrustManager
+public final class ClusterTrustManager implements X509TrustManager
 {
     private final X509TrustManager delegate;
 
-    ClusterTrustManager(final KeyStore trustStore)
+    public ClusterTrustManager(final KeyStore trustStore)
     {
         try
         {

@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
@@ -34,9 +35,14 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     final boolean isDialler;
     final AtomicBoolean handshakeStarted = new AtomicBoolean();
     final AtomicLongArray ackedBatch = new AtomicLongArray(3);
-    final AtomicLongArray receivedBatch = new AtomicLongArray(3);
     final AtomicLongArray expectedBatch = new AtomicLongArray(new long[]{1, 1, 1});
     final ReentrantLock[] receiveLocks = {new ReentrantLock(), new ReentrantLock(), new ReentrantLock()};
+    /** Signalled under the channel's receive lock when its next batch has been delivered. */
+    final Condition[] receiveTurns = {
+        receiveLocks[0].newCondition(), receiveLocks[1].newCondition(), receiveLocks[2].newCondition()};
+    /** Receipts of this side's outbound batches: slot {@code channel * batchWindow + sequence % batchWindow}. */
+    private final AtomicLongArray receipts;
+    private final int batchWindow;
     final FrameDispatcher[] batchValidators = new FrameDispatcher[3];
     private final AtomicBoolean isClosed = new AtomicBoolean();
     private volatile PeerLink link;
@@ -69,6 +75,8 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
         this.connection = connection;
         this.isDialler = isDialler;
         final int maxMessageLength = transport.maxMessageLength();
+        this.batchWindow = transport.context().batchWindow();
+        this.receipts = new AtomicLongArray(3 * batchWindow);
         this.reassembler = new ConsensusReassembler(maxMessageLength, datagramThread, this);
         this.datagramValidator = new FrameDispatcher(maxMessageLength);
         for (int i = 0; i < batchValidators.length; i++)
@@ -192,15 +200,27 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
         }
     }
 
-    private void onAck(final byte[] data, final AtomicLongArray sequences)
+    /** Whether the peer has reported reading outbound batch {@code sequence} of a channel off its stream. */
+    boolean hasReceipt(final int channel, final long sequence)
+    {
+        return receipts.get(channel * batchWindow + (int)(sequence % batchWindow)) == sequence;
+    }
+
+    /**
+     * An acknowledgement (cumulative: the receiver delivers in order) or a receipt (of one batch; kept per
+     * window slot, the sender never has more than a window outstanding) of an outbound batch.
+     */
+    private void onAck(final byte[] data, final boolean isReceipt)
     {
         if (data.length == ACK_LENGTH && data[ACK_CHANNEL_OFFSET] >= 0 && data[ACK_CHANNEL_OFFSET] < 3)
         {
             final int channel = data[ACK_CHANNEL_OFFSET];
             final long sequence = datagramView.getLong(ACK_SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN);
-            if (sequence > sequences.get(channel))
+            final AtomicLongArray sequences = isReceipt ? receipts : ackedBatch;
+            final int slot = isReceipt ? channel * batchWindow + (int)Math.floorMod(sequence, (long)batchWindow) : channel;
+            if (sequence > sequences.get(slot))
             {
-                sequences.set(channel, sequence);
+                sequences.set(slot, sequence);
             }
         }
         else
@@ -238,11 +258,11 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
                 break;
 
             case TYPE_ACK:
-                onAck(data, ackedBatch);
+                onAck(data, false);
                 break;
 
             case TYPE_RECEIPT:
-                onAck(data, receivedBatch);
+                onAck(data, true);
                 break;
 
             case TYPE_KEEP_ALIVE:

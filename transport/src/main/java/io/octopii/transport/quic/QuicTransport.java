@@ -49,7 +49,9 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.octopii.transport.quic.StreamBatchDescriptor.*;
 
@@ -89,6 +91,7 @@ public final class QuicTransport implements Transport
     private static final int RPC_TEMPLATE_MAX = 39;
     private static final long REFUSAL_CLOSE_DELAY_MS = 100;
     private static final long DIALLER_POLL_NS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long REORDER_WAIT_SLICE_NS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final TransportContext ctx;
     private final int localMemberId;
@@ -112,6 +115,8 @@ public final class QuicTransport implements Transport
     private final List<Thread> diallers = new ArrayList<>();
     private final Set<LinkSession> sessions = ConcurrentHashMap.newKeySet();
     private final MessageHandler pollAdapter = this::onInbound;
+    /** Test hook: when > 0, the first send of every stream batch whose sequence is a multiple is lost. */
+    volatile int testLoseBatchEvery;
     private InboundHandler pollHandler;
     private volatile InboundHandler rpcReceiver;
     private volatile String lastRefusal = "";
@@ -183,7 +188,7 @@ public final class QuicTransport implements Transport
             for (final Channel channel : new Channel[]{Channel.RPC, Channel.SHIPPING})
             {
                 final StreamLaneAgent lane = new StreamLaneAgent(
-                    this, link, channel.ordinal(), ctx.stallTimeoutNs(), ctx.maxBatchLength(), maxMessageLength);
+                    this, link, channel.ordinal(), ctx.stallTimeoutNs(), ctx.maxBatchLength(), ctx.batchWindow());
                 lanes.add(lane);
                 laneRunners.add(new AgentRunner(new BackoffIdleStrategy(50, 10, 1_000, 200_000), this::onError, null, lane));
             }
@@ -697,40 +702,81 @@ public final class QuicTransport implements Transport
             return;
         }
         sendAck(session, LinkDatagramDescriptor.TYPE_RECEIPT, channel, sequence);
-        final UnsafeBuffer view = new UnsafeBuffer(body);
-        final Channel ch = CHANNELS[channel];
-        if (sequence < session.expectedBatch.get(channel))
+        if (deliverInOrder(session, stream, CHANNELS[channel], sequence, new UnsafeBuffer(body), length))
         {
-            increment(TransportEvent.DUPLICATE_BATCH);
+            sendAck(session, LinkDatagramDescriptor.TYPE_ACK, channel, sequence);
         }
-        else if (!session.receiveLocks[channel].tryLock())
-        {
-            // Another reader is delivering this very batch (a re-send raced the original); it will ack.
-            increment(TransportEvent.DUPLICATE_BATCH);
-            return;
-        }
-        else
-        {
-            try
-            {
-                if (!deliverBatch(session, stream, ch, sequence, view, length))
-                {
-                    return;
-                }
-            }
-            finally
-            {
-                session.receiveLocks[channel].unlock();
-            }
-        }
-        sendAck(session, LinkDatagramDescriptor.TYPE_ACK, channel, sequence);
     }
 
     /**
-     * Validate every frame of a batch, then deliver them in order if the batch is the next expected one.
-     * Called holding the channel's receive lock.
+     * Wait (on this reader thread, bounded by the idle timeout and the session's life) until every earlier
+     * batch of the channel has been delivered, then deliver this one: the sender keeps a window of batches
+     * on parallel streams, which arrive in any order.
      *
      * @return true if the batch should be acknowledged (delivered now or before).
+     */
+    private boolean deliverInOrder(
+        final LinkSession session, final QuicStream stream, final Channel channel, final long sequence,
+        final UnsafeBuffer view, final int length)
+    {
+        final int ordinal = channel.ordinal();
+        final ReentrantLock lock = session.receiveLocks[ordinal];
+        final Condition turn = session.receiveTurns[ordinal];
+        final long deadlineNs = System.nanoTime() + ctx.idleTimeoutNs();
+        boolean isEarly = false;
+        lock.lock();
+        try
+        {
+            while (true)
+            {
+                final long expected = session.expectedBatch.get(ordinal);
+                if (sequence < expected)
+                {
+                    increment(TransportEvent.DUPLICATE_BATCH);
+                    return true;
+                }
+                if (sequence == expected)
+                {
+                    final boolean isDelivered = deliverBatch(session, stream, channel, sequence, view, length);
+                    turn.signalAll();
+                    return isDelivered;
+                }
+                if (sequence - expected >= TransportContext.MAX_BATCH_WINDOW)
+                {
+                    malformedStream(session, stream, "batch " + sequence + " while expecting " + expected);
+                    return false;
+                }
+                final long remainingNs = deadlineNs - System.nanoTime();
+                if (remainingNs <= 0 || session.isClosed() || isClosed)
+                {
+                    // Not acknowledged: the sender re-sends it once its predecessors have gone through.
+                    increment(TransportEvent.BATCH_REORDER_TIMEOUT);
+                    return false;
+                }
+                if (!isEarly)
+                {
+                    isEarly = true;
+                    increment(TransportEvent.BATCH_ARRIVED_EARLY);
+                }
+                turn.awaitNanos(Math.min(remainingNs, REORDER_WAIT_SLICE_NS));
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Validate every frame of the next expected batch, then deliver them in order. Called holding the
+     * channel's receive lock.
+     *
+     * @return true if the batch was delivered.
      */
     private boolean deliverBatch(
         final LinkSession session, final QuicStream stream, final Channel channel, final long sequence,
@@ -755,17 +801,6 @@ public final class QuicTransport implements Transport
             }
             position += Framing.LENGTH_PREFIX + Framing.messageLength(view, position);
         }
-        final long expected = session.expectedBatch.get(ordinal);
-        if (sequence < expected)
-        {
-            increment(TransportEvent.DUPLICATE_BATCH);
-            return true;
-        }
-        if (sequence > expected)
-        {
-            malformedStream(session, stream, "batch " + sequence + " while expecting " + expected);
-            return false;
-        }
         position = 0;
         while (position < length)
         {
@@ -776,7 +811,7 @@ public final class QuicTransport implements Transport
             }
             position += Framing.LENGTH_PREFIX + messageLength;
         }
-        session.expectedBatch.set(ordinal, expected + 1);
+        session.expectedBatch.set(ordinal, sequence + 1);
         return true;
     }
 

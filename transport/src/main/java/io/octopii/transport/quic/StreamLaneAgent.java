@@ -9,6 +9,7 @@ import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import tech.kwik.core.QuicStream;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.ByteOrder;
 
@@ -16,14 +17,22 @@ import static io.octopii.transport.quic.StreamBatchDescriptor.*;
 
 /**
  * Sends one channel (RPC or shipping) of one link as acknowledged stream batches (see
- * {@link StreamBatchDescriptor}): drains the channel's outbound ring into a batch, writes it on a fresh
- * unidirectional stream, and waits for the peer's acknowledgement datagram before the next batch.
- * A batch not acknowledged within the stall timeout is re-sent on a fresh stream and the old one reset,
- * so Kwik's stream stall costs one stall timeout rather than the link.
+ * {@link StreamBatchDescriptor}): drains the channel's outbound ring into batches and writes each on a
+ * fresh unidirectional stream, keeping up to {@code batchWindow} batches sent and not yet acknowledged,
+ * so a channel moves a window per round trip rather than one batch. The receiver delivers them in
+ * sequence order and acknowledges cumulatively.
+ *
+ * <p>Stalls: while batches are outstanding and no acknowledgement has moved for the stall timeout, the
+ * oldest outstanding batch whose stream has not been read by the peer (no receipt) is re-sent on a fresh
+ * stream and its old stream reset (one such re-send per stall timeout, each batch with a doubling back-off); a batch the peer has read but not yet delivered
+ * (its inbound ring is full, or the acknowledgement was lost) gets eight stall timeouts before a re-send.
+ * So Kwik's stream stall costs a stall timeout rather than the link, and a busy but progressing link is
+ * never re-sent.
  *
  * <p><b>Thread:</b> its own agent thread, because a stream write of a message larger than Kwik's
  * 50 KiB send buffer may block on flow control; it never shares a thread with consensus traffic.
- * The batch buffer is allocated once; Kwik allocates per stream.
+ * The window's batch buffers are allocated once (a buffer grows, once, to carry a message longer than
+ * {@code maxBatchLength}); Kwik allocates per stream.
  */
 final class StreamLaneAgent implements Agent, ControlledMessageHandler
 {
@@ -32,32 +41,58 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
     private final int channel;
     private final ManyToOneRingBuffer ring;
     private final long stallTimeoutNs;
+    private final long maxBackoffNs;
     private final int maxBatchLength;
-    private final byte[] batch;
-    private final UnsafeBuffer batchBuffer;
+    private final int window;
+    private final Batch[] batches;
     private final String roleName;
     private LinkSession boundSession;
-    private volatile QuicStream stream;
+    private volatile QuicStream writingStream;
     private volatile long writeStartedNs;
+    /** The sequence the next batch gets. */
     private long nextSequence = 1;
-    private long inFlightSequence;
-    private boolean isInFlight;
-    private boolean isReceiptWait;
-    private int batchLength;
-    private long deadlineNs;
-    private long retransmitBackoffNs;
+    /** The lowest sequence sent and not yet acknowledged; equal to nextSequence when none is outstanding. */
+    private long oldestUnacked = 1;
+    private long lastProgressNs;
+    private Batch filling;
+
+    /** One slot of the window: a batch from its first send to its acknowledgement. */
+    private static final class Batch
+    {
+        byte[] bytes;
+        UnsafeBuffer buffer;
+        int length;
+        long sequence;
+        QuicStream stream;
+        long sentNs;
+        long timeoutNs;
+        long backoffNs;
+        int sends;
+        boolean isReceiptWait;
+
+        Batch(final int capacity)
+        {
+            bytes = new byte[capacity];
+            buffer = new UnsafeBuffer(bytes);
+        }
+    }
 
     StreamLaneAgent(final QuicTransport transport, final PeerLink link, final int channel, final long stallTimeoutNs,
-        final int maxBatchLength, final int maxMessageLength)
+        final int maxBatchLength, final int window)
     {
         this.transport = transport;
         this.link = link;
         this.channel = channel;
         this.ring = link.outbound[channel];
         this.stallTimeoutNs = stallTimeoutNs;
+        this.maxBackoffNs = stallTimeoutNs * 8;
         this.maxBatchLength = maxBatchLength;
-        this.batch = new byte[HEADER_LENGTH + Math.max(maxBatchLength, maxMessageLength + Framing.LENGTH_PREFIX)];
-        this.batchBuffer = new UnsafeBuffer(batch);
+        this.window = window;
+        this.batches = new Batch[window];
+        for (int i = 0; i < window; i++)
+        {
+            batches[i] = new Batch(HEADER_LENGTH + maxBatchLength);
+        }
         this.roleName = "octopii-quic-lane-" + channel + "-" + transport.localMemberId() + "-" + link.memberId();
     }
 
@@ -80,84 +115,137 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
             return discardQueued();
         }
         final long nowNs = System.nanoTime();
-        if (isInFlight)
+        int work = 0;
+        final long acked = session.ackedBatch.get(channel);
+        while (oldestUnacked < nextSequence && oldestUnacked <= acked)
         {
-            if (session.ackedBatch.get(channel) >= inFlightSequence)
-            {
-                isInFlight = false;
-                stream = null;
-                retransmitBackoffNs = stallTimeoutNs;
-                return 1;
-            }
-            if (nowNs - deadlineNs >= 0)
-            {
-                if (session.receivedBatch.get(channel) >= inFlightSequence && !isReceiptWait)
-                {
-                    // The batch arrived; the receiver is still delivering it (its inbound ring may be full).
-                    // Give it longer before re-sending, which only recovers a lost acknowledgement.
-                    isReceiptWait = true;
-                    deadlineNs = nowNs + stallTimeoutNs * 8;
-                    return 0;
-                }
-                transport.increment(TransportEvent.STREAM_STALL);
-                abandonStream();
-                send(session);
-                retransmitBackoffNs = Math.min(retransmitBackoffNs * 2, stallTimeoutNs * 8);
-                deadlineNs = nowNs + retransmitBackoffNs;
-                isReceiptWait = false;
-                return 1;
-            }
-            return 0;
+            batch(oldestUnacked).stream = null;
+            oldestUnacked++;
+            work++;
         }
-        batchLength = 0;
-        ring.controlledRead(this, Integer.MAX_VALUE);
-        if (batchLength == 0)
+        if (work > 0)
         {
-            return 0;
+            lastProgressNs = nowNs;
         }
-        inFlightSequence = nextSequence++;
-        batchBuffer.putByte(CHANNEL_OFFSET, (byte)channel);
-        batchBuffer.putLong(SEQUENCE_OFFSET, inFlightSequence, ByteOrder.LITTLE_ENDIAN);
-        batchBuffer.putInt(LENGTH_OFFSET, batchLength, ByteOrder.LITTLE_ENDIAN);
-        isInFlight = true;
-        isReceiptWait = false;
-        retransmitBackoffNs = stallTimeoutNs;
-        send(session);
-        deadlineNs = System.nanoTime() + stallTimeoutNs;
-        return 1;
+        while (nextSequence - oldestUnacked < window)
+        {
+            final Batch batch = batch(nextSequence);
+            filling = batch;
+            batch.length = 0;
+            ring.controlledRead(this, Integer.MAX_VALUE);
+            filling = null;
+            if (batch.length == 0)
+            {
+                break;
+            }
+            batch.sequence = nextSequence++;
+            batch.buffer.putByte(CHANNEL_OFFSET, (byte)channel);
+            batch.buffer.putLong(SEQUENCE_OFFSET, batch.sequence, ByteOrder.LITTLE_ENDIAN);
+            batch.buffer.putInt(LENGTH_OFFSET, batch.length, ByteOrder.LITTLE_ENDIAN);
+            batch.timeoutNs = stallTimeoutNs;
+            batch.backoffNs = stallTimeoutNs;
+            batch.isReceiptWait = false;
+            batch.sends = 0;
+            send(session, batch);
+            batch.sentNs = System.nanoTime();
+            work++;
+        }
+        if (oldestUnacked < nextSequence)
+        {
+            work += checkStalls(session, nowNs);
+        }
+        return work;
+    }
+
+    /**
+     * The time-outs count from a batch's (re-)send or from the last acknowledgement progress, whichever
+     * is later: batches queued behind others in Kwik are not stalled while the window keeps moving.
+     */
+    private int checkStalls(final LinkSession session, final long nowNs)
+    {
+        int work = 0;
+        for (long sequence = oldestUnacked; sequence < nextSequence; sequence++)
+        {
+            final Batch batch = batch(sequence);
+            if (nowNs - Math.max(batch.sentNs, lastProgressNs) < batch.timeoutNs)
+            {
+                continue;
+            }
+            if (!batch.isReceiptWait && session.hasReceipt(channel, sequence))
+            {
+                // The batch arrived; the receiver is still delivering it (its inbound ring may be full, or it
+                // waits for an earlier batch). Give it longer before re-sending, which only recovers a lost ack.
+                batch.isReceiptWait = true;
+                batch.sentNs = nowNs;
+                batch.timeoutNs = maxBackoffNs;
+                continue;
+            }
+            transport.increment(TransportEvent.STREAM_STALL);
+            abandon(batch);
+            send(session, batch);
+            batch.sentNs = System.nanoTime();
+            batch.backoffNs = Math.min(batch.backoffNs * 2, maxBackoffNs);
+            batch.timeoutNs = batch.backoffNs;
+            batch.isReceiptWait = false;
+            // One re-send per stall timeout: the batches behind it are usually just queued behind it in a
+            // starved Kwik, and re-sending all of them would add load where it is short.
+            lastProgressNs = batch.sentNs;
+            return work + 1;
+        }
+        return work;
     }
 
     @Override
     public Action onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
+        final Batch batch = filling;
         final int needed = Framing.LENGTH_PREFIX + length;
-        if (batchLength > 0 && batchLength + needed > maxBatchLength)
+        if (batch.length > 0 && batch.length + needed > maxBatchLength)
         {
             return Action.ABORT;
         }
-        final int at = HEADER_LENGTH + batchLength;
-        batchBuffer.putInt(at, length, ByteOrder.LITTLE_ENDIAN);
-        batchBuffer.putBytes(at + Framing.LENGTH_PREFIX, buffer, index, length);
-        batchLength += needed;
+        if (HEADER_LENGTH + batch.length + needed > batch.bytes.length)
+        {
+            // A message longer than maxBatchLength goes alone; slow path, the buffer keeps its new size.
+            batch.bytes = new byte[HEADER_LENGTH + needed];
+            batch.buffer = new UnsafeBuffer(batch.bytes);
+        }
+        final int at = HEADER_LENGTH + batch.length;
+        batch.buffer.putInt(at, length, ByteOrder.LITTLE_ENDIAN);
+        batch.buffer.putBytes(at + Framing.LENGTH_PREFIX, buffer, index, length);
+        batch.length += needed;
         return Action.CONTINUE;
     }
 
-    private void send(final LinkSession session)
+    private Batch batch(final long sequence)
+    {
+        return batches[(int)(sequence % window)];
+    }
+
+    private void send(final LinkSession session, final Batch batch)
     {
         try
         {
+            batch.sends++;
             writeStartedNs = System.nanoTime();
             final QuicStream newStream = session.connection.createStream(false);
-            stream = newStream;
+            batch.stream = newStream;
+            writingStream = newStream;
             final OutputStream out = newStream.getOutputStream();
-            out.write(batch, 0, HEADER_LENGTH + batchLength);
+            final int lostEvery = transport.testLoseBatchEvery;
+            if (lostEvery > 0 && batch.sends == 1 && batch.sequence % lostEvery == 0)
+            {
+                newStream.resetStream(QuicTransport.STREAM_ABANDONED_CODE); // test hook: this first send is lost
+                return;
+            }
+            out.write(batch.bytes, 0, HEADER_LENGTH + batch.length);
             out.close();
         }
         catch (final IOException | RuntimeException ex)
         {
-            // The connection is closing or the stream was reset: the deadline re-sends, or the
+            // The connection is closing or the stream was reset: the stall timeout re-sends, or the
             // session change discards the batch.
-            if (!session.isClosed() && !(ex instanceof java.io.InterruptedIOException))
+            if (!session.isClosed() && !(ex instanceof InterruptedIOException))
             {
                 transport.onError(ex);
             }
@@ -165,59 +253,66 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         finally
         {
             writeStartedNs = 0;
+            writingStream = null;
         }
     }
 
     /**
      * Watchdog, called from the transport's timer: a write that Kwik has not taken within the stall
      * timeout (its send buffer never drains when its stream scheduling race hits) is unblocked by
-     * resetting the stream; the lane then re-sends the batch on a fresh stream at its deadline.
+     * resetting the stream; the lane then re-sends the batch on a fresh stream when it times out.
      */
     void checkBlockedWrite(final long nowNs)
     {
         final long startedNs = writeStartedNs;
-        final QuicStream blocked = stream;
+        final QuicStream blocked = writingStream;
         if (startedNs != 0 && blocked != null && nowNs - startedNs > stallTimeoutNs)
         {
             transport.increment(TransportEvent.STREAM_STALL);
-            try
-            {
-                blocked.resetStream(QuicTransport.STREAM_ABANDONED_CODE);
-            }
-            catch (final RuntimeException ignore)
-            {
-                // Already closed.
-            }
+            reset(blocked);
         }
     }
 
-    private void abandonStream()
+    private static void abandon(final Batch batch)
     {
-        final QuicStream abandoned = stream;
-        stream = null;
+        final QuicStream abandoned = batch.stream;
+        batch.stream = null;
         if (abandoned != null)
         {
-            try
-            {
-                abandoned.resetStream(QuicTransport.STREAM_ABANDONED_CODE);
-            }
-            catch (final RuntimeException ignore)
-            {
-                // Already closed.
-            }
+            reset(abandoned);
+        }
+    }
+
+    private static void reset(final QuicStream stream)
+    {
+        try
+        {
+            stream.resetStream(QuicTransport.STREAM_ABANDONED_CODE);
+        }
+        catch (final RuntimeException ignore)
+        {
+            // Already closed.
+        }
+    }
+
+    private void abandonAll()
+    {
+        for (long sequence = oldestUnacked; sequence < nextSequence; sequence++)
+        {
+            abandon(batch(sequence));
         }
     }
 
     private void rebind(final LinkSession session)
     {
-        if (isInFlight)
+        if (nextSequence > oldestUnacked)
         {
-            transport.increment(TransportEvent.OUTBOUND_DISCARDED);
-            isInFlight = false;
+            transport.add(TransportEvent.OUTBOUND_DISCARDED, nextSequence - oldestUnacked);
         }
-        abandonStream();
+        abandonAll();
         boundSession = session;
         nextSequence = 1;
+        oldestUnacked = 1;
     }
 
     private int discardQueued()
@@ -233,6 +328,6 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
     @Override
     public void onClose()
     {
-        abandonStream();
+        abandonAll();
     }
 }

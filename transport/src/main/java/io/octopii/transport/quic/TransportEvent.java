@@ -49,6 +49,13 @@ public enum TransportEvent
     STREAM_STALL,
     /** Duplicate stream batches (re-sent after a stall) discarded by the receiver. */
     DUPLICATE_BATCH,
+    /**
+     * A stream batch that arrived ahead of an earlier one waited the idle timeout for it and was dropped
+     * unacknowledged (the sender re-sends it).
+     */
+    BATCH_REORDER_TIMEOUT,
+    /** Stream batches that arrived before an earlier one of their channel and waited for it (a window in flight). */
+    BATCH_ARRIVED_EARLY,
     /** Outbound messages discarded because their link went down before they were sent. */
     OUTBOUND_DISCARDED,
     /** Socket errors under the server connector, contained (the socket was re-opened). */

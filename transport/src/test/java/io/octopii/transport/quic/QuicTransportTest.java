@@ -93,6 +93,47 @@ class QuicTransportTest
     }
 
     @Test
+    void shouldKeepEachStreamChannelInOrderWithAWindowOfBatchesInFlightWhenStreamsAreLost()
+    {
+        cluster = QuicTestCluster.start(2);
+        cluster.awaitFullyConnected(20_000);
+        final QuicTransport sender = cluster.transport(1);
+        sender.testLoseBatchEvery = 7;
+        final int perChannel = 250; // both channels together fit the receiver's 8 MiB inbound ring: it polls after
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[12_000]);
+        final Channel[] streamChannels = {Channel.RPC, Channel.SHIPPING};
+        for (int i = 0; i < perChannel; i++)
+        {
+            for (final Channel channel : streamChannels)
+            {
+                final int length = messages.large(buffer, 0, channel.ordinal() * 1_000_000L + i, 1, 11_000, payload);
+                offerUntilQueued(1, 2, channel, length);
+            }
+        }
+        final Map<Channel, List<Long>> received = new HashMap<>();
+        await(60_000, () -> "all " + 2 * perChannel + " messages delivered; got " + received + " " +
+            sender.countersSummary() + cluster.transport(2).countersSummary(), () ->
+        {
+            cluster.transport(2).poll((from, channel, buf, offset, length) ->
+                received.computeIfAbsent(channel, (k) -> new ArrayList<>()).add(messages.value(buf, offset)), 100);
+            return received.values().stream().mapToInt(List::size).sum() >= 2 * perChannel;
+        });
+        for (final Channel channel : streamChannels)
+        {
+            final List<Long> values = received.get(channel);
+            assertEquals(perChannel, values.size(), channel.name());
+            for (int i = 0; i < perChannel; i++)
+            {
+                assertEquals(channel.ordinal() * 1_000_000L + i, values.get(i), channel + " in order");
+            }
+        }
+        final String counters = sender.countersSummary() + cluster.transport(2).countersSummary();
+        assertTrue(sender.count(TransportEvent.STREAM_STALL) >= 2, "lost batches re-sent: " + counters);
+        assertTrue(cluster.transport(2).count(TransportEvent.BATCH_ARRIVED_EARLY) >= 1,
+            "batches behind a lost one arrived first (more than one in flight): " + counters);
+    }
+
+    @Test
     void shouldFailFastWhenPeerStoppedAndReconnectWhenItRestarts()
     {
         cluster = QuicTestCluster.start(3);
