@@ -84,6 +84,7 @@ public final class NodeContext
     private TransportKind transportKind = TransportKind.QUIC;
     private TransportContext transportContext = new TransportContext();
     private Transport transport;
+    private io.octopii.transport.FaultInjectionTransport.Rules faultInjection;
     private StateMachine stateMachine;
     private ProposalListener proposalListener;
     private ProposalForwarding proposalForwarding = DEFAULT_PROPOSAL_FORWARDING;
@@ -591,6 +592,26 @@ public final class NodeContext
         return this;
     }
 
+    /** FAULT INJECTION (tests only): the drop rules the node's transport obeys, or null (default) for none. */
+    public io.octopii.transport.FaultInjectionTransport.Rules faultInjection()
+    {
+        return faultInjection;
+    }
+
+    /**
+     * FAULT INJECTION, for testing only: wrap the node's transport in a
+     * {@link io.octopii.transport.FaultInjectionTransport} that drops frames to and from the members the rules
+     * name, so a harness can partition nodes without network namespaces. Null (the default) adds nothing.
+     *
+     * @param faultInjection drop rules changed by the harness while the node runs, or null.
+     * @return this.
+     */
+    public NodeContext faultInjection(final io.octopii.transport.FaultInjectionTransport.Rules faultInjection)
+    {
+        this.faultInjection = faultInjection;
+        return this;
+    }
+
     /** The replicated state machine. */
     public StateMachine stateMachine()
     {
@@ -756,6 +777,7 @@ public final class NodeContext
             "\n  threadingMode=" + threadingMode +
             "\n  idleStrategy=" + idleStrategySupplier.get() +
             "\n  transport=" + (null != transport ? transport.getClass().getSimpleName() + " (supplied)" : transportKind) +
+            (null != faultInjection ? " WITH FAULT INJECTION (" + faultInjection + ")" : "") +
             "\n  clusterId=" + transportContext.clusterId() +
             "\n  maxMessageLength=" + transportContext.maxMessageLength() +
             "\n  stateMachine=" + (null == stateMachine ? null : stateMachine.getClass().getName()) +

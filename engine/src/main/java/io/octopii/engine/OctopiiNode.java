@@ -9,6 +9,7 @@ import io.octopii.log.RaftLog;
 import io.octopii.log.SnapshotStore;
 import io.octopii.log.TermVoteFile;
 import io.octopii.shipping.ShippingLane;
+import io.octopii.transport.FaultInjectionTransport;
 import io.octopii.transport.MemberAddress;
 import io.octopii.transport.Transport;
 import io.octopii.transport.TransportContext;
@@ -110,6 +111,10 @@ public final class OctopiiNode implements AutoCloseable
             openedTermVote = TermVoteFile.open(logCtx.storage());
             openedSnapshots = new MappedFileStorage(new File(ctx.dataDir(), SNAPSHOT_DIRECTORY));
             launchedTransport = null != ctx.transport() ? ctx.transport() : launchTransport(ctx, errorHandler);
+            if (null != ctx.faultInjection())
+            {
+                launchedTransport = new FaultInjectionTransport(launchedTransport, ctx.faultInjection());
+            }
         }
         catch (final RuntimeException ex)
         {

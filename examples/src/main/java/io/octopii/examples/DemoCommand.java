@@ -162,7 +162,7 @@ final class DemoCommand implements Launcher.Command
         {
             final long start = System.nanoTime();
             out.println("== octopii demo: 3 nodes on " + HOST + " over " + transport + ", DURABLE fsync, data in " + root);
-            cluster = new NodeProcesses(root, transport, 3, new int[]{ CLIENT_ID }, Map.of(), false, out);
+            cluster = new NodeProcesses(root, transport, 3, new int[]{ CLIENT_ID }, Map.of(), Partitions.Mode.NONE, out);
             out.println("generated development certificates and cluster secret in " + cluster.certs());
             for (int id = 1; id <= 3; id++)
             {

@@ -48,6 +48,7 @@ public final class Launcher
         COMMANDS.put("status", new StatusCommand());
         COMMANDS.put("wal", new WalCommand());
         COMMANDS.put("certs", new CertsCommand());
+        COMMANDS.put("torture", new TortureCommand());
     }
 
     private Launcher()

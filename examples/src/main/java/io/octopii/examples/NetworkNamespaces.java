@@ -9,17 +9,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * One Linux network namespace per node, each joined to a bridge in the caller's namespace by a veth pair, so
  * nodes talk over real interfaces and partitions are real: a node's namespace drops what it sends to a peer
- * (a blackhole route), one direction or both. Node {@code n} has address {@code 10.77.0.n}; the bridge, where
- * clients live, has {@code 10.77.0.254}. Needs root (CAP_NET_ADMIN) and the {@code ip} tool;
- * {@link #isAvailable()} says whether this machine has them. Closing removes everything it created.
+ * (a blackhole route), one direction or both. Each instance claims its own subnet {@code 10.77.k.0/24} (k from 1,
+ * the first whose bridge {@code octbr<k>} does not exist yet), so several clusters can run on one machine at
+ * once: node {@code n} has address {@code 10.77.k.n}; the bridge, where clients live, has {@code 10.77.k.254}.
+ * Needs root (CAP_NET_ADMIN) and the {@code ip} tool; {@link #isAvailable()} says whether this machine has them.
+ * Closing removes everything it created.
  *
  * <p><b>Thread:</b> one controlling thread.
  */
-final class NetworkNamespaces implements AutoCloseable
+final class NetworkNamespaces implements Partitions
 {
-    static final String BRIDGE_ADDRESS = "10.77.0.254";
-    private static final String BRIDGE = "octbr0";
+    private static final int MAX_SUBNETS = 200;
     private final int nodeCount;
+    private final int subnet;
     private final boolean[][] isCut;
 
     NetworkNamespaces(final int nodeCount) throws IOException
@@ -30,21 +32,23 @@ final class NetworkNamespaces implements AutoCloseable
         }
         this.nodeCount = nodeCount;
         this.isCut = new boolean[nodeCount + 1][nodeCount + 1];
-        removeLeftovers(nodeCount);
+        this.subnet = claimSubnet();
         try
         {
-            ip("link", "add", BRIDGE, "type", "bridge");
-            ip("addr", "add", BRIDGE_ADDRESS + "/24", "dev", BRIDGE);
-            ip("link", "set", BRIDGE, "up");
+            removeLeftovers();
+            ip("addr", "add", bridgeAddress() + "/24", "dev", bridge());
+            ip("link", "set", bridge(), "up");
             for (int id = 1; id <= nodeCount; id++)
             {
                 final String ns = namespace(id);
+                final String hostEnd = "oc" + subnet + "h" + id;
+                final String nodeEnd = "oc" + subnet + "n" + id;
                 ip("netns", "add", ns);
-                ip("link", "add", "octh" + id, "type", "veth", "peer", "name", "octn" + id);
-                ip("link", "set", "octn" + id, "netns", ns);
-                ip("link", "set", "octh" + id, "master", BRIDGE, "up");
-                ip("netns", "exec", ns, "ip", "addr", "add", address(id) + "/24", "dev", "octn" + id);
-                ip("netns", "exec", ns, "ip", "link", "set", "octn" + id, "up");
+                ip("link", "add", hostEnd, "type", "veth", "peer", "name", nodeEnd);
+                ip("link", "set", nodeEnd, "netns", ns);
+                ip("link", "set", hostEnd, "master", bridge(), "up");
+                ip("netns", "exec", ns, "ip", "addr", "add", address(id) + "/24", "dev", nodeEnd);
+                ip("netns", "exec", ns, "ip", "link", "set", nodeEnd, "up");
                 ip("netns", "exec", ns, "ip", "link", "set", "lo", "up");
             }
         }
@@ -58,10 +62,11 @@ final class NetworkNamespaces implements AutoCloseable
     /** @return whether namespaces, veth pairs and bridges can be created here (root with the ip tool). */
     static boolean isAvailable()
     {
+        final String probe = "octprobe" + ProcessHandle.current().pid();
         try
         {
-            ip("netns", "add", "octprobe");
-            ip("netns", "del", "octprobe");
+            ip("netns", "add", probe);
+            ip("netns", "del", probe);
             return true;
         }
         catch (final IOException | RuntimeException ex)
@@ -71,21 +76,51 @@ final class NetworkNamespaces implements AutoCloseable
     }
 
     /** @return node {@code id}'s address. */
-    static String address(final int id)
+    String address(final int id)
     {
-        return "10.77.0." + id;
+        return "10.77." + subnet + "." + id;
+    }
+
+    /** @return the bridge's address, where clients live. */
+    String bridgeAddress()
+    {
+        return "10.77." + subnet + ".254";
     }
 
     /** @return node {@code id}'s namespace name. */
-    static String namespace(final int id)
+    String namespace(final int id)
     {
-        return "octns" + id;
+        return "oct" + subnet + "n" + id;
     }
 
     /** @return the command prefix that runs a program inside node {@code id}'s namespace. */
-    static List<String> execPrefix(final int id)
+    List<String> execPrefix(final int id)
     {
         return List.of("ip", "netns", "exec", namespace(id));
+    }
+
+    private String bridge()
+    {
+        return "octbr" + subnet;
+    }
+
+    /** Create the first free bridge octbr1, octbr2, ...: creation fails when another run holds that number. */
+    private static int claimSubnet() throws IOException
+    {
+        IOException last = null;
+        for (int k = 1; k <= MAX_SUBNETS; k++)
+        {
+            try
+            {
+                ip("link", "add", "octbr" + k, "type", "bridge");
+                return k;
+            }
+            catch (final IOException ex)
+            {
+                last = ex;
+            }
+        }
+        throw new IOException("no free bridge octbr1..octbr" + MAX_SUBNETS + " (delete leftovers with 'ip link del')", last);
     }
 
     /**
@@ -94,7 +129,7 @@ final class NetworkNamespaces implements AutoCloseable
      * @param from sender node.
      * @param to   receiver node.
      */
-    void cut(final int from, final int to) throws IOException
+    public void cut(final int from, final int to) throws IOException
     {
         if (!isCut[from][to])
         {
@@ -103,15 +138,8 @@ final class NetworkNamespaces implements AutoCloseable
         }
     }
 
-    /** Cut both directions between two nodes. */
-    void partition(final int a, final int b) throws IOException
-    {
-        cut(a, b);
-        cut(b, a);
-    }
-
     /** Restore every link. */
-    void heal() throws IOException
+    public void heal() throws IOException
     {
         for (int from = 1; from <= nodeCount; from++)
         {
@@ -129,17 +157,18 @@ final class NetworkNamespaces implements AutoCloseable
     @Override
     public void close()
     {
-        removeLeftovers(nodeCount);
+        removeLeftovers();
+        quietly("link", "del", bridge());
     }
 
-    private static void removeLeftovers(final int nodeCount)
+    /** Namespaces and veth pairs of this subnet left by a run that died (it no longer holds the bridge). */
+    private void removeLeftovers()
     {
         for (int id = 1; id <= Math.max(nodeCount, 9); id++)
         {
             quietly("netns", "del", namespace(id)); // its veth end goes with it, and the pair with that
-            quietly("link", "del", "octh" + id);
+            quietly("link", "del", "oc" + subnet + "h" + id);
         }
-        quietly("link", "del", BRIDGE);
     }
 
     private static void quietly(final String... args)

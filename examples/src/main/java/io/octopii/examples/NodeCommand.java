@@ -42,7 +42,14 @@ final class NodeCommand implements Launcher.Command
         final Properties properties = NodeConfig.load(file);
         final NodeContext ctx = NodeConfig.toContext(properties, file.getParent());
         final CountDownLatch stopped = new CountDownLatch(1);
-        try (OctopiiNode node = OctopiiNode.launch(ctx))
+        final Path faultInjectionFile = NodeConfig.faultInjectionFile(properties, file.getParent());
+        if (null != faultInjectionFile)
+        {
+            out.println("FAULT INJECTION enabled: transport drop rules from " + faultInjectionFile + " (testing only)");
+        }
+        try (OctopiiNode node = OctopiiNode.launch(ctx);
+            AutoCloseable faultInjection = null == faultInjectionFile ? null :
+                FaultInjectionFile.watch(faultInjectionFile, ctx.faultInjection(), out))
         {
             final Thread hook = new Thread(() ->
             {

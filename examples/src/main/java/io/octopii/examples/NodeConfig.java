@@ -27,6 +27,7 @@ import java.util.function.Supplier;
 final class NodeConfig
 {
     static final Map<String, String> KEYS = new LinkedHashMap<>();
+    static final String FAULT_INJECTION_KEY = "fault.injection.file";
 
     static
     {
@@ -57,6 +58,9 @@ final class NodeConfig
         KEYS.put("snapshot.interval.entries", "take a snapshot every N applied entries (default 0: off)");
         KEYS.put("snapshot.log.bytes", "take a snapshot after N bytes of log above the last one (default 0: off)");
         KEYS.put("snapshot.retain", "snapshots kept; the log is compacted below the oldest kept (default 2)");
+        KEYS.put(FAULT_INJECTION_KEY, "TESTING ONLY, fault injection: a file the node polls every 50 ms for rules " +
+            "that drop its frames to or from chosen members (lines 'drop-to <ids>', 'drop-from <ids>'); octopii " +
+            "torture partitions nodes with it when network namespaces are unavailable (default unset: no fault injection)");
     }
 
     private NodeConfig()
@@ -98,6 +102,10 @@ final class NodeConfig
             .snapshotLogBytes(longValue(p, "snapshot.log.bytes", 0))
             .snapshotRetain(intValue(p, "snapshot.retain", 2))
             .stateMachine(new KvStateMachine());
+        if (null != faultInjectionFile(p, base))
+        {
+            ctx.faultInjection(new io.octopii.transport.FaultInjectionTransport.Rules());
+        }
         if (ThreadingMode.INVOKER == ctx.threadingMode())
         {
             throw new Launcher.UsageException("threading INVOKER needs an embedder's duty cycle; use DEDICATED or SHARED");
@@ -119,6 +127,13 @@ final class NodeConfig
                 .linkIdleStrategy(idle.get()));
         }
         return ctx;
+    }
+
+    /** @return the fault-injection control file, or null when the node runs without fault injection. */
+    static Path faultInjectionFile(final Properties p, final Path base)
+    {
+        final String file = p.getProperty(FAULT_INJECTION_KEY);
+        return null == file || file.isBlank() ? null : resolve(base, file.strip());
     }
 
     private static Supplier<IdleStrategy> idleStrategy(final Properties p) throws Launcher.UsageException

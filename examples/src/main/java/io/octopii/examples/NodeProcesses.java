@@ -28,6 +28,11 @@ final class NodeProcesses implements AutoCloseable
 {
     static final String HOST = "127.0.0.1";
     static final long CLUSTER_ID = 42;
+    /** Each node's fault-injection control file in its directory (partition mode LOOPBACK). */
+    static final String FAULT_INJECTION_FILE = "fault-injection";
+    private static final int STABLE_PORT_LOW = 20_000;
+    private static final int STABLE_PORT_HIGH = 32_000;
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final Path root;
     private final NodeContext.TransportKind transport;
@@ -37,7 +42,8 @@ final class NodeProcesses implements AutoCloseable
     private final Map<String, String> settings = new LinkedHashMap<>();
     private final Process[] processes;
     private final boolean[] isPaused;
-    private final NetworkNamespaces network;
+    private final NetworkNamespaces namespaces;
+    private final Partitions partitions;
 
     /**
      * Choose ports, write certificates and configs; starts nothing.
@@ -48,8 +54,10 @@ final class NodeProcesses implements AutoCloseable
      * @param clientIds ids of the clients allowed to connect.
      * @param settings  node.properties entries that override the defaults (DURABLE fsync, 500 ms election
      *                  timeout, 50 ms heartbeat, 16 MiB segments, node 1 as initial leader).
-     * @param inNamespaces each node in its own network namespace (see {@link NetworkNamespaces}), so that
-     *                     {@link #network()} can partition them; false: everything on 127.0.0.1.
+     * @param partitionMode NETNS: each node in its own network namespace (see {@link NetworkNamespaces});
+     *                      LOOPBACK: everything on 127.0.0.1, nodes started with transport fault injection
+     *                      (see {@link LoopbackPartitions}); either way {@link #partitions()} partitions them.
+     *                      NONE: everything on 127.0.0.1, no partitions.
      * @param out       where start-up lines go.
      */
     NodeProcesses(
@@ -58,7 +66,7 @@ final class NodeProcesses implements AutoCloseable
         final int nodeCount,
         final int[] clientIds,
         final Map<String, String> settings,
-        final boolean inNamespaces,
+        final Partitions.Mode partitionMode,
         final PrintStream out) throws Exception
     {
         this.root = root;
@@ -66,22 +74,28 @@ final class NodeProcesses implements AutoCloseable
         this.out = out;
         this.processes = new Process[nodeCount + 1];
         this.isPaused = new boolean[nodeCount + 1];
-        this.network = inNamespaces ? new NetworkNamespaces(nodeCount) : null;
+        this.namespaces = Partitions.Mode.NETNS == partitionMode ? new NetworkNamespaces(nodeCount) : null;
+        this.partitions = Partitions.Mode.LOOPBACK == partitionMode ?
+            new LoopbackPartitions(nodeCount, id -> nodeDir(id).resolve(FAULT_INJECTION_FILE)) : namespaces;
         for (int id = 1; id <= nodeCount; id++)
         {
             nodes.add(new MemberAddress(
-                id, inNamespaces ? NetworkNamespaces.address(id) : HOST, io.octopii.examples.example.ExampleSupport.freeUdpPort()));
+                id, null != namespaces ? namespaces.address(id) : HOST, stablePort()));
         }
         for (final int id : clientIds)
         {
             clients.add(new MemberAddress(
-                id, inNamespaces ? NetworkNamespaces.BRIDGE_ADDRESS : HOST, io.octopii.examples.example.ExampleSupport.freeUdpPort()));
+                id, null != namespaces ? namespaces.bridgeAddress() : HOST, stablePort()));
         }
         this.settings.put("fsync", "DURABLE");
         this.settings.put("election.timeout.ms", "500");
         this.settings.put("heartbeat.interval.ms", "50");
         this.settings.put("segment.length", String.valueOf(16 * 1024 * 1024));
         this.settings.put("initial.leader", "1");
+        if (Partitions.Mode.LOOPBACK == partitionMode)
+        {
+            this.settings.put(NodeConfig.FAULT_INJECTION_KEY, FAULT_INJECTION_FILE);
+        }
         this.settings.putAll(settings);
         try
         {
@@ -95,18 +109,44 @@ final class NodeProcesses implements AutoCloseable
         }
         catch (final Exception ex)
         {
-            if (null != network)
+            if (null != namespaces)
             {
-                network.close();
+                namespaces.close();
             }
             throw ex;
         }
     }
 
-    /** @return the nodes' network namespaces (to partition them), or null when they share 127.0.0.1. */
-    NetworkNamespaces network()
+    /**
+     * A UDP port free now and below the kernel's ephemeral range (32768 and up on Linux), so that no other
+     * process is handed it while a killed node is down or before a client binds it (ports from the ephemeral
+     * range were taken by other processes' sockets on busy machines).
+     */
+    private static int stablePort()
     {
-        return network;
+        final java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 1000; attempt++)
+        {
+            final int port = random.nextInt(STABLE_PORT_LOW, STABLE_PORT_HIGH);
+            try (java.net.DatagramSocket socket = new java.net.DatagramSocket(port))
+            {
+                if (HANDED_OUT.add(port)) // never twice in one JVM, even after the port was released
+                {
+                    return port;
+                }
+            }
+            catch (final java.net.SocketException ex)
+            {
+                // taken: try another
+            }
+        }
+        throw new IllegalStateException("no free UDP port in " + STABLE_PORT_LOW + ".." + STABLE_PORT_HIGH + " after 1000 tries");
+    }
+
+    /** @return how to partition the nodes, or null when they were built without partitions (mode NONE). */
+    Partitions partitions()
+    {
+        return partitions;
     }
 
     /** @return the voting members. */
@@ -185,9 +225,9 @@ final class NodeProcesses implements AutoCloseable
         final Path nodeDir = nodeDir(id);
         final File log = nodeDir.resolve("node.log").toFile();
         final List<String> command = new ArrayList<>();
-        if (null != network)
+        if (null != namespaces)
         {
-            command.addAll(NetworkNamespaces.execPrefix(id)); // ip netns exec replaces itself with the JVM: same pid
+            command.addAll(namespaces.execPrefix(id)); // ip netns exec replaces itself with the JVM: same pid
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--add-exports");
@@ -353,9 +393,9 @@ final class NodeProcesses implements AutoCloseable
                 }
             }
         }
-        if (null != network)
+        if (null != partitions)
         {
-            network.close();
+            partitions.close();
         }
     }
 }

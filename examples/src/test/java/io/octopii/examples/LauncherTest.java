@@ -22,7 +22,7 @@ class LauncherTest
     @Test
     void shouldPrintHelpForEveryCommand()
     {
-        for (final String command : new String[]{ "demo", "node", "kv", "status", "wal", "certs" })
+        for (final String command : new String[]{ "demo", "node", "kv", "status", "wal", "certs", "torture" })
         {
             out.reset();
             assertEquals(0, run(command, "--help"), command);
@@ -41,6 +41,34 @@ class LauncherTest
         err.reset();
         assertEquals(2, run("node", "--conf", "x"));
         assertTrue(text(err).contains("unknown option '--conf'"), text(err));
+    }
+
+    @Test
+    void shouldRefuseTortureArgumentsItCannotRunNamingThem() throws Exception
+    {
+        assertEquals(2, run("torture", "--nodes", "4"));
+        assertTrue(text(err).contains("--nodes must be 3 or 5, got 4"), text(err));
+        err.reset();
+        assertEquals(2, run("torture", "--minutes", "5", "--cycles", "3"));
+        assertTrue(text(err).contains("give --minutes or --cycles, not both"), text(err));
+        err.reset();
+        assertEquals(2, run("torture", "--transport", "tcp"));
+        assertTrue(text(err).contains("--transport must be quic or aeron, got 'tcp'"), text(err));
+        err.reset();
+        assertEquals(2, run("torture", "--partitions", "iptables"));
+        assertTrue(text(err).contains("--partitions must be netns, loopback or none, got 'iptables'"), text(err));
+        err.reset();
+        assertEquals(2, run("torture", "--seed"));
+        assertTrue(text(err).contains("missing value for --seed"), text(err));
+
+        final TortureRun.Settings settings = TortureCommand.parse(new String[]{ "--nodes", "5", "--transport", "aeron",
+            "--minutes", "2", "--seed", "7", "--partitions", "loopback", "--dir", dir.toString() });
+        assertEquals(5, settings.nodeCount);
+        assertEquals(io.octopii.engine.NodeContext.TransportKind.AERON, settings.transport);
+        assertEquals(java.util.concurrent.TimeUnit.MINUTES.toNanos(2), settings.durationNs);
+        assertEquals(7, settings.seed);
+        assertEquals(Partitions.Mode.LOOPBACK, settings.partitions);
+        assertEquals(dir.toAbsolutePath(), settings.dir);
     }
 
     @Test

@@ -50,7 +50,7 @@ class SnapshotRestartTest
         settings.put("snapshot.interval.entries", String.valueOf(Math.max(1000, keys / 4 - keys / 100))); // last: ~96% of keys
         settings.put("snapshot.retain", "2");
         try (NodeProcesses cluster = new NodeProcesses(dir, NodeContext.TransportKind.AERON, 3, new int[]{ CLIENT_ID },
-            settings, false, System.out))
+            settings, Partitions.Mode.NONE, System.out))
         {
             cluster.start(1);
             cluster.start(2); // node 3 joins late, after the others compacted their logs

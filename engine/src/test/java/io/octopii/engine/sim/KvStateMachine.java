@@ -2,6 +2,7 @@ package io.octopii.engine.sim;
 
 import io.octopii.engine.Queryable;
 import io.octopii.engine.StateMachine;
+import io.octopii.engine.check.LinearizabilityChecker;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Long2LongHashMap;

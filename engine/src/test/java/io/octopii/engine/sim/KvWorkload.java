@@ -6,6 +6,7 @@ import io.octopii.engine.ProposalResultAdapter;
 import io.octopii.engine.ProposalStatus;
 import io.octopii.engine.QueryListener;
 import io.octopii.engine.QueryPolicy;
+import io.octopii.engine.check.LinearizabilityChecker;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 

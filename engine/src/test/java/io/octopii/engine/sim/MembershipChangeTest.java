@@ -5,6 +5,7 @@ import io.octopii.engine.ConsensusAgent;
 import io.octopii.engine.MembershipStatus;
 import io.octopii.engine.ProposalStatus;
 import io.octopii.engine.Role;
+import io.octopii.engine.check.LinearizabilityChecker;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;

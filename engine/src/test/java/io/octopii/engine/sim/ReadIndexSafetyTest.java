@@ -5,6 +5,7 @@ import io.octopii.engine.ProposalStatus;
 import io.octopii.engine.QueryListener;
 import io.octopii.engine.QueryPolicy;
 import io.octopii.engine.Role;
+import io.octopii.engine.check.LinearizabilityChecker;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;

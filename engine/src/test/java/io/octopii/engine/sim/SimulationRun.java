@@ -1,5 +1,7 @@
 package io.octopii.engine.sim;
 
+import io.octopii.engine.check.LinearizabilityChecker;
+
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 

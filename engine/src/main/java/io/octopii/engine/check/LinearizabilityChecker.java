@@ -1,4 +1,4 @@
-package io.octopii.engine.sim;
+package io.octopii.engine.check;
 
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -22,7 +22,13 @@ import java.util.Set;
  * that gave up) have no return: they may take effect at any point after their invocation, or never. Reads
  * with an unknown outcome tell nothing and are dropped. Operations that definitely failed are not recorded.
  *
- * <p><b>Thread.</b> Not thread safe; a test utility (allocates freely).
+ * <p>The search is exponential in the worst case (many concurrent or indeterminate operations on one key), so
+ * {@link #check(long)} bounds it: a key whose search visits more states than the budget is reported as
+ * undecided rather than searched forever. Histories that stay checkable for hours keep each key's
+ * sub-history short, e.g. by moving the workload to fresh keys every minute (as {@code octopii torture} does).
+ *
+ * <p><b>Thread.</b> Not thread safe: the caller serialises recording and checking. Used by the deterministic
+ * simulator and the fault-injection harness; allocates freely (not for the hot path).
  */
 public final class LinearizabilityChecker
 {
@@ -69,20 +75,28 @@ public final class LinearizabilityChecker
     public static final class Result
     {
         private final boolean isLinearizable;
+        private final boolean isDecided;
         private final long key;
         private final String description;
 
-        Result(final boolean isLinearizable, final long key, final String description)
+        Result(final boolean isLinearizable, final boolean isDecided, final long key, final String description)
         {
             this.isLinearizable = isLinearizable;
+            this.isDecided = isDecided;
             this.key = key;
             this.description = description;
         }
 
-        /** @return whether the history is linearizable. */
+        /** @return whether the history is linearizable (false when a violation was found or the search gave up). */
         public boolean isLinearizable()
         {
             return isLinearizable;
+        }
+
+        /** @return false when a key's search exceeded the state budget before reaching an answer. */
+        public boolean isDecided()
+        {
+            return isDecided;
         }
 
         /** @return the first key whose sub-history is not linearizable. */
@@ -168,11 +182,24 @@ public final class LinearizabilityChecker
     }
 
     /**
-     * Check the history recorded so far. Pending operations (invoked, never answered) count as indeterminate.
+     * Check the history recorded so far without a bound on the search. Pending operations (invoked, never
+     * answered) count as indeterminate.
      *
      * @return the outcome, naming the first offending key and its operations.
      */
     public Result check()
+    {
+        return check(Long.MAX_VALUE);
+    }
+
+    /**
+     * Check the history recorded so far, giving up on a key after visiting {@code maxStatesPerKey} search states.
+     * Pending operations (invoked, never answered) count as indeterminate.
+     *
+     * @param maxStatesPerKey search budget per key (memoized states); a key past it makes the result undecided.
+     * @return the outcome, naming the first offending (or undecided) key and its operations.
+     */
+    public Result check(final long maxStatesPerKey)
     {
         final Map<Long, List<Operation>> byKey = new HashMap<>();
         for (final Operation op : operations)
@@ -185,9 +212,13 @@ public final class LinearizabilityChecker
         }
         for (final Map.Entry<Long, List<Operation>> e : byKey.entrySet())
         {
-            if (!checkKey(e.getValue()))
+            final int outcome = checkKey(e.getValue(), maxStatesPerKey);
+            if (LINEARIZABLE != outcome)
             {
-                final StringBuilder sb = new StringBuilder("not linearizable on key ").append(e.getKey()).append(':');
+                final boolean isDecided = VIOLATION == outcome;
+                final StringBuilder sb = new StringBuilder(isDecided ? "not linearizable on key " :
+                    "undecided: the search exceeded " + maxStatesPerKey + " states on key ")
+                    .append(e.getKey()).append(" (").append(e.getValue().size()).append(" operations):");
                 final List<Operation> ops = e.getValue();
                 for (int i = 0; i < Math.min(ops.size(), 40); i++)
                 {
@@ -197,11 +228,15 @@ public final class LinearizabilityChecker
                 {
                     sb.append("\n  ... ").append(ops.size() - 40).append(" more");
                 }
-                return new Result(false, e.getKey(), sb.toString());
+                return new Result(false, isDecided, e.getKey(), sb.toString());
             }
         }
-        return new Result(true, 0, "linearizable (" + size() + " operations, " + byKey.size() + " keys)");
+        return new Result(true, true, 0, "linearizable (" + size() + " operations, " + byKey.size() + " keys)");
     }
+
+    private static final int LINEARIZABLE = 0;
+    private static final int VIOLATION = 1;
+    private static final int OVER_BUDGET = 2;
 
     private static final class Entry
     {
@@ -242,7 +277,7 @@ public final class LinearizabilityChecker
         }
     }
 
-    private static boolean checkKey(final List<Operation> ops)
+    private static int checkKey(final List<Operation> ops, final long maxStates)
     {
         final List<Entry> entries = new ArrayList<>(ops.size() * 2);
         for (int i = 0; i < ops.size(); i++)
@@ -302,6 +337,10 @@ public final class LinearizabilityChecker
                     next.set(local.get(entry.op));
                     if (cache.add(new CacheKey(next, newState)))
                     {
+                        if (cache.size() > maxStates)
+                        {
+                            return OVER_BUDGET;
+                        }
                         stackEntry.add(entry);
                         stackState.add(state);
                         state = newState;
@@ -317,11 +356,11 @@ public final class LinearizabilityChecker
             {
                 if (entry.time == Long.MAX_VALUE && onlyIndeterminateLeft(head))
                 {
-                    return true;
+                    return LINEARIZABLE;
                 }
                 if (stackEntry.isEmpty())
                 {
-                    return false;
+                    return VIOLATION;
                 }
                 final int top = stackEntry.size() - 1;
                 entry = stackEntry.remove(top);
@@ -331,7 +370,7 @@ public final class LinearizabilityChecker
                 entry = entry.next;
             }
         }
-        return true;
+        return LINEARIZABLE;
     }
 
     private static boolean onlyIndeterminateLeft(final Entry head)

@@ -1,0 +1,39 @@
+package io.octopii.examples;
+
+/** The faults {@code octopii torture} injects, one per cycle; each is healed before the next. */
+enum TortureFault
+{
+    /** SIGKILL the leader, restart it. */
+    KILL_LEADER(false),
+    /** SIGKILL a follower, restart it. */
+    KILL_FOLLOWER(false),
+    /** SIGKILL a majority (the leader among them), restart them. */
+    KILL_MAJORITY(false),
+    /** SIGSTOP the leader for longer than the election timeout, then SIGCONT. */
+    PAUSE_LEADER(false),
+    /** SIGSTOP a follower, then SIGCONT. */
+    PAUSE_FOLLOWER(false),
+    /** Both directions between the leader and every other node. */
+    ISOLATE_LEADER(true),
+    /** A minority with the leader (2 of 5; 1 of 3) and a majority without it. */
+    SPLIT_LEADER_IN_MINORITY(true),
+    /** A majority with the leader (3 of 5; 2 of 3) and a minority without it. */
+    SPLIT_LEADER_IN_MAJORITY(true),
+    /** One-way: the leader's frames to everyone are lost, theirs to it still arrive. */
+    CUT_LEADER_OUTBOUND(true),
+    /** One-way: everyone's frames to the leader are lost, the leader's still arrive. */
+    CUT_LEADER_INBOUND(true);
+
+    private final boolean isPartition;
+
+    TortureFault(final boolean isPartition)
+    {
+        this.isPartition = isPartition;
+    }
+
+    /** @return whether the fault needs {@link Partitions} (network namespaces or loopback fault injection). */
+    boolean isPartition()
+    {
+        return isPartition;
+    }
+}

@@ -1,0 +1,446 @@
+package io.octopii.examples;
+
+import io.octopii.engine.NodeContext;
+import io.octopii.engine.OctopiiClient;
+import io.octopii.engine.QueryPolicy;
+import io.octopii.engine.Role;
+import io.octopii.engine.check.LinearizabilityChecker;
+import io.octopii.engine.kv.KvText;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One fault-injection run on real node processes, shared by {@code octopii torture} and the CI test: start N
+ * nodes ({@link NodeProcesses}), run {@link TortureWorkload} from three clients, inject one {@link TortureFault}
+ * per cycle on a seeded schedule (every kind once per round, in a shuffled order), heal, wait until the clients
+ * make progress and every node caught up, and at the end check that all nodes hold the same values, that the
+ * history is linearizable and hence that nothing acknowledged was lost. The seed replays the schedule (not the
+ * timing). Everything started is stopped before {@link #run} returns.
+ *
+ * <p><b>Thread:</b> one controlling thread; the clients run on their own.
+ */
+final class TortureRun
+{
+    static final int[] CLIENT_IDS = { 101, 102, 103 };
+    static final long ELECTION_TIMEOUT_MS = 500;
+    /** Search budget per key; a key past it makes the verdict UNDECIDED, never a pass. */
+    static final long MAX_STATES_PER_KEY = 2_000_000;
+
+    /** What to run. */
+    static final class Settings
+    {
+        int nodeCount = 3;
+        NodeContext.TransportKind transport = NodeContext.TransportKind.QUIC;
+        int cycles = 10;
+        long durationNs;
+        long seed = System.nanoTime();
+        Path dir;
+        Partitions.Mode partitions = Partitions.Mode.LOOPBACK;
+        long keyEpochNs = TimeUnit.SECONDS.toNanos(60);
+
+        public String toString()
+        {
+            return nodeCount + " nodes over " + transport + ", " + (durationNs > 0 ?
+                TimeUnit.NANOSECONDS.toMinutes(durationNs) + " min (at least " + cycles + " cycles)" : cycles + " cycles") +
+                ", seed " + seed + ", partitions " + partitions + ", in " + dir;
+        }
+    }
+
+    /** The outcome, printed by {@link #print}. */
+    static final class Report
+    {
+        final Settings settings;
+        final Map<TortureFault, Integer> faults = new EnumMap<>(TortureFault.class);
+        int cycles;
+        long ok;
+        long failed;
+        long unknown;
+        int recorded;
+        long gapCount;
+        long gapTotalNs;
+        long longestGapNs;
+        long checkMs;
+        long checkHeapMiB;
+        long elapsedNs;
+        String convergence = "not checked";
+        LinearizabilityChecker.Result check;
+        String failure;
+
+        Report(final Settings settings)
+        {
+            this.settings = settings;
+        }
+
+        /** @return whether the run passed: every cycle recovered, all nodes agree, the history is linearizable. */
+        boolean isPassed()
+        {
+            return null == failure && null != check && check.isLinearizable();
+        }
+
+        String verdict()
+        {
+            if (null != failure)
+            {
+                return "FAILED";
+            }
+            if (null == check)
+            {
+                return "NOT CHECKED";
+            }
+            return check.isLinearizable() ? "LINEARIZABLE" : check.isDecided() ? "VIOLATION" : "UNDECIDED";
+        }
+
+        void print(final PrintStream out)
+        {
+            out.println("== torture report: " + settings);
+            out.printf("   ran %d s, %d fault cycles%n", TimeUnit.NANOSECONDS.toSeconds(elapsedNs), cycles);
+            out.printf("   operations: %d recorded, %d ok, %d failed before taking effect, %d unknown outcome%n",
+                recorded, ok, failed, unknown);
+            out.println("   faults by kind: " + faults);
+            out.printf("   availability gaps (no successful operation for > %d ms): %d, %d ms in total, longest %d ms%n",
+                TimeUnit.NANOSECONDS.toMillis(TortureWorkload.GAP_THRESHOLD_NS), gapCount,
+                TimeUnit.NANOSECONDS.toMillis(gapTotalNs), TimeUnit.NANOSECONDS.toMillis(longestGapNs));
+            out.println("   convergence: " + convergence);
+            if (null != check)
+            {
+                out.printf("   linearizability check: %s (%d ms, heap used after it %d MiB)%n", check, checkMs, checkHeapMiB);
+            }
+            if (null != failure)
+            {
+                out.println("   failure: " + failure);
+            }
+            out.println("== verdict " + verdict() + " (replay the schedule with --seed " + settings.seed + ")");
+        }
+    }
+
+    /** A cycle did not recover, or the nodes disagree: the run stops there. */
+    static final class Failure extends Exception
+    {
+        private static final long serialVersionUID = 1L;
+
+        Failure(final String message)
+        {
+            super(message);
+        }
+    }
+
+    private final Settings settings;
+    private final PrintStream out;
+    private final SplittableRandom random;
+    private final TortureWorkload workload;
+    private NodeProcesses cluster;
+
+    TortureRun(final Settings settings, final PrintStream out)
+    {
+        this.settings = settings;
+        this.out = out;
+        this.random = new SplittableRandom(settings.seed);
+        this.workload = new TortureWorkload(settings.nodeCount, settings.keyEpochNs);
+    }
+
+    /** Run everything and stop everything; the report says what happened. */
+    Report run() throws Exception
+    {
+        final Report report = new Report(settings);
+        final long startNs = System.nanoTime();
+        final TortureFault[] kinds = Arrays.stream(TortureFault.values())
+            .filter(f -> !f.isPartition() || Partitions.Mode.NONE != settings.partitions).toArray(TortureFault[]::new);
+        out.println("== torture: " + settings + "; fault kinds " + Arrays.toString(kinds));
+        final List<OctopiiClient> clients = new ArrayList<>();
+        try (NodeProcesses nodes = new NodeProcesses(settings.dir, settings.transport, settings.nodeCount, CLIENT_IDS,
+            Map.of("election.timeout.ms", String.valueOf(ELECTION_TIMEOUT_MS)), settings.partitions, out))
+        {
+            cluster = nodes;
+            try
+            {
+                for (int id = 1; id <= settings.nodeCount; id++)
+                {
+                    nodes.start(id);
+                }
+                for (final int clientId : CLIENT_IDS)
+                {
+                    final OctopiiClient client = OctopiiClient.connect(nodes.clientContext(clientId));
+                    clients.add(client);
+                    workload.start(client, clientId, random.split());
+                }
+                awaitProgress(50, 60, "the first 50 operations");
+                workload.resetAvailability();
+
+                final long endNs = startNs + settings.durationNs;
+                final TortureFault[] round = kinds.clone();
+                for (int cycle = 1; cycle <= settings.cycles || System.nanoTime() < endNs; cycle++)
+                {
+                    final int inRound = (cycle - 1) % round.length;
+                    if (0 == inRound)
+                    {
+                        shuffle(round);
+                    }
+                    final TortureFault fault = round[inRound];
+                    report.faults.merge(fault, 1, Integer::sum);
+                    report.cycles = cycle;
+                    inject(fault, cycle);
+                    awaitProgress(20, 60, "20 successful operations after healing " + fault + " (cycle " + cycle + ")");
+                    awaitCaughtUp("cycle " + cycle + ", after healing " + fault);
+                }
+                workload.stop();
+                report.convergence = checkConvergence(clients.get(0));
+            }
+            catch (final Failure | IllegalStateException ex)
+            {
+                report.failure = ex.getMessage() + " (node logs under " + settings.dir + ")";
+            }
+            finally
+            {
+                workload.stop();
+                clients.forEach(OctopiiClient::close);
+            }
+        }
+        report.ok = workload.okCount();
+        report.failed = workload.failedCount();
+        report.unknown = workload.unknownCount();
+        report.recorded = workload.historySize();
+        report.gapCount = workload.gapCount();
+        report.gapTotalNs = workload.gapTotalNs();
+        report.longestGapNs = workload.longestGapNs();
+        if (null == report.failure && report.ok <= 100)
+        {
+            report.failure = "only " + report.ok + " operations succeeded";
+        }
+        final long checkStartNs = System.nanoTime();
+        report.check = workload.check(MAX_STATES_PER_KEY);
+        report.checkMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - checkStartNs);
+        final Runtime runtime = Runtime.getRuntime();
+        report.checkHeapMiB = (runtime.totalMemory() - runtime.freeMemory()) >> 20;
+        report.elapsedNs = System.nanoTime() - startNs;
+        return report;
+    }
+
+    private void shuffle(final TortureFault[] round)
+    {
+        for (int i = round.length - 1; i > 0; i--)
+        {
+            final int j = random.nextInt(i + 1);
+            final TortureFault swap = round[i];
+            round[i] = round[j];
+            round[j] = swap;
+        }
+    }
+
+    private void inject(final TortureFault fault, final int cycle) throws Exception
+    {
+        final int n = settings.nodeCount;
+        final int leader = leaderOf();
+        final int[] others = new int[n - 1];
+        for (int id = 1, i = 0; id <= n; id++)
+        {
+            if (id != leader)
+            {
+                others[i++] = id;
+            }
+        }
+        for (int i = others.length - 1; i > 0; i--) // random order: which follower, which side of a split
+        {
+            final int j = random.nextInt(i + 1);
+            final int swap = others[i];
+            others[i] = others[j];
+            others[j] = swap;
+        }
+        final int follower = others[0];
+        final long holdMs = ELECTION_TIMEOUT_MS * 2 + random.nextInt(1000);
+        out.printf("-- cycle %d: %s (leader %d, follower %d), %d ms%n", cycle, fault, leader, follower, holdMs);
+        final Partitions partitions = cluster.partitions();
+        switch (fault)
+        {
+            case KILL_LEADER:
+            case KILL_FOLLOWER:
+            case KILL_MAJORITY:
+            {
+                final int victims = TortureFault.KILL_MAJORITY == fault ? n / 2 + 1 : 1;
+                final int[] killed = new int[victims];
+                killed[0] = TortureFault.KILL_FOLLOWER == fault ? follower : leader;
+                System.arraycopy(others, 0, killed, 1, victims - 1);
+                for (final int id : killed)
+                {
+                    cluster.kill(id);
+                }
+                Thread.sleep(holdMs);
+                for (final int id : killed)
+                {
+                    cluster.start(id);
+                }
+                break;
+            }
+            case PAUSE_LEADER:
+            case PAUSE_FOLLOWER:
+            {
+                final int paused = TortureFault.PAUSE_LEADER == fault ? leader : follower;
+                cluster.pause(paused);
+                Thread.sleep(holdMs);
+                cluster.resume(paused);
+                break;
+            }
+            case ISOLATE_LEADER:
+                split(partitions, new int[] { leader });
+                break;
+            case SPLIT_LEADER_IN_MINORITY:
+                split(partitions, side(leader, others, (n - 1) / 2));
+                break;
+            case SPLIT_LEADER_IN_MAJORITY:
+                split(partitions, side(leader, others, n / 2 + 1));
+                break;
+            case CUT_LEADER_OUTBOUND:
+            case CUT_LEADER_INBOUND:
+                for (final int other : others)
+                {
+                    if (TortureFault.CUT_LEADER_OUTBOUND == fault)
+                    {
+                        partitions.cut(leader, other);
+                    }
+                    else
+                    {
+                        partitions.cut(other, leader);
+                    }
+                }
+                break;
+            default:
+                throw new IllegalStateException(String.valueOf(fault));
+        }
+        if (fault.isPartition())
+        {
+            Thread.sleep(holdMs);
+            partitions.heal();
+        }
+    }
+
+    /** @return the leader and the first {@code size - 1} of the others. */
+    private static int[] side(final int leader, final int[] others, final int size)
+    {
+        final int[] side = new int[size];
+        side[0] = leader;
+        System.arraycopy(others, 0, side, 1, size - 1);
+        return side;
+    }
+
+    /** Partition {@code side} from the rest, both directions. */
+    private void split(final Partitions partitions, final int[] side) throws Exception
+    {
+        final boolean[] inSide = new boolean[settings.nodeCount + 1];
+        for (final int id : side)
+        {
+            inSide[id] = true;
+        }
+        out.println("   partition " + Arrays.toString(side) + " from the rest");
+        for (int a = 1; a <= settings.nodeCount; a++)
+        {
+            for (int b = a + 1; b <= settings.nodeCount; b++)
+            {
+                if (inSide[a] != inSide[b])
+                {
+                    partitions.partition(a, b);
+                }
+            }
+        }
+    }
+
+    private int leaderOf() throws InterruptedException, Failure
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline)
+        {
+            for (int id = 1; id <= settings.nodeCount; id++)
+            {
+                if (cluster.isAlive(id) && !cluster.isPaused(id) && Role.LEADER == cluster.counter(id, "role"))
+                {
+                    return id;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new Failure("no leader among " + settings.nodeCount + " nodes within 30 s");
+    }
+
+    /**
+     * Wait (60 s at most per node) until every node applied the leader's commit index as read now.
+     *
+     * @return that commit index.
+     */
+    private long awaitCaughtUp(final String when) throws InterruptedException, Failure
+    {
+        final int leader = leaderOf();
+        final long commit = cluster.counter(leader, "commit index");
+        for (int id = 1; id <= settings.nodeCount; id++)
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (cluster.counter(id, "applied index") < commit)
+            {
+                if (System.nanoTime() > deadline)
+                {
+                    throw new Failure(when + ": node " + id + " applied " + cluster.counter(id, "applied index") +
+                        " < leader " + leader + "'s commit index " + commit + " after 60 s");
+                }
+                Thread.sleep(20);
+            }
+        }
+        return commit;
+    }
+
+    private void awaitProgress(final long more, final int seconds, final String what) throws InterruptedException, Failure
+    {
+        final long atLeast = workload.okCount() + more;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (workload.okCount() < atLeast)
+        {
+            if (System.nanoTime() > deadline)
+            {
+                throw new Failure("no " + what + " within " + seconds + " s: " + workload.okCount() + " ok, " +
+                    workload.failedCount() + " failed, " + workload.unknownCount() + " unknown");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Every node applies the same state: read every key on every node once all are caught up. */
+    private String checkConvergence(final OctopiiClient client) throws Exception
+    {
+        final long commit = awaitCaughtUp("at the end");
+        final int keys = workload.keysUsed();
+        long[] expected = null;
+        for (int id = 1; id <= settings.nodeCount; id++)
+        {
+            final long[] values = new long[keys];
+            for (int key = 0; key < keys; key++)
+            {
+                values[key] = TortureWorkload.parse(TortureWorkload.answer(
+                    client.query(KvText.encode("GET n" + key), QueryPolicy.LOCAL, id)));
+            }
+            if (null == expected)
+            {
+                expected = values;
+            }
+            else
+            {
+                for (int key = 0; key < keys; key++)
+                {
+                    if (expected[key] != values[key])
+                    {
+                        throw new Failure("key n" + key + " is " + values[key] + " on node " + id + " but " +
+                            expected[key] + " on node 1 (all at commit index " + commit + ")");
+                    }
+                }
+            }
+        }
+        for (int key = 0; key < keys; key++)
+        {
+            workload.recordFinal(key, expected[key]);
+        }
+        return "all " + settings.nodeCount + " nodes hold the same " + keys + " keys at commit index " + commit;
+    }
+}
