@@ -70,6 +70,7 @@ final class TortureRun
         long checkMs;
         long checkHeapMiB;
         long elapsedNs;
+        long framesDropped;
         String convergence = "not checked";
         LinearizabilityChecker.Result check;
         String failure;
@@ -105,6 +106,10 @@ final class TortureRun
             out.printf("   operations: %d recorded, %d ok, %d failed before taking effect, %d unknown outcome%n",
                 recorded, ok, failed, unknown);
             out.println("   faults by kind: " + faults);
+            if (Partitions.Mode.LOOPBACK == settings.partitions)
+            {
+                out.println("   frames dropped by the nodes' fault injection during loopback partitions: " + framesDropped);
+            }
             out.printf("   availability gaps (no successful operation for > %d ms): %d, %d ms in total, longest %d ms%n",
                 TimeUnit.NANOSECONDS.toMillis(TortureWorkload.GAP_THRESHOLD_NS), gapCount,
                 TimeUnit.NANOSECONDS.toMillis(gapTotalNs), TimeUnit.NANOSECONDS.toMillis(longestGapNs));
@@ -186,7 +191,7 @@ final class TortureRun
                     final TortureFault fault = round[inRound];
                     report.faults.merge(fault, 1, Integer::sum);
                     report.cycles = cycle;
-                    inject(fault, cycle);
+                    inject(fault, cycle, report);
                     awaitProgress(20, 60, "20 successful operations after healing " + fault + " (cycle " + cycle + ")");
                     awaitCaughtUp("cycle " + cycle + ", after healing " + fault);
                 }
@@ -234,7 +239,7 @@ final class TortureRun
         }
     }
 
-    private void inject(final TortureFault fault, final int cycle) throws Exception
+    private void inject(final TortureFault fault, final int cycle, final Report report) throws Exception
     {
         final int n = settings.nodeCount;
         final int leader = leaderOf();
@@ -257,6 +262,8 @@ final class TortureRun
         final long holdMs = ELECTION_TIMEOUT_MS * 2 + random.nextInt(1000);
         out.printf("-- cycle %d: %s (leader %d, follower %d), %d ms%n", cycle, fault, leader, follower, holdMs);
         final Partitions partitions = cluster.partitions();
+        final boolean isLoopback = fault.isPartition() && Partitions.Mode.LOOPBACK == settings.partitions;
+        final long droppedBefore = isLoopback ? framesDropped() : 0;
         switch (fault)
         {
             case KILL_LEADER:
@@ -316,8 +323,31 @@ final class TortureRun
         if (fault.isPartition())
         {
             Thread.sleep(holdMs);
+            if (isLoopback)
+            {
+                final long dropped = framesDropped() - droppedBefore;
+                if (dropped <= 0)
+                {
+                    throw new Failure("cycle " + cycle + ": " + fault + " over loopback fault injection dropped no frames");
+                }
+                report.framesDropped += dropped;
+            }
             partitions.heal();
         }
+    }
+
+    /** @return frames the nodes' fault-injection filters dropped, as their status files say now. */
+    private long framesDropped()
+    {
+        long dropped = 0;
+        for (int id = 1; id <= settings.nodeCount; id++)
+        {
+            for (final String direction : new String[] { "outbound", "inbound" })
+            {
+                dropped += Math.max(0, cluster.counter(id, "transport fault injection: frames dropped " + direction));
+            }
+        }
+        return dropped;
     }
 
     /** @return the leader and the first {@code size - 1} of the others. */
