@@ -98,7 +98,8 @@ public final class AeronTransport implements Transport
             AgentInvoker driverInvoker = null;
             if (ctx.launchEmbeddedDriver())
             {
-                driver = MediaDriver.launchEmbedded(ctx.driverContext());
+                driver = MediaDriver.launchEmbedded(ctx.driverContext()
+                    .errorHandler(new DriverErrorReporter(ctx.errorHandler(), counters)));
                 if (ctx.driverThreadingMode() == ThreadingMode.INVOKER)
                 {
                     driverInvoker = driver.sharedAgentInvoker();

@@ -24,7 +24,12 @@ public enum AeronTransportEvent
     /** A CONNECTED link to a member went down (peer silent past peerTimeoutNs, or publication lost). */
     LINK_DOWN,
     /** Unexpected exceptions on the transport's thread (also passed to the error handler). */
-    UNEXPECTED_ERROR;
+    UNEXPECTED_ERROR,
+    /**
+     * Errors and warnings of the embedded media driver (e.g. a datagram the network refused); the error handler
+     * sees the first of each kind and then at most one per 10 s.
+     */
+    DRIVER_ERROR;
 
     static final AeronTransportEvent[] VALUES = values();
     static final int COUNT = VALUES.length;
