@@ -63,6 +63,11 @@ final class LogRecovery
                 for (final Segment segment : chain)
                 {
                     segment.file.force(0, segment.writePosition);
+                    // bytes past the records (stale, truncated or torn) may hold records of any index: a file whose
+                    // rest is not all zeros is zeroed before it is reused (see SparePool)
+                    segment.fileMaxIndex = RecordDescriptor.endOfNonZero(
+                        segment.buffer, segment.writePosition, segment.length) == segment.writePosition ?
+                        segment.lastIndex : Long.MAX_VALUE;
                 }
                 storage.syncDirectory();
             }
@@ -112,12 +117,18 @@ final class LogRecovery
             final String name = names.get(i);
             final StorageFile file = storage.openFile(name);
             final UnsafeBuffer buffer = file.buffer();
-            final String problem = SegmentDescriptor.validate(buffer, file.length());
-            if (null != problem)
+            final String invalid = SegmentDescriptor.validate(buffer, file.length());
+            final boolean staleHeader =
+                null == invalid && SegmentDescriptor.isStaleHeader(buffer, SegmentDescriptor.generationOf(name));
+            if (null != invalid || staleHeader)
             {
-                final boolean holdsRecords = file.length() > SegmentDescriptor.HEADER_LENGTH &&
-                    RecordDescriptor.findValidRecord(buffer, SegmentDescriptor.HEADER_LENGTH, file.length()) >= 0;
-                final boolean isUnwrittenHeader = SegmentDescriptor.isUnwrittenHeader(buffer, file.length());
+                final String problem = null != invalid ? invalid : "the header of generation " +
+                    buffer.getLong(SegmentDescriptor.GENERATION_OFFSET) + ", older than the name " +
+                    "(a recycled file whose new header never became durable)";
+                final boolean holdsRecords = RecordDescriptor.findOwnRecord(buffer, SegmentDescriptor.HEADER_LENGTH,
+                    file.length(), SegmentDescriptor.firstIndexOf(name), SegmentDescriptor.HEADER_LENGTH) >= 0;
+                final boolean isUnwrittenHeader =
+                    staleHeader || SegmentDescriptor.isUnwrittenHeader(buffer, file.length());
                 file.close();
                 if (inUnfinishedSuffix && !holdsRecords && isUnwrittenHeader)
                 {
@@ -189,9 +200,8 @@ final class LogRecovery
             }
             if (segment.firstIndex > chainLast + 1)
             {
-                final int first = RecordDescriptor.check(
-                    segment.buffer, SegmentDescriptor.HEADER_LENGTH, segment.length);
-                if (RecordDescriptor.VALID == first)
+                if (RecordDescriptor.isOwnRecord(segment.buffer, SegmentDescriptor.HEADER_LENGTH, segment.length,
+                    segment.firstIndex, SegmentDescriptor.HEADER_LENGTH))
                 {
                     throw corruption("gap in indexes: log ends at index " + chainLast + " in " +
                         describe(lastName()) + " but segment " + describe(segment.name()) + " starts at index " +
@@ -223,15 +233,15 @@ final class LogRecovery
         long expected = segment.firstIndex;
         while (expected <= limit)
         {
-            final int outcome = RecordDescriptor.check(buffer, offset, segment.length);
-            if (RecordDescriptor.END == outcome)
+            final int outcome = RecordDescriptor.checkOwn(buffer, offset, segment.length, segment.firstIndex);
+            if (RecordDescriptor.END == outcome || RecordDescriptor.STALE == outcome)
             {
-                break;
+                break; // a stale record of the file's previous incarnation ends the records like zeros do
             }
             if (RecordDescriptor.VALID != outcome)
             {
-                final int validAt = RecordDescriptor.findValidRecord(
-                    buffer, offset + RecordDescriptor.ALIGNMENT, segment.length);
+                final int validAt = RecordDescriptor.findOwnRecord(buffer, offset + RecordDescriptor.ALIGNMENT,
+                    segment.length, segment.firstIndex, SegmentDescriptor.HEADER_LENGTH);
                 if (validAt >= 0)
                 {
                     throw corruption(describeBadRecord(segment, offset, expected, outcome) +
@@ -257,19 +267,25 @@ final class LogRecovery
     {
         final UnsafeBuffer buffer = segment.buffer;
         final int from = segment.writePosition;
-        final int end = RecordDescriptor.endOfNonZero(buffer, from, segment.length);
-        if (end == from)
-        {
-            return;
-        }
-        final int validAt = RecordDescriptor.findValidRecord(buffer, from + RecordDescriptor.ALIGNMENT, segment.length);
+        final int outcome = RecordDescriptor.checkOwn(buffer, from, segment.length, segment.firstIndex);
+        final int validAt = RecordDescriptor.findOwnRecord(buffer, from + RecordDescriptor.ALIGNMENT, segment.length,
+            segment.firstIndex, SegmentDescriptor.HEADER_LENGTH);
         if (validAt >= 0)
         {
-            throw corruption("bad record in " + describe(segment.name()) + " at offset " + from + " (index " +
-                (segment.lastIndex + 1) + ", length word " + buffer.getInt(from) + "); a valid record (index " +
+            throw corruption((RecordDescriptor.END == outcome ? "end of records" : "bad record") + " in " +
+                describe(segment.name()) + " at offset " + from + " (index " + (segment.lastIndex + 1) +
+                ", length word " + buffer.getInt(from) + "); a valid record (index " +
                 buffer.getLong(validAt + RecordDescriptor.INDEX_OFFSET) + ") follows at offset " + validAt,
                 segment.name(), from, segment.lastIndex + 1);
         }
+        if (RecordDescriptor.END == outcome || RecordDescriptor.STALE == outcome)
+        {
+            // a zero length word (an append's terminator, or a recycled file's stale bytes) or a stale record ends
+            // the records: what follows is bytes of the file's previous incarnations or of a record whose header
+            // never reached the disk, none of them a record of this segment (checked above)
+            return;
+        }
+        final int end = RecordDescriptor.endOfTornBytes(buffer, from, segment.length, segment.firstIndex);
         buffer.setMemory(from, end - from, (byte)0);
         segment.file.force(from, end - from);
         log.countTornTail();

@@ -27,13 +27,16 @@ import static io.octopii.log.internal.RecordDescriptor.HEADER_LENGTH;
  * (the consensus agent). None of them forces the disk: a {@link LogFlusher} on another thread (or
  * invoked by the owner's duty cycle) forces what was appended and publishes {@link #durableIndex()},
  * which any thread may read without locks. Steady-state operations (append, claim, read, term, scan)
- * do not allocate. A segment roll takes a zero-filled, pre-faulted spare file the flusher keeps
- * ready and only writes a header and renames it (the flusher makes header and name durable before it
- * publishes any index in the segment). Compaction renames the segments it removes into free spare slots
- * (up to {@link Context#spareSegments()}; the rest are deleted) and the flusher zeroes and forces them
- * again, so a steady append-and-compact cycle reuses the same mapped files. If no spare is ready at a
- * roll the owner zeroes a recycled one itself, or else creates one, blocking on the disk
- * ({@link #rollsWithoutSpare()} counts these). Truncation does the same; reset, and a truncation that
+ * do not allocate. A segment roll takes a pre-faulted spare file the flusher keeps ready and only
+ * writes a header and renames it (the flusher makes header and name durable before it publishes any
+ * index in the segment). Compaction renames the segments it removes into free spare slots (up to
+ * {@link Context#spareSegments()}; the rest are deleted) and a roll reuses them as they are, not zeroed:
+ * past its own records a segment may hold stale records of the file's earlier incarnations, all with
+ * indexes below its first index, which recovery treats as the end of the records (see
+ * {@link RecordDescriptor}; a file that could hold a record at or above the first index of the segment
+ * reusing it is zeroed first). So a steady append-and-compact cycle reuses the same mapped files and
+ * writes each byte once. If no spare is ready at a roll the owner zeroes a DIRTY one itself, or else
+ * creates one, blocking on the disk ({@link #rollsWithoutSpare()} counts these). Truncation does the same; reset, and a truncation that
  * removes every segment, create their segment durably before returning. These slow paths allocate little
  * (a roll: the new file name and its segment object).
  * <p>
@@ -42,8 +45,9 @@ import static io.octopii.log.internal.RecordDescriptor.HEADER_LENGTH;
  * <p>
  * <b>Recovery</b>: segments are replayed in generation order. A later segment starting at index
  * {@code i} supersedes records {@code >= i} of earlier ones (that is how truncation is made durable
- * without rewriting bytes). Within a segment, a bad record followed only by bytes that hold no valid
- * record is a torn tail: it is cut (zeroed and forced). A bad record followed by a valid record, a
+ * without rewriting bytes). Within a segment, a record with an index below the segment's first index is
+ * stale and ends its records like a zero length word; a bad record followed only by bytes that hold no valid
+ * record of the segment is a torn tail: it is cut (zeroed and forced). A bad record followed by a valid record, a
  * record with the wrong index, a missing middle segment, or a gap in indexes is corruption: open
  * throws {@link LogCorruptionException} naming the file, offset, index and checksums.
  * <p>
@@ -430,6 +434,8 @@ public final class RaftLog implements AutoCloseable
             if (segmentCount > 0)
             {
                 final Segment kept = segments[segmentCount - 1];
+                // the truncated records stay in its file (superseded by the fresh segment's generation)
+                kept.fileMaxIndex = Math.max(kept.fileMaxIndex, kept.lastIndex);
                 kept.lastIndex = index - 1;
                 kept.publish(index - 1, kept.publishedPositionAcquire());
                 kept.next = fresh;
@@ -518,7 +524,7 @@ public final class RaftLog implements AutoCloseable
             final Segment segment = removed.get(i);
             if (segment.spareSlot >= 0)
             {
-                recycle(segment);
+                recycle(segment, Math.max(segment.fileMaxIndex, segment.lastIndex));
             }
             else
             {
@@ -528,7 +534,7 @@ public final class RaftLog implements AutoCloseable
         removed.clear();
     }
 
-    private void recycle(final Segment segment)
+    private void recycle(final Segment segment, final long fileMaxIndex)
     {
         final int slot = segment.spareSlot;
         boolean renamed = false;
@@ -543,7 +549,9 @@ public final class RaftLog implements AutoCloseable
             {
                 segment.file.close();
             }
-            spares.recycled(slot, renamed ? segment.file : null);
+            // every later segment starts at or above firstIndex (rolls and truncations): a file whose records are all
+            // below it needs no zeroing, its records are stale to any segment that reuses it
+            spares.recycled(slot, renamed ? segment.file : null, fileMaxIndex, firstIndex);
         }
     }
 
@@ -716,15 +724,24 @@ public final class RaftLog implements AutoCloseable
             final Segment next = segment.next;
             final long index = segment.publishedIndexAcquire();
             final int position = segment.publishedPositionAcquire();
-            final int from = segment.forcedPosition;
+            int from = segment.forcedPosition;
             if (segment.directorySyncNeeded)
             {
                 storage.syncDirectory(); // the segment's name, given by a rename at the roll
                 segment.directorySyncNeeded = false;
             }
+            if (from < SegmentDescriptor.HEADER_LENGTH && position > from)
+            {
+                // a recycled file still holds its previous incarnation's records: the header that gives this
+                // segment's first index (and so tells them apart from its own) is made durable before its records
+                segment.file.force(0, SegmentDescriptor.HEADER_LENGTH);
+                from = SegmentDescriptor.HEADER_LENGTH;
+                forced = true;
+            }
             if (position > from)
             {
-                segment.file.force(from, position - from);
+                // with the terminator the owner wrote after the last record
+                segment.file.force(from, Math.min(position + RecordDescriptor.TERMINATOR_LENGTH, segment.length) - from);
                 forced = true;
                 workCount++;
             }
@@ -858,10 +875,20 @@ public final class RaftLog implements AutoCloseable
         }
         final StorageFile file;
         final String spareName;
+        long fileMaxIndex = 0;
         if (slot >= 0)
         {
             file = spares.file(slot);
             spareName = spares.name(slot);
+            fileMaxIndex = spares.fileMaxIndex(slot);
+            if (fileMaxIndex >= first)
+            {
+                // a recycled file holding records at or above the new first index (after a reset to a lower index,
+                // or a truncation that left records above it) would not tell them from the new segment's: zero it
+                rollsWithoutSpare++;
+                SparePool.zeroAndForce(file);
+                fileMaxIndex = 0;
+            }
         }
         else
         {
@@ -877,6 +904,7 @@ public final class RaftLog implements AutoCloseable
             spares.release(slot);
         }
         final Segment segment = new Segment(file, name, first, prevTerm, generation, false);
+        segment.fileMaxIndex = Math.max(fileMaxIndex, first - 1);
         segment.forcedPosition = 0;
         segment.directorySyncNeeded = true;
         return segment;
@@ -954,6 +982,16 @@ public final class RaftLog implements AutoCloseable
         UnsafeApi.putInt(null, address + RecordDescriptor.LENGTH_OFFSET, recordLength);
 
         final int end = recordOffset + BitUtil.align(recordLength, RecordDescriptor.ALIGNMENT);
+        if (end != recordOffset + recordLength)
+        {
+            UnsafeApi.setMemory(address + recordLength, end - recordOffset - recordLength, (byte)0);
+        }
+        // a recycled file is not zeroed: end the records with a zero length word over its stale bytes (before the
+        // position is published, so the flusher's force of the record covers it)
+        if (end + RecordDescriptor.TERMINATOR_LENGTH <= segment.length)
+        {
+            UnsafeApi.putLong(null, address + (end - recordOffset), 0L);
+        }
         segment.writePosition = end;
         segment.lastIndex = index;
         lastIndex = index;

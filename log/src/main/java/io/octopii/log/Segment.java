@@ -43,6 +43,9 @@ final class Segment
     // appender
     int writePosition = SegmentDescriptor.HEADER_LENGTH;
     long lastIndex;
+    // appender: no valid record anywhere in the file (this segment's, truncated ones, or stale ones of the file's
+    // earlier incarnations) has an index above max(fileMaxIndex, lastIndex); Long.MAX_VALUE if unknown
+    long fileMaxIndex;
 
     // shared: written by the appender with release semantics, read by the flusher
     @SuppressWarnings("unused") private volatile long publishedIndex;
@@ -78,6 +81,7 @@ final class Segment
         this.generation = generation;
         this.length = file.length();
         this.lastIndex = firstIndex - 1;
+        this.fileMaxIndex = firstIndex - 1;
         PUBLISHED_INDEX.setRelease(this, firstIndex - 1);
         PUBLISHED_POSITION.setRelease(this, SegmentDescriptor.HEADER_LENGTH);
     }

@@ -7,9 +7,15 @@ import java.nio.ByteBuffer;
 /**
  * The segment files a {@link RaftLog} rolls into: a few slots, each holding one file under a fixed spare
  * name. A slot is filled either by the flusher creating a fresh zero-filled file, or by compaction handing
- * over a segment it removed (renamed to the slot's name) for the flusher to zero again: recycling the
- * file keeps its pages allocated and mapped, so a roll costs neither a file creation nor page faults.
+ * over a segment it removed (renamed to the slot's name). A recycled file is used as it is, not zeroed: its
+ * records are all below the log's first index, and a segment's records are only those at or above its own
+ * first index (the rule is on {@link io.octopii.log.internal.RecordDescriptor}). Only a file that may hold
+ * a record at or above the log's first index (one truncated or recovered with bytes past its records) is
+ * DIRTY and zeroed again by the flusher. Recycling keeps the pages allocated and mapped, so a roll costs
+ * neither a file creation nor page faults nor a second write of the file.
  * <pre>
+ *                       /--- recycled(), every record below the log's first index -------\
+ *                       |                                                               v
  *   EMPTY --reserve()--> RESERVED --recycled()--> DIRTY --prepare(), zero + force--> READY --take()--> TAKEN
  *     ^ \--prepare(), create + pre-fault (only when nothing is READY or DIRTY)------/                    |
  *     \---------------------------------------- release() after the owner renamed the file away --------/
@@ -41,6 +47,8 @@ final class SparePool
     private final String[] names;
     private final StorageFile[] files;
     private final int[] states;
+    // per slot: no valid record in the file has a higher index (0 for a zeroed file)
+    private final long[] fileMaxIndexes;
     private final UnsafeBuffer noHeader = new UnsafeBuffer(ByteBuffer.allocateDirect(0));
     private boolean closed;
     private long recycledCount;
@@ -59,6 +67,7 @@ final class SparePool
         this.names = new String[capacity];
         this.files = new StorageFile[capacity];
         this.states = new int[capacity];
+        this.fileMaxIndexes = new long[capacity];
         for (int i = 0; i < capacity; i++)
         {
             names[i] = RaftLog.SPARE_PREFIX + i + RaftLog.SPARE_SUFFIX;
@@ -81,6 +90,16 @@ final class SparePool
     StorageFile file(final int slot)
     {
         return files[slot];
+    }
+
+    /**
+     * @param slot a slot the caller has taken.
+     * @return the highest index a valid record in the slot's file may have (0 for a zeroed file): a segment
+     * reusing the file must start above it, or zero it first.
+     */
+    long fileMaxIndex(final int slot)
+    {
+        return fileMaxIndexes[slot];
     }
 
     /**
@@ -111,6 +130,7 @@ final class SparePool
         if (slot >= 0)
         {
             zeroAndForce(files[slot]);
+            fileMaxIndexes[slot] = 0;
         }
         return slot;
     }
@@ -142,10 +162,13 @@ final class SparePool
     /**
      * Owner (compaction): the reserved slot now holds a removed segment's file, renamed to the slot's name.
      *
-     * @param slot reserved before.
-     * @param file the segment's file, still mapped; null if the rename failed (the slot is freed).
+     * @param slot         reserved before.
+     * @param file         the segment's file, still mapped; null if the rename failed (the slot is freed).
+     * @param fileMaxIndex no valid record in the file has a higher index.
+     * @param readyBelow   if fileMaxIndex is below this (the log's first index: no later segment starts lower), the
+     *                     file is READY as it is, its records stale to whatever segment reuses it; else DIRTY.
      */
-    synchronized void recycled(final int slot, final StorageFile file)
+    synchronized void recycled(final int slot, final StorageFile file, final long fileMaxIndex, final long readyBelow)
     {
         if (null == file)
         {
@@ -160,7 +183,8 @@ final class SparePool
             return;
         }
         files[slot] = file;
-        states[slot] = DIRTY;
+        fileMaxIndexes[slot] = fileMaxIndex;
+        states[slot] = fileMaxIndex < readyBelow ? READY : DIRTY;
         recycledCount++;
         updatePending();
     }
@@ -232,6 +256,7 @@ final class SparePool
                 return 0;
             }
             files[slot] = file;
+            fileMaxIndexes[slot] = 0;
             states[slot] = READY;
             preparedOnce = true;
             updatePending();
@@ -313,7 +338,7 @@ final class SparePool
         return -1;
     }
 
-    private void zeroAndForce(final StorageFile file)
+    static void zeroAndForce(final StorageFile file)
     {
         // the whole file: records beyond the old write position (superseded by a truncation) must go too
         file.buffer().setMemory(0, file.length(), (byte)0);

@@ -119,6 +119,7 @@ public final class WalTool
         final MappedByteBuffer mapped;
         final int length;
         String headerProblem;
+        boolean staleHeader;
         long firstIndex;
         long generation;
         long prevTerm;
@@ -174,7 +175,13 @@ public final class WalTool
                 segment.generation = segment.buffer.getLong(SegmentDescriptor.GENERATION_OFFSET);
                 segment.prevTerm = segment.buffer.getLong(SegmentDescriptor.PREV_TERM_OFFSET);
                 segment.base = 0 != (segment.buffer.getInt(SegmentDescriptor.FLAGS_OFFSET) & SegmentDescriptor.FLAG_BASE);
-                if (segment.firstIndex != SegmentDescriptor.firstIndexOf(segment.name) ||
+                if (SegmentDescriptor.isStaleHeader(segment.buffer, SegmentDescriptor.generationOf(segment.name)))
+                {
+                    segment.staleHeader = true;
+                    segment.headerProblem = "of generation " + segment.generation + ", older than the file name " +
+                        "(a recycled file whose new header never became durable)";
+                }
+                else if (segment.firstIndex != SegmentDescriptor.firstIndexOf(segment.name) ||
                     segment.generation != SegmentDescriptor.generationOf(segment.name))
                 {
                     segment.headerProblem = "header firstIndex/generation do not match the file name";
@@ -222,8 +229,8 @@ public final class WalTool
             }
             if (!segment.base && chainLast != Long.MIN_VALUE && segment.firstIndex > chainLast + 1)
             {
-                final boolean holdsRecords = RecordDescriptor.VALID == RecordDescriptor.check(
-                    segment.buffer, SegmentDescriptor.HEADER_LENGTH, segment.length);
+                final boolean holdsRecords = RecordDescriptor.isOwnRecord(segment.buffer,
+                    SegmentDescriptor.HEADER_LENGTH, segment.length, segment.firstIndex, SegmentDescriptor.HEADER_LENGTH);
                 if (holdsRecords)
                 {
                     out.println(segment.name + ": gap in indexes: previous segments end at " + chainLast + " CORRUPT");
@@ -245,8 +252,10 @@ public final class WalTool
         for (int i = index; i < segments.size(); i++)
         {
             final SegmentView segment = segments.get(i);
-            if (null == segment.headerProblem || !SegmentDescriptor.isUnwrittenHeader(segment.buffer, segment.length) ||
-                RecordDescriptor.findValidRecord(segment.buffer, SegmentDescriptor.HEADER_LENGTH, segment.length) >= 0)
+            if (null == segment.headerProblem ||
+                !(segment.staleHeader || SegmentDescriptor.isUnwrittenHeader(segment.buffer, segment.length)) ||
+                RecordDescriptor.findOwnRecord(segment.buffer, SegmentDescriptor.HEADER_LENGTH, segment.length,
+                SegmentDescriptor.firstIndexOf(segment.name), SegmentDescriptor.HEADER_LENGTH) >= 0)
             {
                 return false;
             }
@@ -261,13 +270,18 @@ public final class WalTool
         long expected = segment.firstIndex;
         while (expected <= limit)
         {
-            final int outcome = RecordDescriptor.check(buffer, offset, segment.length);
-            if (RecordDescriptor.END == outcome)
+            final int outcome = RecordDescriptor.checkOwn(buffer, offset, segment.length, segment.firstIndex);
+            if (RecordDescriptor.END == outcome || RecordDescriptor.STALE == outcome)
             {
-                final int end = RecordDescriptor.endOfNonZero(buffer, offset, segment.length);
-                if (end > offset)
+                // what follows is stale bytes of a recycled file or never-written ones, unless a record of this segment
+                final int validAt = RecordDescriptor.findOwnRecord(buffer, offset + RecordDescriptor.ALIGNMENT,
+                    segment.length, segment.firstIndex, SegmentDescriptor.HEADER_LENGTH);
+                if (validAt >= 0)
                 {
-                    reportBad(segment, offset, expected, "non-zero bytes after the last record");
+                    out.println(segment.name + " offset " + offset + " index " + expected + ": " +
+                        RecordDescriptor.outcomeName(outcome) + "; a valid record follows at offset " + validAt +
+                        " CORRUPT");
+                    problems++;
                 }
                 break;
             }
@@ -304,8 +318,8 @@ public final class WalTool
 
     private void reportBad(final SegmentView segment, final int offset, final long index, final String what)
     {
-        final int validAt = RecordDescriptor.findValidRecord(
-            segment.buffer, offset + RecordDescriptor.ALIGNMENT, segment.length);
+        final int validAt = RecordDescriptor.findOwnRecord(segment.buffer, offset + RecordDescriptor.ALIGNMENT,
+            segment.length, segment.firstIndex, SegmentDescriptor.HEADER_LENGTH);
         if (validAt >= 0)
         {
             out.println(segment.name + " offset " + offset + " index " + index + ": " + what +

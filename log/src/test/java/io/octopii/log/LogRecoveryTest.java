@@ -114,6 +114,125 @@ class LogRecoveryTest
         }
     }
 
+    /**
+     * The last segment reuses a compacted file that is not zeroed: past its records it holds the records of its
+     * previous incarnation. A torn last record leaves a mix of its own bytes and those stale ones.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = { 200, 5000 })
+    void shouldCutTornTailAtEveryByteOffsetOfTheLastRecordOfARecycledSegment(final int lastPayloadLength)
+        throws IOException
+    {
+        final long staleSalt = SALT + 5;
+        final byte[] stale;
+        final int recordOffset;
+        final int recordLength;
+        final int previousOffset;
+        final long last;
+        try (RaftLog log = open())
+        {
+            while (log.segmentCount() < 3)
+            {
+                appendDeterministic(log, scratch, staleSalt);
+            }
+            new LogFlusher(log).flushAll();
+            log.compactBelow(log.lastIndex());
+            assertEquals(2, log.recycledSegments());
+            stale = Files.readAllBytes(new File(dir, RaftLog.SPARE_PREFIX + "0" + RaftLog.SPARE_SUFFIX).toPath());
+            final long rollsWithoutSpare = log.rollsWithoutSpare();
+            while (log.segmentCount() < 2)
+            {
+                appendDeterministic(log, scratch, SALT); // rolls into spare 0, not zeroed
+            }
+            assertEquals(rollsWithoutSpare, log.rollsWithoutSpare());
+            for (int i = 0; i < 20; i++)
+            {
+                appendDeterministic(log, scratch, SALT);
+            }
+            assertTrue(log.read(log.lastIndex(), view));
+            previousOffset = view.recordOffset();
+            last = log.lastIndex() + 1;
+            LogTestUtil.fillPayload(scratch, 0, last, SALT, lastPayloadLength);
+            assertEquals(last, log.append(LogTestUtil.termOf(last, SALT), last, EntryType.ENTRY, (int)(last & 7),
+                scratch, 0, lastPayloadLength));
+            assertTrue(log.read(last, view));
+            recordOffset = view.recordOffset();
+            recordLength = RecordDescriptor.HEADER_LENGTH + lastPayloadLength;
+            new LogFlusher(log).flushAll();
+        }
+        final String[] names = dir.list((d, n) -> n.endsWith(SegmentDescriptor.SUFFIX));
+        Arrays.sort(names, java.util.Comparator.comparingLong(SegmentDescriptor::generationOf));
+        final File segment = new File(dir, names[names.length - 1]);
+        final long segmentFirst = SegmentDescriptor.firstIndexOf(segment.getName());
+        final byte[] original = Files.readAllBytes(segment.toPath());
+        assertEquals(stale.length, original.length);
+        assertTrue(RecordDescriptor.endOfNonZero(LogTestUtil.wrap(original), recordOffset + recordLength + 8,
+            original.length) > recordOffset + recordLength + 8, "stale records must follow the last record");
+
+        for (int keep = 0; keep <= recordLength; keep++)
+        {
+            // what the disk holds if only the first keep bytes of the record (and nothing after) were written
+            final byte[] torn = original.clone();
+            System.arraycopy(stale, recordOffset + keep, torn, recordOffset + keep, torn.length - recordOffset - keep);
+            final boolean complete = Arrays.equals(torn, recordOffset, recordOffset + recordLength,
+                original, recordOffset, recordOffset + recordLength);
+            Files.write(segment.toPath(), torn);
+            events.clear();
+            final String context = "keep=" + keep + " events=" + events;
+            try (RaftLog log = open())
+            {
+                assertEquals(complete ? last : last - 1, log.lastIndex(), context);
+                for (long i = segmentFirst; i < last; i++)
+                {
+                    assertDeterministic(log, view, i, SALT, context);
+                }
+                assertTrue(log.tornTailsCut() <= 1, context);
+                if (keep % 61 != 0 && keep != recordLength - 1)
+                {
+                    continue;
+                }
+                // after the cut a new record appends cleanly over the stale bytes and survives reopen
+                while (log.lastIndex() < last)
+                {
+                    appendDeterministic(log, scratch, SALT + 100);
+                }
+                appendDeterministic(log, scratch, SALT + 100);
+                new LogFlusher(log).flushAll();
+            }
+            try (RaftLog log = open())
+            {
+                assertEquals(last + 1, log.lastIndex(), context);
+                assertEquals(0, log.tornTailsCut(), context + ": a clean end over stale bytes is not a torn tail");
+                assertDeterministic(log, view, last + 1, SALT + 100, context + " after re-append");
+            }
+        }
+
+        // damage in the middle of the recycled segment is still corruption, stale records after it notwithstanding
+        final byte[] damaged = original.clone();
+        damaged[previousOffset + RecordDescriptor.TERM_OFFSET] ^= 0x10;
+        Files.write(segment.toPath(), damaged);
+        final LogCorruptionException ex = assertThrows(LogCorruptionException.class, this::open);
+        assertTrue(ex.getMessage().contains("a valid record (index " + last + ")"), ex.getMessage());
+
+        // a crash after the roll's rename became durable but before its header did: the file under the new name
+        // still holds its previous incarnation, header included; nothing of the new segment was made durable
+        final byte[] withOwnRecord = stale.clone();
+        System.arraycopy(original, 4096, withOwnRecord, 4096, 4096); // one page of the segment's records got out
+        Files.write(segment.toPath(), withOwnRecord);
+        final LogCorruptionException stray = assertThrows(LogCorruptionException.class, this::open);
+        assertTrue(stray.getMessage().contains("invalid header") && stray.getMessage().contains("older than the name"),
+            stray.getMessage());
+        Files.write(segment.toPath(), stale);
+        events.clear();
+        try (RaftLog log = open())
+        {
+            assertEquals(segmentFirst - 1, log.lastIndex());
+            assertTrue(events.toString().contains("removed unfinished segment " + segment.getName()) &&
+                events.toString().contains("older than the name"), events.toString());
+        }
+        assertTrue(!segment.exists());
+    }
+
     @Test
     void shouldFailOpenNamingTheFieldWhenAMiddleRecordHasAFlippedBit() throws IOException
     {

@@ -36,6 +36,13 @@ final class LogTestUtil
         return 1 + (index + salt) / 50;
     }
 
+    static UnsafeBuffer wrap(final byte[] bytes)
+    {
+        final UnsafeBuffer buffer = directBuffer(bytes.length);
+        buffer.putBytes(0, bytes);
+        return buffer;
+    }
+
     static UnsafeBuffer directBuffer(final int length)
     {
         return new UnsafeBuffer(ByteBuffer.allocateDirect(length));

@@ -56,7 +56,7 @@ class WalRecoveryFuzzTest
 
     private enum Outcome
     {
-        RECOVERED_ALL, RECOVERED_PREFIX, RECOVERED_WITH_SUPERSEDED, CORRUPTION_REPORTED, REAL_FILE_CASES, TORN_TAILS_CUT
+        RECOVERED_ALL, RECOVERED_PREFIX, RECOVERED_WITH_SUPERSEDED, CORRUPTION_REPORTED, REAL_FILE_CASES, TORN_TAILS_CUT, RECYCLED_CASES
     }
 
     /** A record as written: what recovery may return at its index. */
@@ -82,7 +82,9 @@ class WalRecoveryFuzzTest
         final int segmentLength;
         final Map<String, byte[]> files = new TreeMap<>();
         final Map<Long, List<Written>> history = new TreeMap<>();
+        long firstIndex = 1;
         long lastIndex;
+        boolean recycled;
 
         Base(final int segmentLength)
         {
@@ -114,6 +116,7 @@ class WalRecoveryFuzzTest
                 damage(files, base.segmentLength, random, damage);
             }
             final boolean isRealFile = c % REAL_FILE_EVERY == REAL_FILE_EVERY - 1;
+            outcomes[Outcome.RECYCLED_CASES.ordinal()] += base.recycled ? 1 : 0;
             try
             {
                 final boolean isSegmentResized = damage.size() == 1 && isSegmentResized(base.files, files);
@@ -134,6 +137,8 @@ class WalRecoveryFuzzTest
         System.out.println("fuzz wal-recovery: " + cases + " cases in " + ms + " ms, seed=" + seed + "; " +
             describeOutcomes());
         assertTrue(outcomes[Outcome.CORRUPTION_REPORTED.ordinal()] > 0, "no case reported corruption: " + describeOutcomes());
+        assertTrue(outcomes[Outcome.RECYCLED_CASES.ordinal()] > 0, "no case damaged a log with recycled segments: " +
+            describeOutcomes());
         assertTrue(outcomes[Outcome.RECOVERED_PREFIX.ordinal()] + outcomes[Outcome.RECOVERED_ALL.ordinal()] > 0,
             "no case recovered: " + describeOutcomes());
     }
@@ -174,13 +179,17 @@ class WalRecoveryFuzzTest
             .eventHandler(event -> { })))
         {
             final LogFlusher flusher = new LogFlusher(log);
-            final int records = 10 + random.nextInt(120);
+            // half the bases compact now and then: later segments reuse compacted files that are not zeroed, so
+            // the damage lands on segments holding stale records of earlier incarnations past their own
+            final boolean compacting = random.nextBoolean();
+            final int records = 10 + random.nextInt(120) + (compacting ? 100 + random.nextInt(200) : 0);
             long term = 1;
             for (int r = 0; r < records; r++)
             {
                 if (log.lastIndex() > 2 && random.nextInt(60) == 0)
                 {
-                    final long from = log.lastIndex() - random.nextInt((int)Math.min(log.lastIndex() - 1, 20));
+                    final long from = Math.max(log.firstIndex(),
+                        log.lastIndex() - random.nextInt((int)Math.min(log.lastIndex() - 1, 20)));
                     log.truncateFrom(from);
                     term++;
                 }
@@ -201,9 +210,17 @@ class WalRecoveryFuzzTest
                 {
                     flusher.flushAll();
                 }
+                if (compacting && random.nextInt(25) == 0)
+                {
+                    flusher.flushAll();
+                    log.compactBelow(log.lastIndex() - random.nextInt(5));
+                    flusher.doWork(); // may zero a compacted file that holds records above the first index
+                }
             }
             flusher.flushAll();
             base.lastIndex = log.lastIndex();
+            base.firstIndex = log.firstIndex();
+            base.recycled = log.recycledSegments() > 0;
         }
         for (final String name : storage.list())
         {
@@ -416,11 +433,14 @@ class WalRecoveryFuzzTest
 
     private void checkRecordsUpTo(final Base base, final RaftLog log, final long last)
     {
-        assertEquals(1, log.firstIndex(), "recovered log must start at index 1 (nothing was compacted)");
-        boolean superseded = false;
-        for (long index = 1; index <= last; index++)
+        if (last >= log.firstIndex())
         {
-            assertTrue(log.read(index, view), "index " + index + " of 1.." + last + " unreadable");
+            assertEquals(base.firstIndex, log.firstIndex(), "recovered log must start where the compacted log did");
+        }
+        boolean superseded = false;
+        for (long index = log.firstIndex(); index <= last; index++)
+        {
+            assertTrue(log.read(index, view), "index " + index + " of " + log.firstIndex() + ".." + last + " unreadable");
             final List<Written> versions = base.history.get(index);
             assertNotNull(versions, "index " + index + " was never written");
             int match = -1;

@@ -33,6 +33,14 @@ import org.agrona.concurrent.UnsafeBuffer;
  * The length is never 0 for a record, so a zero length word marks the end of the written records.
  * The CRC does not cover the length field itself; a damaged length changes the covered range (or is
  * out of bounds) and so is detected as well.
+ * <p>
+ * <b>Recycled segment files are not zeroed.</b> Past the end of a segment's own records a file may hold
+ * records of its previous incarnations. The log keeps every such stale record's index below the segment's
+ * first index (see {@code RaftLog}), so a record belongs to a segment only if it is valid <em>and</em> its index
+ * is at least the segment's first index ({@link #isOwnRecord}); a valid record with a lower index is
+ * {@link #STALE} and ends the segment's records like a zero length word. Each append also writes a zero
+ * {@link #TERMINATOR_LENGTH}-byte terminator after its record, so a cleanly written segment ends in a zero
+ * length word even over stale bytes.
  */
 public final class RecordDescriptor
 {
@@ -63,6 +71,10 @@ public final class RecordDescriptor
     public static final int BAD_LENGTH = 2;
     /** Outcome of {@link #check}: the CRC does not match. */
     public static final int BAD_CRC = 3;
+    /** Outcome of {@link #checkOwn}: a valid record of an earlier incarnation of the file (index below the first). */
+    public static final int STALE = 4;
+    /** Zero bytes each append writes after its record (when they fit), so the records end in a zero length word. */
+    public static final int TERMINATOR_LENGTH = 8;
 
     private static final boolean LITTLE_ENDIAN = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
 
@@ -151,25 +163,103 @@ public final class RecordDescriptor
     }
 
     /**
-     * Find the first valid record at an aligned offset in {@code [from, limit)}. Slow path: used only
-     * after a bad record, to tell a torn tail from corruption.
+     * Like {@link #check}, but a valid record whose index is below {@code firstIndex} (left by an earlier
+     * incarnation of a recycled file) is {@link #STALE}. Does not allocate.
      *
-     * @param buffer segment buffer.
-     * @param from   first offset to try (8-byte aligned).
-     * @param limit  first byte past the record area.
-     * @return offset of a valid record, or -1 if there is none.
+     * @param buffer     segment buffer.
+     * @param offset     of the record (8-byte aligned).
+     * @param limit      first byte past the record area.
+     * @param firstIndex first index of the segment.
+     * @return {@link #VALID}, {@link #END}, {@link #STALE}, {@link #BAD_LENGTH} or {@link #BAD_CRC}.
      */
-    public static int findValidRecord(final UnsafeBuffer buffer, final int from, final int limit)
+    public static int checkOwn(final UnsafeBuffer buffer, final int offset, final int limit, final long firstIndex)
+    {
+        final int outcome = check(buffer, offset, limit);
+        return VALID == outcome && buffer.getLong(offset + INDEX_OFFSET) < firstIndex ? STALE : outcome;
+    }
+
+    /**
+     * Whether a valid record of the segment starting at {@code firstIndex} could be at {@code offset}: its index
+     * is at least the first index and at most one per {@link #HEADER_LENGTH} bytes before it, and it checks
+     * valid. The index test comes first, so scanning a recycled file full of stale records is cheap.
+     *
+     * @param buffer       segment buffer.
+     * @param offset       of the candidate (8-byte aligned).
+     * @param limit        first byte past the record area.
+     * @param firstIndex   first index of the segment.
+     * @param recordsStart offset of the segment's first record.
+     * @return true if a record of this segment is at the offset.
+     */
+    public static boolean isOwnRecord(
+        final UnsafeBuffer buffer, final int offset, final int limit, final long firstIndex, final int recordsStart)
+    {
+        if (offset + HEADER_LENGTH > limit)
+        {
+            return false;
+        }
+        final int length = buffer.getInt(offset);
+        if (length < HEADER_LENGTH || length > limit - offset)
+        {
+            return false;
+        }
+        final long index = buffer.getLong(offset + INDEX_OFFSET);
+        return index >= firstIndex && index - firstIndex <= (offset - recordsStart) / HEADER_LENGTH &&
+            VALID == check(buffer, offset, limit);
+    }
+
+    /**
+     * Find the first record of the segment starting at {@code firstIndex} at an aligned offset in
+     * {@code [from, limit)} (see {@link #isOwnRecord}; stale records of a recycled file do not count). Slow path:
+     * used only after a bad record, to tell a torn tail from corruption.
+     *
+     * @param buffer       segment buffer.
+     * @param from         first offset to try (8-byte aligned).
+     * @param limit        first byte past the record area.
+     * @param firstIndex   first index of the segment.
+     * @param recordsStart offset of the segment's first record.
+     * @return offset of such a record, or -1 if there is none.
+     */
+    public static int findOwnRecord(
+        final UnsafeBuffer buffer, final int from, final int limit, final long firstIndex, final int recordsStart)
     {
         for (int offset = from; offset + HEADER_LENGTH <= limit; offset += ALIGNMENT)
         {
-            final int length = buffer.getInt(offset);
-            if (length >= HEADER_LENGTH && length <= limit - offset && VALID == check(buffer, offset, limit))
+            if (isOwnRecord(buffer, offset, limit, firstIndex, recordsStart))
             {
                 return offset;
             }
         }
         return -1;
+    }
+
+    /**
+     * The end of the bytes a torn record at {@code from} may have left: the last non-zero byte before the first
+     * stale record (a record of an earlier incarnation of a recycled file) at or after {@code from + ALIGNMENT}.
+     * Zeroing {@code [from, end)} removes the torn record without rewriting the stale rest of a recycled file.
+     *
+     * @param buffer     segment buffer.
+     * @param from       offset of the torn record (8-byte aligned).
+     * @param limit      first byte past the record area.
+     * @param firstIndex first index of the segment.
+     * @return the end of the torn bytes, {@code from} if there are none.
+     */
+    public static int endOfTornBytes(final UnsafeBuffer buffer, final int from, final int limit, final long firstIndex)
+    {
+        int end = limit;
+        for (int offset = from + ALIGNMENT; offset + HEADER_LENGTH <= limit; offset += ALIGNMENT)
+        {
+            final int length = buffer.getInt(offset);
+            if (length >= HEADER_LENGTH && length <= limit - offset)
+            {
+                final long index = buffer.getLong(offset + INDEX_OFFSET);
+                if (index > 0 && index < firstIndex && VALID == check(buffer, offset, limit))
+                {
+                    end = offset;
+                    break;
+                }
+            }
+        }
+        return endOfNonZero(buffer, from, end);
     }
 
     /**
@@ -211,6 +301,7 @@ public final class RecordDescriptor
             case END: return "end";
             case BAD_LENGTH: return "bad length";
             case BAD_CRC: return "CRC mismatch";
+            case STALE: return "stale record";
             default: return "unknown(" + outcome + ")";
         }
     }

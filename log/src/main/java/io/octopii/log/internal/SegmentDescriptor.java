@@ -154,6 +154,21 @@ public final class SegmentDescriptor
     }
 
     /**
+     * Whether a valid header is the one an earlier incarnation of a recycled file left: a roll renames a recycled
+     * file to the new segment's name and writes the new header in memory, and a crash after the rename became
+     * durable but before the header did leaves the old header (an older generation) under the new name. Such a
+     * segment never had an index made durable (the flusher forces the header before any record of it).
+     *
+     * @param buffer         holding a header that {@link #validate} accepted.
+     * @param nameGeneration the generation the file's name gives.
+     * @return true if the header is of an older generation than the name.
+     */
+    public static boolean isStaleHeader(final UnsafeBuffer buffer, final long nameGeneration)
+    {
+        return buffer.getLong(GENERATION_OFFSET) < nameGeneration;
+    }
+
+    /**
      * @param firstIndex of the segment.
      * @param generation of the segment.
      * @return the file name.
