@@ -8,6 +8,8 @@ import io.octopii.transport.MemberAddress;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -251,16 +253,32 @@ final class NodeProcesses implements AutoCloseable
             .start();
         isPaused[id] = false;
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.readString(log.toPath()).substring((int)Math.min(logStart, log.length())).contains("node " + id + " running"))
+        while (!readFrom(log, logStart, MAX_START_OUTPUT).contains("node " + id + " running"))
         {
             if (!processes[id].isAlive() || System.nanoTime() > deadline)
             {
-                throw new IllegalStateException("node " + id + " did not start; its log " + log + ":\n" +
-                    Files.readString(log.toPath()));
+                throw new IllegalStateException("node " + id + " did not start; its log " + log + " since the start:\n" +
+                    readFrom(log, logStart, MAX_START_OUTPUT));
             }
             Thread.sleep(20);
         }
         out.println("   node " + id + " started (pid " + processes[id].pid() + ") on " + nodes.get(id - 1));
+    }
+
+    /** The most of a node's log read while waiting for it to start (the line comes early; logs can grow large). */
+    private static final int MAX_START_OUTPUT = 256 * 1024;
+
+    /** Up to {@code max} bytes of a file from {@code position}: what a restarted node wrote so far. */
+    private static String readFrom(final File file, final long position, final int max) throws IOException
+    {
+        try (RandomAccessFile in = new RandomAccessFile(file, "r"))
+        {
+            final long available = Math.max(0, in.length() - position);
+            final byte[] bytes = new byte[(int)Math.min(max, available)];
+            in.seek(position);
+            in.readFully(bytes);
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
     }
 
     /**
@@ -329,7 +347,7 @@ final class NodeProcesses implements AutoCloseable
             if (!kill.waitFor(10, TimeUnit.SECONDS) || 0 != kill.exitValue())
             {
                 throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed: " +
-                    new String(kill.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                    new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
             }
         }
         catch (final IOException ex)
