@@ -33,6 +33,8 @@ final class TortureRun
     static final long ELECTION_TIMEOUT_MS = 500;
     /** Search budget per key; a key past it makes the verdict UNDECIDED, never a pass. */
     static final long MAX_STATES_PER_KEY = 2_000_000;
+    /** How long a healed cycle may take to show progress and catch-up before the run fails (per wait). */
+    static final int RECOVERY_TIMEOUT_S = 120;
 
     /** What to run. */
     static final class Settings
@@ -71,6 +73,8 @@ final class TortureRun
         long checkHeapMiB;
         long elapsedNs;
         long framesDropped;
+        long slowestRecoveryNs;
+        String slowestRecovery = "none";
         String convergence = "not checked";
         LinearizabilityChecker.Result check;
         String failure;
@@ -113,6 +117,8 @@ final class TortureRun
             out.printf("   availability gaps (no successful operation for > %d ms): %d, %d ms in total, longest %d ms%n",
                 TimeUnit.NANOSECONDS.toMillis(TortureWorkload.GAP_THRESHOLD_NS), gapCount,
                 TimeUnit.NANOSECONDS.toMillis(gapTotalNs), TimeUnit.NANOSECONDS.toMillis(longestGapNs));
+            out.printf("   slowest recovery (heal to 20 more successful operations and every node caught up): %s, %d ms%n",
+                slowestRecovery, TimeUnit.NANOSECONDS.toMillis(slowestRecoveryNs));
             out.println("   convergence: " + convergence);
             if (null != check)
             {
@@ -142,6 +148,7 @@ final class TortureRun
     private final SplittableRandom random;
     private final TortureWorkload workload;
     private NodeProcesses cluster;
+    private long startNs;
 
     TortureRun(final Settings settings, final PrintStream out)
     {
@@ -154,8 +161,8 @@ final class TortureRun
     /** Run everything and stop everything; the report says what happened. */
     Report run() throws Exception
     {
+        startNs = System.nanoTime();
         final Report report = new Report(settings);
-        final long startNs = System.nanoTime();
         final TortureFault[] kinds = Arrays.stream(TortureFault.values())
             .filter(f -> !f.isPartition() || Partitions.Mode.NONE != settings.partitions).toArray(TortureFault[]::new);
         out.println("== torture: " + settings + "; fault kinds " + Arrays.toString(kinds));
@@ -192,8 +199,16 @@ final class TortureRun
                     report.faults.merge(fault, 1, Integer::sum);
                     report.cycles = cycle;
                     inject(fault, cycle, report);
-                    awaitProgress(20, 60, "20 successful operations after healing " + fault + " (cycle " + cycle + ")");
+                    final long healedNs = System.nanoTime();
+                    awaitProgress(20, RECOVERY_TIMEOUT_S, "20 successful operations after healing " + fault + " (cycle " + cycle + ")");
                     awaitCaughtUp("cycle " + cycle + ", after healing " + fault);
+                    final long recoveryNs = System.nanoTime() - healedNs;
+                    out.printf("   recovered in %d ms%n", TimeUnit.NANOSECONDS.toMillis(recoveryNs));
+                    if (recoveryNs > report.slowestRecoveryNs)
+                    {
+                        report.slowestRecoveryNs = recoveryNs;
+                        report.slowestRecovery = "cycle " + cycle + " (" + fault + ")";
+                    }
                 }
                 workload.stop();
                 report.convergence = checkConvergence(clients.get(0));
@@ -260,7 +275,8 @@ final class TortureRun
         }
         final int follower = others[0];
         final long holdMs = ELECTION_TIMEOUT_MS * 2 + random.nextInt(1000);
-        out.printf("-- cycle %d: %s (leader %d, follower %d), %d ms%n", cycle, fault, leader, follower, holdMs);
+        out.printf("-- cycle %d at %d s: %s (leader %d, follower %d), %d ms%n", cycle,
+            TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs), fault, leader, follower, holdMs);
         final Partitions partitions = cluster.partitions();
         final boolean isLoopback = fault.isPartition() && Partitions.Mode.LOOPBACK == settings.partitions;
         final long droppedBefore = isLoopback ? framesDropped() : 0;
@@ -398,7 +414,7 @@ final class TortureRun
     }
 
     /**
-     * Wait (60 s at most per node) until every node applied the leader's commit index as read now.
+     * Wait ({@link #RECOVERY_TIMEOUT_S} at most per node) until every node applied the leader's commit index as read now.
      *
      * @return that commit index.
      */
@@ -408,13 +424,13 @@ final class TortureRun
         final long commit = cluster.counter(leader, "commit index");
         for (int id = 1; id <= settings.nodeCount; id++)
         {
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RECOVERY_TIMEOUT_S);
             while (cluster.counter(id, "applied index") < commit)
             {
                 if (System.nanoTime() > deadline)
                 {
                     throw new Failure(when + ": node " + id + " applied " + cluster.counter(id, "applied index") +
-                        " < leader " + leader + "'s commit index " + commit + " after 60 s");
+                        " < leader " + leader + "'s commit index " + commit + " after " + RECOVERY_TIMEOUT_S + " s");
                 }
                 Thread.sleep(20);
             }
