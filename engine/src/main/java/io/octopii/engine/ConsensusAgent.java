@@ -219,6 +219,15 @@ public final class ConsensusAgent implements Agent
         return core.takeSnapshot();
     }
 
+    /**
+     * @return whether this node's log is being rebuilt after {@code octopii wal repair}: it follows leaders but
+     * neither votes nor campaigns until it holds the log up to a leader's last index (docs/OPERATIONS.md).
+     */
+    public boolean isRepairing()
+    {
+        return core.isRepairing();
+    }
+
     /** @return snapshots taken by this process. */
     public long snapshotsTaken()
     {

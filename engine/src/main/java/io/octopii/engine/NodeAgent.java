@@ -104,6 +104,8 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
     private final AtomicCounter maxSnapshotPauseUs;
     private final AtomicCounter snapshotInstallsSent;
     private final AtomicCounter snapshotInstallsReceived;
+    private final AtomicCounter repairing;
+    private boolean wasRepairing;
     private final Queue<CompletableFuture<Long>> snapshotRequests = new ConcurrentLinkedQueue<>();
     private long lastLivenessMs;
     private boolean isInitialLeaderCampaign;
@@ -149,6 +151,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         maxSnapshotPauseUs = counters.newCounter("max snapshot pause (us)");
         snapshotInstallsSent = counters.newCounter("snapshot installs sent");
         snapshotInstallsReceived = counters.newCounter("snapshot installs received");
+        repairing = counters.newCounter("log repair in progress (1: wiped log not yet caught up, not voting)");
         leaderId.setOrdered(-1);
 
         final int peers = consensus.peerCount();
@@ -500,6 +503,16 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         maxSnapshotPauseUs.setOrdered(consensus.maxSnapshotPauseNs() / 1000);
         snapshotInstallsSent.setOrdered(consensus.snapshotInstallsSent());
         snapshotInstallsReceived.setOrdered(consensus.snapshotInstallsReceived());
+        final boolean isRepairing = consensus.isRepairing();
+        if (isRepairing != wasRepairing)
+        {
+            // slow path, twice at most per process: the start of a repaired node and the end of its repair
+            wasRepairing = isRepairing;
+            repairing.setOrdered(isRepairing ? 1 : 0);
+            System.err.println("octopii node " + ctx.nodeId() + ": " + (isRepairing ?
+                "log repair marker present: following leaders without voting until the log has caught up" :
+                "log repair complete at durable index " + log.durableIndex() + ": voting again"));
+        }
         final long nowMs = epochClock.time();
         if (nowMs - lastLivenessMs >= 100)
         {

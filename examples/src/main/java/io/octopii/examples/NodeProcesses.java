@@ -224,8 +224,62 @@ final class NodeProcesses implements AutoCloseable
      */
     void start(final int id) throws IOException, InterruptedException
     {
+        final File log = nodeDir(id).resolve("node.log").toFile();
+        final long logStart = log.length();
+        launch(id, log);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!readFrom(log, logStart, MAX_START_OUTPUT).contains("node " + id + " running"))
+        {
+            if (!processes[id].isAlive() || System.nanoTime() > deadline)
+            {
+                throw new IllegalStateException("node " + id + " did not start; its log " + log + " since the start:\n" +
+                    readFrom(log, logStart, MAX_START_OUTPUT));
+            }
+            Thread.sleep(20);
+        }
+        out.println("   node " + id + " started (pid " + processes[id].pid() + ") on " + nodes.get(id - 1));
+    }
+
+    /**
+     * Start a node's process that is expected to refuse to start (damaged storage) and wait for it to exit.
+     *
+     * @param id             the node.
+     * @param timeoutSeconds how long it may take; a process still running then is killed and reported.
+     * @return the exit code and what the process printed in this run.
+     * @throws IllegalStateException if the process did not exit in time (it is killed first).
+     */
+    Exit startExpectingExit(final int id, final int timeoutSeconds) throws IOException, InterruptedException
+    {
+        final File log = nodeDir(id).resolve("node.log").toFile();
+        final long logStart = log.length();
+        launch(id, log);
+        if (!processes[id].waitFor(timeoutSeconds, TimeUnit.SECONDS))
+        {
+            kill(id);
+            throw new IllegalStateException("node " + id + " was expected to exit but still ran after " +
+                timeoutSeconds + " s (killed); its log " + log + " since the start:\n" +
+                readFrom(log, logStart, MAX_START_OUTPUT));
+        }
+        return new Exit(processes[id].exitValue(), readFrom(log, logStart, MAX_START_OUTPUT));
+    }
+
+    /** How a node's process ended: its exit code and what it printed. */
+    record Exit(int code, String output)
+    {
+    }
+
+    private void launch(final int id, final File log) throws IOException
+    {
+        processes[id] = new ProcessBuilder(command(id))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
+            .start();
+        isPaused[id] = false;
+    }
+
+    private List<String> command(final int id)
+    {
         final Path nodeDir = nodeDir(id);
-        final File log = nodeDir.resolve("node.log").toFile();
         final List<String> command = new ArrayList<>();
         if (null != namespaces)
         {
@@ -246,23 +300,7 @@ final class NodeProcesses implements AutoCloseable
         command.add("node");
         command.add("--config");
         command.add(nodeDir.resolve("node.properties").toString());
-        final long logStart = log.length();
-        processes[id] = new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
-            .start();
-        isPaused[id] = false;
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!readFrom(log, logStart, MAX_START_OUTPUT).contains("node " + id + " running"))
-        {
-            if (!processes[id].isAlive() || System.nanoTime() > deadline)
-            {
-                throw new IllegalStateException("node " + id + " did not start; its log " + log + " since the start:\n" +
-                    readFrom(log, logStart, MAX_START_OUTPUT));
-            }
-            Thread.sleep(20);
-        }
-        out.println("   node " + id + " started (pid " + processes[id].pid() + ") on " + nodes.get(id - 1));
+        return command;
     }
 
     /** The most of a node's log read while waiting for it to start (the line comes early; logs can grow large). */

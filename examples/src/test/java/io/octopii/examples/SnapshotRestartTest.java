@@ -2,21 +2,15 @@ package io.octopii.examples;
 
 import io.octopii.engine.NodeContext;
 import io.octopii.engine.OctopiiClient;
-import io.octopii.engine.QueryPolicy;
-import io.octopii.engine.kv.KvCodec;
-import io.octopii.engine.kv.KvText;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -58,12 +52,12 @@ class SnapshotRestartTest
             try (OctopiiClient client = OctopiiClient.connect(cluster.clientContext(CLIENT_ID)))
             {
                 final long writeStartNs = System.nanoTime();
-                writeKeys(client, keys);
+                ClusterKv.writeKeys(client, 0, keys);
                 final long writeNs = System.nanoTime() - writeStartNs;
                 System.out.printf("wrote %,d keys in %.1f s (%,.0f writes/s)%n", keys, writeNs / 1e9, keys / (writeNs / 1e9));
                 final long joinNs = System.nanoTime();
                 cluster.start(3);
-                digestBefore = awaitSameDigest(client, keys, 180);
+                digestBefore = ClusterKv.awaitSameDigest(client, keys, 180);
                 System.out.printf("node 3 joined empty and caught up in %.1f s%n", (System.nanoTime() - joinNs) / 1e9);
             }
             assertEquals(1, cluster.counter(3, "snapshot installs received"),
@@ -91,7 +85,7 @@ class SnapshotRestartTest
             }
             try (OctopiiClient client = OctopiiClient.connect(cluster.clientContext(CLIENT_ID)))
             {
-                final long[] digestAfter = awaitSameDigest(client, keys, 120);
+                final long[] digestAfter = ClusterKv.awaitSameDigest(client, keys, 120);
                 System.out.printf("all three nodes restarted and answered the same digest in %.1f s%n",
                     (System.nanoTime() - restartNs) / 1e9);
                 assertEquals(digestBefore[0], digestAfter[0], "digest before and after restarting every node");
@@ -104,70 +98,5 @@ class SnapshotRestartTest
                 assertFalse(log.contains("SnapshotStore: skipping"), "node " + id + " skipped a snapshot:\n" + log);
             }
         }
-    }
-
-    private static void writeKeys(final OctopiiClient client, final int keys) throws Exception
-    {
-        final Semaphore window = new Semaphore(1024);
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        for (int i = 0; i < keys && null == failure.get(); i++)
-        {
-            if (!window.tryAcquire(60, TimeUnit.SECONDS))
-            {
-                throw new AssertionError("no write answered within 60 s (at key " + i + ")");
-            }
-            client.propose(KvText.encode(String.format("SET key-%07d value-%07d", i, i))).whenComplete((answer, error) ->
-            {
-                if (null != error || answer.length < 1 || answer[0] != KvCodec.OK)
-                {
-                    failure.compareAndSet(null, null != error ? error : new AssertionError("write answered " + answer[0]));
-                }
-                window.release();
-            });
-        }
-        if (!window.tryAcquire(1024, 120, TimeUnit.SECONDS))
-        {
-            throw new AssertionError("writes still outstanding after 120 s");
-        }
-        if (null != failure.get())
-        {
-            throw new AssertionError("a write failed", failure.get());
-        }
-    }
-
-    /** Poll every node's DIGEST until all three agree on {@code keys} entries; returns {digest, entries}. */
-    private static long[] awaitSameDigest(final OctopiiClient client, final int keys, final int timeoutSeconds)
-        throws Exception
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-        final byte[] query = KvText.encode("DIGEST");
-        String last = "";
-        while (System.nanoTime() < deadline)
-        {
-            final long[][] answers = new long[4][];
-            boolean same = true;
-            for (int id = 1; id <= 3; id++)
-            {
-                try
-                {
-                    final byte[] answer = client.query(query, QueryPolicy.LOCAL, id).get(10, TimeUnit.SECONDS);
-                    final org.agrona.concurrent.UnsafeBuffer buffer = new org.agrona.concurrent.UnsafeBuffer(answer);
-                    answers[id] = new long[]{ buffer.getLong(1, ByteOrder.LITTLE_ENDIAN), buffer.getLong(9, ByteOrder.LITTLE_ENDIAN) };
-                }
-                catch (final Exception ex)
-                {
-                    answers[id] = new long[]{ 0, -1 };
-                }
-                same &= answers[id][1] == keys && answers[id][0] == answers[1][0];
-            }
-            last = "node 1 " + answers[1][1] + " entries, node 2 " + answers[2][1] + ", node 3 " + answers[3][1];
-            if (same)
-            {
-                return answers[1];
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("nodes did not agree on a digest of " + keys + " entries within " + timeoutSeconds +
-            " s: " + last);
     }
 }

@@ -93,6 +93,9 @@ public final class RaftLog implements AutoCloseable
     static final String SPARE_PREFIX = "spare-";
     /** Name suffix of a spare segment file. */
     static final String SPARE_SUFFIX = ".spare";
+    /** Name of the marker an operator repair leaves in a wiped log directory ({@link #markRepairing}). */
+    public static final String REPAIR_MARKER_NAME = "repairing.marker";
+    private static final int REPAIR_MARKER_LENGTH = 64;
 
     private final UnsafeBuffer headerScratch =
         new UnsafeBuffer(ByteBuffer.allocateDirect(SegmentDescriptor.HEADER_LENGTH));
@@ -784,6 +787,41 @@ public final class RaftLog implements AutoCloseable
             forcedOnce = true;
         }
         return workCount > 0 ? workCount : prepareSpare();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // repair marker
+
+    /**
+     * Leave a durable marker in a log directory saying its log was wiped by an operator repair: the node must not
+     * vote or campaign until its log has caught up again (the consensus engine checks {@link #isRepairing()} at
+     * start). Idempotent. Slow path.
+     *
+     * @param storage the log directory's storage.
+     */
+    public static void markRepairing(final LogStorage storage)
+    {
+        if (!storage.exists(REPAIR_MARKER_NAME))
+        {
+            storage.createFile(REPAIR_MARKER_NAME, REPAIR_MARKER_LENGTH, new UnsafeBuffer(new byte[0]), 0, 0).close();
+        }
+    }
+
+    /**
+     * @return whether the repair marker ({@link #markRepairing}) is present. Slow path (a directory look-up).
+     */
+    public boolean isRepairing()
+    {
+        return storage.exists(REPAIR_MARKER_NAME);
+    }
+
+    /**
+     * Remove the repair marker, durably: the log holds again everything committed before the wipe. Slow path
+     * (forces the directory).
+     */
+    public void completeRepair()
+    {
+        storage.delete(REPAIR_MARKER_NAME);
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -79,7 +79,14 @@ public final class ConsensusAdapter implements Transport.InboundHandler
                     return;
                 }
                 core.onAppendEntries(
-                    d.term(), d.leaderId(), d.prevLogIndex(), d.prevLogTerm(), d.leaderCommit(), d.sequence(), d.entries());
+                    d.term(),
+                    d.leaderId(),
+                    d.prevLogIndex(),
+                    d.prevLogTerm(),
+                    d.leaderCommit(),
+                    d.sequence(),
+                    d.leaderLastIndex(), // NULL_VALUE (Long.MIN_VALUE) from a version 1 sender
+                    d.entries());
                 break;
             }
 

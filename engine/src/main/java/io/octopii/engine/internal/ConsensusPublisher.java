@@ -84,6 +84,7 @@ public final class ConsensusPublisher
         final long prevLogTerm,
         final long leaderCommit,
         final long sequence,
+        final long leaderLastIndex,
         final int entryCount)
     {
         entriesEncoder = appendEntriesEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
@@ -93,6 +94,7 @@ public final class ConsensusPublisher
             .prevLogTerm(prevLogTerm)
             .leaderCommit(leaderCommit)
             .sequence(sequence)
+            .leaderLastIndex(leaderLastIndex)
             .entriesCount(entryCount);
     }
 

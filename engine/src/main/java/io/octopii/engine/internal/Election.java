@@ -87,6 +87,7 @@ public final class Election
     private long electionDeadlineNs;
     private long lastLeaderContactNs = Long.MIN_VALUE / 2;
     private boolean isTransfer;
+    private boolean isRepairing;
     private long electionCount;
 
     /**
@@ -130,6 +131,24 @@ public final class Election
         {
             role = Role.FOLLOWER; // its own election no longer counts
         }
+    }
+
+    /**
+     * A node whose log was wiped by an operator repair may have acknowledged entries that counted toward a commit
+     * quorum; with a shorter log it would grant a vote to a candidate lacking them. While repairing it neither
+     * grants (pre-)votes nor campaigns (nor answers TimeoutNow); it still follows leaders and adopts higher terms.
+     *
+     * @param isRepairing whether the log is being rebuilt after a repair.
+     */
+    public void repairing(final boolean isRepairing)
+    {
+        this.isRepairing = isRepairing;
+    }
+
+    /** @return whether this node is rebuilding its log after an operator repair (it does not vote). */
+    public boolean isRepairing()
+    {
+        return isRepairing;
     }
 
     /** @return whether this node votes in the configuration in effect. */
@@ -210,7 +229,7 @@ public final class Election
         {
             return 0;
         }
-        if (!isVoter())
+        if (!isVoter() || isRepairing)
         {
             resetDeadline(nowNs);
             return 0;
@@ -227,7 +246,7 @@ public final class Election
      */
     public void onTimeoutNow(final long nowNs)
     {
-        if (role != Role.LEADER && role != Role.FAILED && isVoter())
+        if (role != Role.LEADER && role != Role.FAILED && isVoter() && !isRepairing)
         {
             electionCount++;
             leaderId = NULL_MEMBER;
@@ -246,7 +265,7 @@ public final class Election
      */
     public int campaign(final long nowNs)
     {
-        if (role == Role.LEADER || role == Role.FAILED || !isVoter())
+        if (role == Role.LEADER || role == Role.FAILED || !isVoter() || isRepairing)
         {
             return 0;
         }
@@ -282,7 +301,9 @@ public final class Election
         {
             return;
         }
-        final boolean upToDate = lastLogTerm > myLastTerm || (lastLogTerm == myLastTerm && lastLogIndex >= myLastIndex);
+        // a repairing node's log says nothing about what it acknowledged before the wipe: it grants nothing
+        final boolean upToDate = !isRepairing &&
+            (lastLogTerm > myLastTerm || (lastLogTerm == myLastTerm && lastLogIndex >= myLastIndex));
         final boolean sticky = !transfer && (role == Role.LEADER || nowNs - lastLeaderContactNs < electionTimeoutNs);
 
         if (preVote)

@@ -43,6 +43,7 @@ public final class RaftCore implements Election.Actions
     private final Membership membership;
     private volatile io.octopii.engine.ClusterConfiguration publishedConfiguration;
     private final Election election;
+    private final LogRepair repair;
     private CommitTracker commitTracker;
     private final ConsensusPublisher publisher;
     private final ConsensusAdapter adapter;
@@ -113,6 +114,7 @@ public final class RaftCore implements Election.Actions
         this.followers = new FollowerTracker[0];
         this.commitTracker = new CommitTracker(memberIds.length);
         this.election = new Election(memberIds, selfId, ctx.electionTimeoutNs(), ctx.random(), this);
+        this.repair = new LogRepair(log, election);
         this.publisher = new ConsensusPublisher(transport, maxMessageLength);
         this.adapter = new ConsensusAdapter(this);
         this.ingressAdapter = new IngressAdapter(this, ctx.ingressRingBuffer());
@@ -154,6 +156,7 @@ public final class RaftCore implements Election.Actions
             ctx.errorHandler().onError(new IllegalStateException("state machine onStart(" + appliedIndex + ") threw", t));
         }
         election.start(termVoteFile.currentTerm(), termVoteFile.votedFor(), nowNs);
+        repair.start();
         lastCheckQuorumNs = nowNs;
     }
 
@@ -218,6 +221,7 @@ public final class RaftCore implements Election.Actions
         else if (role == Role.FOLLOWER)
         {
             work += acknowledgeDurableProgress();
+            work += repair.onAcked(followerVerifiedTerm, followerAckedIndex);
             work += reads.requestReadIndex(nowNs);
         }
         work += pollInstall(role);
@@ -228,6 +232,12 @@ public final class RaftCore implements Election.Actions
         work += snapshotIfDue();
         notifyRoleChange();
         return work;
+    }
+
+    /** @return whether the log is being rebuilt after an operator repair (the node does not vote until it is). */
+    public boolean isRepairing()
+    {
+        return repair.isRepairing();
     }
 
     /** @return the role, a {@link Role} constant. */
@@ -831,6 +841,7 @@ public final class RaftCore implements Election.Actions
         final long prevLogTerm,
         final long leaderCommit,
         final long sequence,
+        final long leaderLastIndex,
         final AppendEntriesDecoder.EntriesDecoder entries)
     {
         if (!election.onLeaderMessage(nowNs, term, leaderId))
@@ -838,6 +849,7 @@ public final class RaftCore implements Election.Actions
             publisher.appendEntriesResponse(leaderId, election.term(), selfId, false, 0, 0, 0, 0, sequence);
             return;
         }
+        repair.onLeaderContact(term, leaderLastIndex);
         if (term != followerVerifiedTerm)
         {
             // what matched an earlier leader says nothing about this one's log
@@ -1019,7 +1031,7 @@ public final class RaftCore implements Election.Actions
                 final long prevIndex = Math.min(f.nextIndex() - 1, lastIndex);
                 final long sequence = f.nextSequence();
                 publisher.beginAppendEntries(
-                    election.term(), selfId, prevIndex, termAt(prevIndex), commitIndex, sequence, 0);
+                    election.term(), selfId, prevIndex, termAt(prevIndex), commitIndex, sequence, log.lastIndex(), 0);
                 if (publisher.sendAppendEntries(f.memberId()) > 0)
                 {
                     f.countSent(publisher.lastMessageLength());
@@ -1048,7 +1060,7 @@ public final class RaftCore implements Election.Actions
         final int maxEntries = (int)Math.min(ctx.maxBatchEntries(), lastIndex - fromIndex + 1);
         final long sequence = f.nextSequence();
         publisher.beginAppendEntries(
-            election.term(), selfId, prevIndex, termAt(prevIndex), commitIndex, sequence, maxEntries);
+            election.term(), selfId, prevIndex, termAt(prevIndex), commitIndex, sequence, log.lastIndex(), maxEntries);
         int count = 0;
         int length = ConsensusPublisher.APPEND_ENTRIES_HEADER_LENGTH;
         for (long i = fromIndex; count < maxEntries; i++)

@@ -72,6 +72,27 @@ class ElectionTest
     }
 
     @Test
+    void shouldNeitherVoteNorCampaignWhileRepairing()
+    {
+        election.repairing(true);
+        final long later = 10 * TIMEOUT_NS; // past the stickiness of a restart
+        assertEquals(0, election.onTimer(later));
+        assertEquals(0, election.campaign(later));
+        election.onTimeoutNow(later);
+        assertEquals(Role.FOLLOWER, election.role());
+
+        election.onRequestVote(later, 2, 6, 100, 5, true, false, 0, 0);
+        election.onRequestVote(later, 2, 6, 100, 5, false, false, 0, 0);
+        assertEquals(List.of("vote 2 6 pre false", "persist 6 -1", "vote 2 6 false"), events);
+        assertEquals(Election.NULL_MEMBER, election.votedFor());
+
+        events.clear();
+        election.repairing(false);
+        election.onRequestVote(later, 3, 7, 100, 5, false, false, 0, 0);
+        assertEquals(List.of("persist 7 -1", "persist 7 3", "vote 3 7 true"), events);
+    }
+
+    @Test
     void shouldWaitAtLeastOneTimeoutAndLessThanTwoBeforeStartingPreVote()
     {
         assertTrue(election.electionDeadlineNs() >= TIMEOUT_NS && election.electionDeadlineNs() < 2 * TIMEOUT_NS);

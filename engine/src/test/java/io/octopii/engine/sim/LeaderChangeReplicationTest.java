@@ -1,15 +1,12 @@
 package io.octopii.engine.sim;
 
 import io.octopii.engine.ConsensusAgent;
-import io.octopii.engine.ProposalStatus;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A new leader whose followers already hold its log must not send that log again. The first heartbeat of a
@@ -31,8 +28,8 @@ class LeaderChangeReplicationTest
         options.flushProbability = 1.0;
         try (SimulatedCluster cluster = new SimulatedCluster(options))
         {
-            final int oldLeader = awaitLeader(cluster, -1);
-            commit(cluster, oldLeader, ENTRIES);
+            final int oldLeader = cluster.awaitLeader(-1);
+            cluster.commit(oldLeader, ENTRIES);
             cluster.run(200 * MS); // every follower holds and has applied everything
 
             // one follower is cut off while the new leader takes over: its first requests go unanswered for
@@ -40,7 +37,7 @@ class LeaderChangeReplicationTest
             final int cutOff = (oldLeader + 1) % options.nodeCount;
             cluster.network().isolate(cutOff);
             cluster.crash(oldLeader);
-            final int newLeader = awaitLeader(cluster, oldLeader);
+            final int newLeader = cluster.awaitLeader(oldLeader);
             cluster.run(5 * options.responseTimeoutNs);
             cluster.network().heal();
             cluster.run(50 * options.heartbeatIntervalNs); // many heartbeats, no proposals
@@ -60,52 +57,6 @@ class LeaderChangeReplicationTest
                     "peer " + leader.peerId(i) + " was sent " + leader.peerBytesSent(i) + " bytes after the leader" +
                     " change although it held the whole log (" + lastIndex + " entries): " + cluster.describe());
             }
-        }
-    }
-
-    private static int awaitLeader(final SimulatedCluster cluster, final int notThis)
-    {
-        final long deadline = cluster.nowNs() + 3000 * MS;
-        while (cluster.leaderId() < 0 || cluster.leaderId() == notThis)
-        {
-            if (cluster.nowNs() >= deadline)
-            {
-                fail("no leader other than " + notThis + " within 3 s: " + cluster.describe());
-            }
-            cluster.step();
-        }
-        return cluster.leaderId();
-    }
-
-    private static void commit(final SimulatedCluster cluster, final int leader, final int count)
-    {
-        final UnsafeBuffer command = new UnsafeBuffer(new byte[KvStateMachine.COMMAND_LENGTH]);
-        final long[] answered = new long[1];
-        final long deadline = cluster.nowNs() + 10_000 * MS;
-        int offered = 0;
-        while (answered[0] < count)
-        {
-            if (cluster.nowNs() >= deadline)
-            {
-                fail("only " + answered[0] + " of " + count + " proposals answered: " + cluster.describe());
-            }
-            while (offered < count && offered - answered[0] < 512)
-            {
-                KvStateMachine.encode(command, 0, KvStateMachine.OP_PUT, offered % 101, offered);
-                if (ProposalStatus.OK != cluster.publisher(leader).offer(offered, command, 0, command.capacity()))
-                {
-                    break;
-                }
-                offered++;
-            }
-            cluster.step();
-            cluster.results(leader).poll(
-                (correlationId, status, logIndex, term, leaderId, buffer, offset, length) ->
-                {
-                    assertEquals(ProposalStatus.OK, status, "status of " + correlationId);
-                    answered[0]++;
-                },
-                1024);
         }
     }
 }

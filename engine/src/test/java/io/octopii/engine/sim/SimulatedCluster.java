@@ -383,6 +383,98 @@ public final class SimulatedCluster implements AutoCloseable
         ((InMemoryStorage)storages[memberId]).crash(crashRandom);
     }
 
+    /**
+     * An operator's repair of a crashed node's disk: every file but the term/vote file (log segments, snapshots) is
+     * removed; with {@code repairMarker} the log's repair marker is left too, as {@code octopii wal repair} does.
+     *
+     * @param memberId     a crashed node.
+     * @param repairMarker whether to leave the repair marker (without it the node rejoins as plain Raft would).
+     */
+    public void wipe(final int memberId, final boolean repairMarker)
+    {
+        if (null != agents[memberId])
+        {
+            throw new IllegalStateException("wipe needs a crashed node; member " + memberId + " is up");
+        }
+        final LogStorage storage = storages[memberId];
+        for (final String name : storage.list())
+        {
+            if (!TermVoteFile.FILE_NAME.equals(name))
+            {
+                storage.delete(name);
+            }
+        }
+        if (repairMarker)
+        {
+            RaftLog.markRepairing(storage);
+        }
+    }
+
+    /**
+     * Step until a member other than {@code notThis} leads, for at most 3 simulated seconds.
+     *
+     * @param notThis a member that does not count (-1: any).
+     * @return the leader.
+     * @throws AssertionError if none leads in time.
+     */
+    public int awaitLeader(final int notThis)
+    {
+        final long deadline = nowNs() + TimeUnit.SECONDS.toNanos(3);
+        while (leaderId() < 0 || leaderId() == notThis)
+        {
+            if (nowNs() >= deadline)
+            {
+                throw new AssertionError("no leader other than " + notThis + " within 3 s: " + describe());
+            }
+            step();
+        }
+        return leaderId();
+    }
+
+    /**
+     * Propose {@code count} puts at {@code leader} (up to 512 outstanding) and step until every one is answered
+     * OK, for at most 10 simulated seconds.
+     *
+     * @param leader the member to propose to.
+     * @param count  puts.
+     * @throws AssertionError if one is answered otherwise or not all are answered in time.
+     */
+    public void commit(final int leader, final int count)
+    {
+        final org.agrona.concurrent.UnsafeBuffer command =
+            new org.agrona.concurrent.UnsafeBuffer(new byte[KvStateMachine.COMMAND_LENGTH]);
+        final long[] answered = new long[1];
+        final long deadline = nowNs() + TimeUnit.SECONDS.toNanos(10);
+        int offered = 0;
+        while (answered[0] < count)
+        {
+            if (nowNs() >= deadline)
+            {
+                throw new AssertionError("only " + answered[0] + " of " + count + " proposals answered: " + describe());
+            }
+            while (offered < count && offered - answered[0] < 512)
+            {
+                KvStateMachine.encode(command, 0, KvStateMachine.OP_PUT, offered % 101, offered);
+                if (io.octopii.engine.ProposalStatus.OK != publisher(leader).offer(offered, command, 0, command.capacity()))
+                {
+                    break;
+                }
+                offered++;
+            }
+            step();
+            results(leader).poll(
+                (correlationId, status, logIndex, term, leaderId, buffer, offset, length) ->
+                {
+                    if (io.octopii.engine.ProposalStatus.OK != status)
+                    {
+                        throw new AssertionError("proposal " + correlationId + " answered status " + status);
+                    }
+                    answered[0]++;
+                },
+                1024);
+        }
+    }
+
     /** Restart a crashed node from what its disk kept. */
     public void restart(final int memberId)
     {

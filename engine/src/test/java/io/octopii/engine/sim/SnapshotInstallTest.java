@@ -213,16 +213,7 @@ class SnapshotInstallTest
 
     private static int awaitLeader(final SimulatedCluster cluster)
     {
-        final long deadline = cluster.nowNs() + 3000 * MS;
-        while (cluster.leaderId() < 0)
-        {
-            if (cluster.nowNs() >= deadline)
-            {
-                fail("no leader within 3 s: " + cluster.describe());
-            }
-            cluster.step();
-        }
-        return cluster.leaderId();
+        return cluster.awaitLeader(-1);
     }
 
     /** Write {@code count} puts through whoever leads, every one acknowledged OK. */
