@@ -6,6 +6,10 @@ import io.octopii.engine.kv.KvCodec;
 import io.octopii.engine.kv.KvText;
 
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -17,33 +21,48 @@ final class ClusterKv
     {
     }
 
-    /** Write {@code SET key-i value-i} for i in [from, from + count) with a window of 1024; every write must succeed. */
+    /**
+     * Write {@code SET key-i value-i} for i in [from, from + count) with a window of 1024. A write that fails (a
+     * leader change makes it INDETERMINATE) is written again, up to three rounds: the command is idempotent, and
+     * the digests the tests compare show whether anything was lost or doubled.
+     */
     static void writeKeys(final OctopiiClient client, final int from, final int count) throws Exception
     {
-        final Semaphore window = new Semaphore(1024);
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        for (int i = from; i < from + count && null == failure.get(); i++)
+        List<Integer> keys = new ArrayList<>();
+        for (int i = from; i < from + count; i++)
         {
-            if (!window.tryAcquire(60, TimeUnit.SECONDS))
+            keys.add(i);
+        }
+        for (int round = 1; !keys.isEmpty(); round++)
+        {
+            final Queue<Integer> failed = new ConcurrentLinkedQueue<>();
+            final AtomicReference<Throwable> lastFailure = new AtomicReference<>();
+            final Semaphore window = new Semaphore(1024);
+            for (final int i : keys)
             {
-                throw new AssertionError("no write answered within 60 s (at key " + i + ")");
-            }
-            client.propose(KvText.encode(String.format("SET key-%07d value-%07d", i, i))).whenComplete((answer, error) ->
-            {
-                if (null != error || answer.length < 1 || answer[0] != KvCodec.OK)
+                if (!window.tryAcquire(60, TimeUnit.SECONDS))
                 {
-                    failure.compareAndSet(null, null != error ? error : new AssertionError("write answered " + answer[0]));
+                    throw new AssertionError("no write answered within 60 s (at key " + i + ")");
                 }
-                window.release();
-            });
-        }
-        if (!window.tryAcquire(1024, 120, TimeUnit.SECONDS))
-        {
-            throw new AssertionError("writes still outstanding after 120 s");
-        }
-        if (null != failure.get())
-        {
-            throw new AssertionError("a write failed", failure.get());
+                client.propose(KvText.encode(String.format("SET key-%07d value-%07d", i, i))).whenComplete((answer, error) ->
+                {
+                    if (null != error || answer.length < 1 || answer[0] != KvCodec.OK)
+                    {
+                        lastFailure.set(null != error ? error : new AssertionError("write answered " + answer[0]));
+                        failed.add(i);
+                    }
+                    window.release();
+                });
+            }
+            if (!window.tryAcquire(1024, 120, TimeUnit.SECONDS))
+            {
+                throw new AssertionError("writes still outstanding after 120 s");
+            }
+            if (!failed.isEmpty() && round == 3)
+            {
+                throw new AssertionError(failed.size() + " writes still failed after 3 rounds", lastFailure.get());
+            }
+            keys = new ArrayList<>(failed);
         }
     }
 
