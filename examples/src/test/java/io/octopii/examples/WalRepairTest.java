@@ -48,7 +48,7 @@ class WalRepairTest
         settings.put("snapshot.interval.entries", "1000");
         settings.put("snapshot.retain", "2");
         try (NodeProcesses cluster = new NodeProcesses(dir, NodeContext.TransportKind.QUIC, 3, new int[]{ CLIENT_ID },
-            settings, false, System.out);
+            settings, Partitions.Mode.NONE, System.out);
             OctopiiClient client = connectAfterStarting(cluster))
         {
             ClusterKv.writeKeys(client, 0, 3000);
@@ -60,6 +60,7 @@ class WalRepairTest
 
             final NodeProcesses.Exit refused = cluster.startExpectingExit(DAMAGED, 60);
             System.out.println("node " + DAMAGED + " refused to start, exit code " + refused.code());
+            refused.output().lines().filter(line -> line.contains("CRC")).findFirst().ifPresent(System.out::println);
             assertNotEquals(0, refused.code(), "a node with a corrupt segment must exit non-zero:\n" + refused.output());
             final String segmentName = corruption.segment().getFileName().toString();
             for (final String expected : new String[]{ segmentName, "offset " + corruption.recordOffset(),
