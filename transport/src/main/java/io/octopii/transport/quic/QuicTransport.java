@@ -114,6 +114,8 @@ public final class QuicTransport implements Transport
     private final List<StreamLaneAgent> lanes = new ArrayList<>();
     private final List<Thread> diallers = new ArrayList<>();
     private final Set<LinkSession> sessions = ConcurrentHashMap.newKeySet();
+    /** Inbound batch streams being read, with when their reading started (the timer abandons stalled ones). */
+    private final ConcurrentHashMap<QuicStream, Long> readingSince = new ConcurrentHashMap<>();
     private final MessageHandler pollAdapter = this::onInbound;
     /** Test hook: when > 0, the first send of every stream batch whose sequence is a multiple is lost. */
     volatile int testLoseBatchEvery;
@@ -522,6 +524,26 @@ public final class QuicTransport implements Transport
         {
             lane.checkBlockedWrite(nowNs);
         }
+        checkStalledReads(nowNs);
+    }
+
+    /**
+     * Abandon inbound batch streams whose bytes have stopped arriving: when Kwik stalls a stream the sender
+     * re-sends the batch on a fresh one, but the stalled stream stays open on this side, its reader blocked
+     * and its stream credit held; once the peer's 256 credits are used up its next {@code createStream}
+     * blocks for good. Aborting the read returns the credit. Runs on the timer thread.
+     */
+    private void checkStalledReads(final long nowNs)
+    {
+        final long limitNs = ctx.stallTimeoutNs() * 8;
+        for (final java.util.Map.Entry<QuicStream, Long> entry : readingSince.entrySet())
+        {
+            if (nowNs - entry.getValue() > limitNs && readingSince.remove(entry.getKey(), entry.getValue()))
+            {
+                increment(TransportEvent.STREAM_READ_ABANDONED);
+                abort(entry.getKey());
+            }
+        }
     }
 
     private void onAuthenticated(final LinkSession session, final PeerLink link)
@@ -678,6 +700,19 @@ public final class QuicTransport implements Transport
             malformedStream(session, stream, "a bidirectional stream after the handshake");
             return;
         }
+        readingSince.put(stream, System.nanoTime());
+        try
+        {
+            readBatch(session, stream);
+        }
+        finally
+        {
+            readingSince.remove(stream);
+        }
+    }
+
+    private void readBatch(final LinkSession session, final QuicStream stream) throws IOException
+    {
         final InputStream in = stream.getInputStream();
         final byte[] header = new byte[HEADER_LENGTH];
         LinkHandshake.readFully(in, header, 0, HEADER_LENGTH);
@@ -701,6 +736,7 @@ public final class QuicTransport implements Transport
             malformedStream(session, stream, "bytes after a batch of " + length + " bytes");
             return;
         }
+        readingSince.remove(stream);
         sendAck(session, LinkDatagramDescriptor.TYPE_RECEIPT, channel, sequence);
         if (deliverInOrder(session, stream, CHANNELS[channel], sequence, new UnsafeBuffer(body), length))
         {

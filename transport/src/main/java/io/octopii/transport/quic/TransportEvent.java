@@ -56,6 +56,11 @@ public enum TransportEvent
     BATCH_REORDER_TIMEOUT,
     /** Stream batches that arrived before an earlier one of their channel and waited for it (a window in flight). */
     BATCH_ARRIVED_EARLY,
+    /**
+     * Inbound batch streams whose bytes stopped arriving for eight stall timeouts (a stream Kwik stalled; the
+     * sender has re-sent the batch): reading was aborted, which returns the stream's credit to the peer.
+     */
+    STREAM_READ_ABANDONED,
     /** Outbound messages discarded because their link went down before they were sent. */
     OUTBOUND_DISCARDED,
     /** Socket errors under the server connector, contained (the socket was re-opened). */
