@@ -85,19 +85,26 @@ final class ConsensusRetransmitBuffer
         records++;
     }
 
-    /** Drop every record whose sequence is at or below {@code ackedSequence}. */
-    void releaseUpTo(final int ackedSequence)
+    /**
+     * Drop every record whose sequence is at or below {@code ackedSequence}.
+     *
+     * @return when the newest record dropped was last sent, or 0 when none was dropped.
+     */
+    long releaseUpTo(final int ackedSequence)
     {
+        long lastSentNs = 0;
         while (records > 0)
         {
             final int offset = skipPadding();
             if (buffer.getInt(offset + SEQUENCE_OFFSET) - ackedSequence > 0)
             {
-                return;
+                break;
             }
+            lastSentNs = buffer.getLong(offset + SENT_OFFSET);
             head += recordLength(buffer.getInt(offset + LENGTH_OFFSET));
             records--;
         }
+        return lastSentNs;
     }
 
     /** When the oldest record was last sent; only when not empty. */

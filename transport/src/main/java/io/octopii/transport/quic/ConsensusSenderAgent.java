@@ -36,9 +36,14 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
      * of queued datagrams (400 MB) on the sender and ran it out of memory.
      */
     static final long MAX_RETRANSMIT_TIMEOUT_NS = 320_000_000L;
-    /** Messages re-sent per timeout: enough to fill the usual few-datagram gap; Raft retries the rest. */
-    private static final int RESEND_BATCH = 8;
-    /** Bytes re-sent per timeout (at least one message): a burst the peer's socket buffer absorbs. */
+    /**
+     * Messages re-sent per timeout: the oldest only, the one in-order delivery waits for. Once it is acknowledged
+     * the next oldest, if also sent longer than a timeout ago, is re-sent on the next duty cycle. Re-sending
+     * eight messages (up to 64 KiB) per timeout filled Kwik's congestion window with copies the peer already had
+     * (thousands of duplicate datagrams per second at the followers) and starved the fragments it was missing.
+     */
+    private static final int RESEND_BATCH = 1;
+    /** Bytes re-sent per timeout (at least one message). */
     private static final int RESEND_BYTES = 64 * 1024;
     /**
      * Unacknowledged bytes per link before the outbound ring backs up. Kwik queues datagrams without bound and
@@ -52,6 +57,12 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
      * that stays stuck would otherwise hold back every later message, votes included, for good.
      */
     static final long STALL_TIMEOUT_NS = 4 * MAX_RETRANSMIT_TIMEOUT_NS;
+    /**
+     * Requests allowed to wait in Kwik's send queue before this agent hands it another message (see
+     * {@link KwikSendQueue}): about what NewReno's initial window lets out at once, so datagrams leave in the
+     * order they were handed over and a re-sent message is not queued behind thousands of newer ones.
+     */
+    static final int MAX_KWIK_QUEUED = 16;
     private static final byte[] KEEP_ALIVE = {TYPE_KEEP_ALIVE};
     private final QuicTransport transport;
     private final PeerLink[] links;
@@ -62,6 +73,8 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
     private final UnsafeBuffer datagramBuffer = new UnsafeBuffer(0, 0);
     private LinkSession current;
     private long nowNs;
+    /** Datagrams the current link may still hand to Kwik in this duty cycle. */
+    private int kwikBudget;
 
     ConsensusSenderAgent(
         final QuicTransport transport,
@@ -104,8 +117,12 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
                 continue;
             }
             current = session;
+            kwikBudget = Integer.MAX_VALUE;
             work += retransmit(session);
-            work += ring.controlledRead(this, 256);
+            if (kwikBudget > 0)
+            {
+                work += ring.controlledRead(this, 256);
+            }
             if (nowNs - session.lastReceiveNs > idleTimeoutNs)
             {
                 session.close("idle for more than " + idleTimeoutNs / 1_000_000 + " ms");
@@ -129,14 +146,24 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
             buffer = new ConsensusRetransmitBuffer(retransmitBufferLength);
             session.retransmitBuffer = buffer;
             session.retransmitTimeoutNs = INITIAL_RETRANSMIT_TIMEOUT_NS;
+            session.kwikQueue = KwikSendQueue.of(session.connection);
+        }
+        final int queued = session.kwikQueue.depth(MAX_KWIK_QUEUED);
+        if (queued != KwikSendQueue.UNKNOWN)
+        {
+            kwikBudget = MAX_KWIK_QUEUED - queued;
         }
         final int acked = session.ackedConsensus;
         if (acked != session.lastSeenAck)
         {
             session.lastSeenAck = acked;
-            session.retransmitTimeoutNs = INITIAL_RETRANSMIT_TIMEOUT_NS;
             session.lastAckProgressNs = nowNs;
-            buffer.releaseUpTo(acked);
+            final long sentNs = buffer.releaseUpTo(acked);
+            if (sentNs != 0)
+            {
+                onAckSample(session, nowNs - sentNs);
+            }
+            session.retransmitTimeoutNs = retransmitTimeoutNs(session);
         }
         if (buffer.isEmpty())
         {
@@ -150,7 +177,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
                 (nowNs - session.lastAckProgressNs) / 1_000_000 + " ms");
             return 1;
         }
-        if (!buffer.isEmpty() && nowNs - buffer.oldestSentNs() > session.retransmitTimeoutNs)
+        if (kwikBudget > 0 && nowNs - buffer.oldestSentNs() > session.retransmitTimeoutNs)
         {
             transport.increment(TransportEvent.CONSENSUS_RETRANSMIT);
             session.retransmitTimeoutNs = Math.min(MAX_RETRANSMIT_TIMEOUT_NS, session.retransmitTimeoutNs * 2);
@@ -159,12 +186,37 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         return 0;
     }
 
+    /**
+     * Smooth the time from handing a message to Kwik to its acknowledgement (RFC 6298 style): it includes
+     * Kwik's queue and congestion window, which on a busy host hold a 32 KiB batch for tens of milliseconds,
+     * so a fixed 10 ms timeout re-sent messages that were merely still queued.
+     */
+    private static void onAckSample(final LinkSession session, final long sampleNs)
+    {
+        if (session.ackRttNs == 0)
+        {
+            session.ackRttNs = sampleNs;
+            session.ackRttVarNs = sampleNs / 2;
+        }
+        else
+        {
+            session.ackRttVarNs += (Math.abs(sampleNs - session.ackRttNs) - session.ackRttVarNs) / 4;
+            session.ackRttNs += (sampleNs - session.ackRttNs) / 8;
+        }
+    }
+
+    static long retransmitTimeoutNs(final LinkSession session)
+    {
+        final long timeoutNs = session.ackRttNs + 4 * session.ackRttVarNs;
+        return Math.min(MAX_RETRANSMIT_TIMEOUT_NS, Math.max(INITIAL_RETRANSMIT_TIMEOUT_NS, timeoutNs));
+    }
+
     @Override
     public Action onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         final LinkSession session = current;
         final ConsensusRetransmitBuffer retransmitBuffer = session.retransmitBuffer;
-        if (session.sendSequence - session.ackedConsensus >= ConsensusReassembler.WINDOW ||
+        if (kwikBudget <= 0 || session.sendSequence - session.ackedConsensus >= ConsensusReassembler.WINDOW ||
             !retransmitBuffer.hasRoomFor(length) ||
             (!retransmitBuffer.isEmpty() && retransmitBuffer.unackedBytes() + length > MAX_UNACKED_BYTES))
         {
@@ -187,6 +239,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
     {
         final int payload = session.maxDatagramPayload;
         final int count = Math.max(1, (length + payload - 1) / payload);
+        kwikBudget -= count;
         int offset = 0;
         for (int fragment = 0; fragment < count; fragment++)
         {

@@ -28,7 +28,16 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
  */
 final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
 {
-    private static final int MAX_DATAGRAM_PAYLOAD = 1200;
+    /**
+     * Largest datagram this link sends. Kwik's NewReno window falls to its 2,400-byte floor after the losses its
+     * loss detection declares on a busy host, it sends only while bytes in flight plus the packet stay below the
+     * window, and its receiver acknowledges every second packet or after a 20 ms delay. A 1,200-byte datagram
+     * makes a 1,230-byte packet, so at the floor only one fits in flight, the peer holds its ACK for 20 ms and
+     * the link moves one datagram per 20 ms (60 KB/s; half a second per 32 KiB batch, heartbeats queued
+     * behind it). At 1,152 bytes the packet is about 1,182 bytes and two fit: the second is acknowledged at
+     * once and the window stays clocked by the round trip.
+     */
+    static final int MAX_DATAGRAM_LENGTH = 1152;
 
     final QuicTransport transport;
     final QuicConnection connection;
@@ -56,9 +65,12 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     long lastSendNs;
     int maxDatagramPayload;
     long retransmitTimeoutNs;
+    long ackRttNs;
+    long ackRttVarNs;
     int lastSeenAck;
     long lastAckProgressNs;
     ConsensusRetransmitBuffer retransmitBuffer;
+    KwikSendQueue kwikQueue;
 
     // Datagram thread only.
     private final ConsensusReassembler reassembler;
@@ -149,7 +161,7 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     void authenticated(final PeerLink link)
     {
         this.link = link;
-        int payload = MAX_DATAGRAM_PAYLOAD;
+        int payload = MAX_DATAGRAM_LENGTH;
         try
         {
             payload = Math.min(payload, connection.maxDatagramDataSize());
