@@ -58,6 +58,12 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
      */
     static final long STALL_TIMEOUT_NS = 4 * MAX_RETRANSMIT_TIMEOUT_NS;
     /**
+     * Re-sends without acknowledgement progress before a link may be called stalled: time alone is not enough,
+     * because a host that stops this JVM for longer than the stall timeout (seen for 2.4 s at load 40 on two
+     * cores) would otherwise have every healthy link closed the moment the agent runs again.
+     */
+    static final int STALL_RESENDS = 4;
+    /**
      * Requests allowed to wait in Kwik's send queue before this agent hands it another message (see
      * {@link KwikSendQueue}): about what NewReno's initial window lets out at once, so datagrams leave in the
      * order they were handed over and a re-sent message is not queued behind thousands of newer ones.
@@ -158,6 +164,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         {
             session.lastSeenAck = acked;
             session.lastAckProgressNs = nowNs;
+            session.resendsSinceProgress = 0;
             final long sentNs = buffer.releaseUpTo(acked);
             if (sentNs != 0)
             {
@@ -170,7 +177,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
             session.lastAckProgressNs = nowNs;
             return 0;
         }
-        if (nowNs - session.lastAckProgressNs > STALL_TIMEOUT_NS)
+        if (nowNs - session.lastAckProgressNs > STALL_TIMEOUT_NS && session.resendsSinceProgress >= STALL_RESENDS)
         {
             transport.increment(TransportEvent.CONSENSUS_STALLED);
             session.close("consensus channel stalled: " + buffer.records() + " messages unacknowledged for " +
@@ -181,6 +188,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         {
             transport.increment(TransportEvent.CONSENSUS_RETRANSMIT);
             session.retransmitTimeoutNs = Math.min(MAX_RETRANSMIT_TIMEOUT_NS, session.retransmitTimeoutNs * 2);
+            session.resendsSinceProgress++;
             return buffer.resend(RESEND_BATCH, RESEND_BYTES, nowNs, this);
         }
         return 0;

@@ -67,6 +67,7 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     long retransmitTimeoutNs;
     long ackRttNs;
     long ackRttVarNs;
+    int resendsSinceProgress;
     int lastSeenAck;
     long lastAckProgressNs;
     ConsensusRetransmitBuffer retransmitBuffer;
