@@ -70,6 +70,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
      */
     static final int MAX_KWIK_QUEUED = 16;
     private static final byte[] KEEP_ALIVE = {TYPE_KEEP_ALIVE};
+    private static final ConsensusRetransmitBuffer.RecordHandler NOT_SENT = (sequence, buffer, offset, length) -> {};
     private final QuicTransport transport;
     private final PeerLink[] links;
     private final long keepAliveIntervalNs;
@@ -184,12 +185,18 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
                 (nowNs - session.lastAckProgressNs) / 1_000_000 + " ms");
             return 1;
         }
-        if (kwikBudget > 0 && nowNs - buffer.oldestSentNs() > session.retransmitTimeoutNs)
+        if (nowNs - buffer.oldestSentNs() > session.retransmitTimeoutNs)
         {
-            transport.increment(TransportEvent.CONSENSUS_RETRANSMIT);
             session.retransmitTimeoutNs = Math.min(MAX_RETRANSMIT_TIMEOUT_NS, session.retransmitTimeoutNs * 2);
             session.resendsSinceProgress++;
-            return buffer.resend(RESEND_BATCH, RESEND_BYTES, nowNs, this);
+            if (kwikBudget > 0)
+            {
+                transport.increment(TransportEvent.CONSENSUS_RETRANSMIT);
+                return buffer.resend(RESEND_BATCH, RESEND_BYTES, nowNs, this);
+            }
+            // Kwik's queue is full: nothing is re-sent, but the timeout counts towards the stall watchdog (a
+            // connection whose queue never drains must be replaced, not waited on) and restarts from now.
+            return buffer.resend(RESEND_BATCH, RESEND_BYTES, nowNs, NOT_SENT);
         }
         return 0;
     }

@@ -34,10 +34,12 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
      * window, and its receiver acknowledges every second packet or after a 20 ms delay. A 1,200-byte datagram
      * makes a 1,230-byte packet, so at the floor only one fits in flight, the peer holds its ACK for 20 ms and
      * the link moves one datagram per 20 ms (60 KB/s; half a second per 32 KiB batch, heartbeats queued
-     * behind it). At 1,152 bytes the packet is about 1,182 bytes and two fit: the second is acknowledged at
-     * once and the window stays clocked by the round trip.
+     * behind it). At 1,024 bytes the packet is about 1,054 bytes and two fit even beside a third packet's
+     * worth of bytes Kwik still counts in flight (1,152-byte datagrams, which fit two to the floor exactly,
+     * still stalled a link now and then at load 50): the second is acknowledged at once and the window stays
+     * clocked by the round trip.
      */
-    static final int MAX_DATAGRAM_LENGTH = 1152;
+    static final int MAX_DATAGRAM_LENGTH = 1024;
 
     final QuicTransport transport;
     final QuicConnection connection;
