@@ -152,7 +152,7 @@ final class LogRecovery
                 event("segment " + name + " has length " + file.length() + " (configured " + log.segmentLength() +
                     "); using it as it is");
             }
-            all.add(new Segment(
+            all.add(new Segment().init(
                 file,
                 name,
                 firstIndex,

@@ -39,7 +39,10 @@ public final class MappedFileStorage implements LogStorage
     // renames through cached File objects (File.renameTo allocates nothing on the Java heap; Files.move does)
     private final String[] cachedNames = new String[NAME_CACHE_SIZE];
     private final File[] cachedFiles = new File[NAME_CACHE_SIZE];
-    private int nextCacheSlot;
+    // last use of each cached name: the least recently used is replaced, so the spare names a log renames its files
+    // to and from at every roll and compaction stay cached while each segment's name passes through
+    private final long[] cacheUses = new long[NAME_CACHE_SIZE];
+    private long cacheClock;
     private final String directoryPrefix;
     // kept open so that a directory fsync does not open (and allocate) a channel each time
     private FileChannel directoryChannel;
@@ -350,13 +353,21 @@ public final class MappedFileStorage implements LogStorage
                 final String cached = cachedNames[i];
                 if (null != cached && (cached == name || cached.equals(name)))
                 {
+                    cacheUses[i] = ++cacheClock;
                     return cachedFiles[i];
                 }
             }
             // one concatenation: new File(directory, name) resolves and normalizes through ~340 B of garbage
             final File file = new File(directoryPrefix + name);
-            final int slot = nextCacheSlot;
-            nextCacheSlot = (slot + 1) % NAME_CACHE_SIZE;
+            int slot = 0;
+            for (int i = 1; i < NAME_CACHE_SIZE; i++)
+            {
+                if (cacheUses[i] < cacheUses[slot])
+                {
+                    slot = i;
+                }
+            }
+            cacheUses[slot] = ++cacheClock;
             cachedNames[slot] = name;
             cachedFiles[slot] = file;
             return file;

@@ -27,9 +27,9 @@ import static io.octopii.log.internal.RecordDescriptor.HEADER_LENGTH;
  * (the consensus agent). None of them forces the disk: a {@link LogFlusher} on another thread (or
  * invoked by the owner's duty cycle) forces what was appended and publishes {@link #durableIndex()},
  * which any thread may read without locks. Steady-state operations (append, claim, read, term, scan)
- * do not allocate. A segment roll takes a pre-faulted spare file the flusher keeps ready and only
- * writes a header and renames it (the flusher makes header and name durable before it publishes any
- * index in the segment). Compaction renames the segments it removes into free spare slots (up to
+ * do not allocate, nor does a segment roll when the flusher has kept up: it takes a pre-faulted spare
+ * file and a prepared segment object and only writes a header; the flusher renames the file to the
+ * segment's name and makes name and header durable before it publishes any index in the segment. Compaction renames the segments it removes into free spare slots (up to
  * {@link Context#spareSegments()}; the rest are deleted) and a roll reuses them as they are, not zeroed:
  * past its own records a segment may hold stale records of the file's earlier incarnations, all with
  * indexes below its first index, which recovery treats as the end of the records (see
@@ -37,8 +37,7 @@ import static io.octopii.log.internal.RecordDescriptor.HEADER_LENGTH;
  * reusing it is zeroed first). So a steady append-and-compact cycle reuses the same mapped files and
  * writes each byte once. If no spare is ready at a roll the owner zeroes a DIRTY one itself, or else
  * creates one, blocking on the disk ({@link #rollsWithoutSpare()} counts these). Truncation does the same; reset, and a truncation that
- * removes every segment, create their segment durably before returning. These slow paths allocate little
- * (a roll: the new file name and its segment object).
+ * removes every segment, create their segment durably before returning. These slow paths allocate.
  * <p>
  * <b>Lifecycle</b>: {@link #open(Context)} recovers the directory (see below); {@link #close()}
  * after the flusher has stopped.
@@ -485,6 +484,10 @@ public final class RaftLog implements AutoCloseable
         {
             return;
         }
+        if (null == segments[remove - 1].name())
+        {
+            spares.nameTaken(); // only under NONE, with the flusher behind: name the files here (allocates)
+        }
 
         final ArrayList<Segment> removed = compacted;
         removed.clear();
@@ -554,7 +557,9 @@ public final class RaftLog implements AutoCloseable
             }
             // every later segment starts at or above firstIndex (rolls and truncations): a file whose records are all
             // below it needs no zeroing, its records are stale to any segment that reuses it
-            spares.recycled(slot, renamed ? segment.file : null, fileMaxIndex, firstIndex);
+            // the segment object is no longer referenced by the log (its pins are 0 and the flusher moved past it):
+            // the roll that takes the file reuses it
+            spares.recycled(slot, renamed ? segment.file : null, fileMaxIndex, firstIndex, segment);
         }
     }
 
@@ -634,6 +639,14 @@ public final class RaftLog implements AutoCloseable
     }
 
     /**
+     * @return rolled segments whose files the flusher has not yet renamed to their names (any thread).
+     */
+    int pendingNames()
+    {
+        return spares.pendingNames();
+    }
+
+    /**
      * @return compacted segment files kept as spares (zeroed again by the flusher) instead of deleted, since open.
      */
     public long recycledSegments()
@@ -670,7 +683,20 @@ public final class RaftLog implements AutoCloseable
             }
             closed = true;
         }
-        closeSegmentsQuietly();
+        try
+        {
+            spares.nameTaken(); // rolls the flusher has not named yet keep their records across a clean close
+        }
+        catch (final RuntimeException ex)
+        {
+            // what the flusher had not named it had not made durable either: the next open removes those files
+            ctx.eventHandler().accept("RaftLog close (" + storage.describe() + "): could not name rolled segments: " +
+                ex);
+        }
+        finally
+        {
+            closeSegmentsQuietly();
+        }
         if (ctx.ownsStorage())
         {
             storage.close();
@@ -698,7 +724,7 @@ public final class RaftLog implements AutoCloseable
     {
         if (FsyncPolicy.NONE == fsyncPolicy)
         {
-            return prepareSpare();
+            return spares.nameTaken() + prepareSpare();
         }
         if (!ignoreInterval && FsyncPolicy.INTERVAL_MS == fsyncPolicy && forcedOnce &&
             nowNs - lastForceNs < fsyncIntervalNs)
@@ -727,6 +753,19 @@ public final class RaftLog implements AutoCloseable
             final Segment next = segment.next;
             final long index = segment.publishedIndexAcquire();
             final int position = segment.publishedPositionAcquire();
+            if (null == segment.name())
+            {
+                spares.nameTaken(); // a roll left the file under its spare name: give it the segment's name first
+                if (null == segment.name())
+                {
+                    // removed by a truncation (which deleted its file) before it was named: nothing to force
+                    synchronized (flushLock)
+                    {
+                        unpinLocked(segment);
+                    }
+                    return 0;
+                }
+            }
             int from = segment.forcedPosition;
             if (segment.directorySyncNeeded)
             {
@@ -889,7 +928,7 @@ public final class RaftLog implements AutoCloseable
         final String name = SegmentDescriptor.fileName(first, generation);
         SegmentDescriptor.writeHeader(headerScratch, first, prevTerm, generation, segmentLength, flags);
         final StorageFile file = storage.createFile(name, segmentLength, headerScratch, 0, SegmentDescriptor.HEADER_LENGTH);
-        final Segment segment = new Segment(
+        final Segment segment = new Segment().init(
             file, name, first, prevTerm, generation, 0 != (flags & SegmentDescriptor.FLAG_BASE));
         segment.forcedPosition = SegmentDescriptor.HEADER_LENGTH;
         return segment;
@@ -934,16 +973,26 @@ public final class RaftLog implements AutoCloseable
             file = storage.createFile(spareName, segmentLength, noHeader, 0, 0);
         }
         final long generation = nextGeneration++;
-        final String name = SegmentDescriptor.fileName(first, generation);
         SegmentDescriptor.writeHeader(file.buffer(), first, prevTerm, generation, segmentLength, 0);
-        storage.move(spareName, name);
+        final Segment segment;
         if (slot >= 0)
         {
-            spares.release(slot);
+            // no name and no object built here: the flusher renames the file (before it syncs the directory and
+            // forces the segment) and prepared the object, or it is a compacted segment's, so a roll allocates nothing
+            final Segment shell = spares.takeShell(slot);
+            segment = null != shell ? shell : new Segment();
+            segment.init(file, null, first, prevTerm, generation, false);
+            spares.awaitName(slot, segment);
         }
-        final Segment segment = new Segment(file, name, first, prevTerm, generation, false);
+        else
+        {
+            // a file made on this thread (slow path): named at once, after the rolls still waiting for their names
+            spares.nameTaken();
+            final String name = SegmentDescriptor.fileName(first, generation);
+            storage.move(spareName, name);
+            segment = new Segment().init(file, name, first, prevTerm, generation, false);
+        }
         segment.fileMaxIndex = Math.max(fileMaxIndex, first - 1);
-        segment.forcedPosition = 0;
         segment.directorySyncNeeded = true;
         return segment;
     }
@@ -1113,7 +1162,10 @@ public final class RaftLog implements AutoCloseable
     {
         for (final Segment segment : removed)
         {
-            storage.delete(segment.name());
+            if (!spares.cancelName(segment))
+            {
+                storage.delete(segment.name());
+            }
         }
     }
 

@@ -9,7 +9,9 @@ import java.lang.invoke.VarHandle;
 /**
  * One open segment file. Fields marked "appender" are touched only by the thread owning the
  * {@link RaftLog}; "shared" fields are published with release stores for the flusher; "lock" fields
- * are guarded by the log's flush lock.
+ * are guarded by the log's flush lock. The identity fields are set by {@link #init} before the segment is
+ * published to the flusher (through {@link #next} or the flush lock) and not changed while it is in the log: a
+ * roll re-initialises an object the flusher or a compaction prepared, so that it allocates nothing.
  */
 final class Segment
 {
@@ -30,18 +32,19 @@ final class Segment
         }
     }
 
-    final StorageFile file;
-    final String name;
-    final UnsafeBuffer buffer;
-    final long firstIndex;
-    final long prevTerm;
-    final long generation;
-    final boolean base;
-    final int length;
+    StorageFile file;
+    // null from a roll until the flusher has renamed the spare file to the segment's name (see SparePool)
+    private volatile String name;
+    UnsafeBuffer buffer;
+    long firstIndex;
+    long prevTerm;
+    long generation;
+    boolean base;
+    int length;
     long ordinal;
 
     // appender
-    int writePosition = SegmentDescriptor.HEADER_LENGTH;
+    int writePosition;
     long lastIndex;
     // appender: no valid record anywhere in the file (this segment's, truncated ones, or stale ones of the file's
     // earlier incarnations) has an index above max(fileMaxIndex, lastIndex); Long.MAX_VALUE if unknown
@@ -60,11 +63,25 @@ final class Segment
     // lock
     int pins;
     // set by compaction (owner): the spare slot its file goes to, or -1
-    int spareSlot = -1;
+    int spareSlot;
     boolean retired;
     boolean closed;
 
-    Segment(
+    /**
+     * An empty object for {@link #init}: for a roll, allocated off the appending thread (by the flusher), or the
+     * object of a compacted segment is reused.
+     */
+    Segment()
+    {
+    }
+
+    /**
+     * Make this object the segment described, as a new one. Does not allocate.
+     *
+     * @param name null while the file still has its spare name.
+     * @return this.
+     */
+    Segment init(
         final StorageFile file,
         final String name,
         final long firstIndex,
@@ -80,10 +97,28 @@ final class Segment
         this.prevTerm = prevTerm;
         this.generation = generation;
         this.length = file.length();
+        this.ordinal = 0;
+        this.writePosition = SegmentDescriptor.HEADER_LENGTH;
         this.lastIndex = firstIndex - 1;
         this.fileMaxIndex = firstIndex - 1;
+        this.forcedPosition = 0;
+        this.directorySyncNeeded = false;
+        this.pins = 0;
+        this.spareSlot = -1;
+        this.retired = false;
+        this.closed = false;
+        this.next = null;
         PUBLISHED_INDEX.setRelease(this, firstIndex - 1);
         PUBLISHED_POSITION.setRelease(this, SegmentDescriptor.HEADER_LENGTH);
+        return this;
+    }
+
+    /**
+     * @param name the file's name now that it has been renamed to it.
+     */
+    void named(final String name)
+    {
+        this.name = name;
     }
 
     void publish(final long index, final int position)
@@ -103,6 +138,9 @@ final class Segment
         return (int)PUBLISHED_POSITION.getAcquire(this);
     }
 
+    /**
+     * @return the file's name, or null while a roll's rename is still pending.
+     */
     String name()
     {
         return name;

@@ -13,11 +13,17 @@ import java.nio.ByteBuffer;
  * a record at or above the log's first index (one truncated or recovered with bytes past its records) is
  * DIRTY and zeroed again by the flusher. Recycling keeps the pages allocated and mapped, so a roll costs
  * neither a file creation nor page faults nor a second write of the file.
+ * A roll leaves the file it took under the spare name in a NAMING slot; the flusher renames it to the segment's
+ * name ({@link #nameTaken()}) and frees the slot, or a truncation that removes the segment first deletes it
+ * ({@link #cancelName}). Each READY slot also holds an empty {@link Segment} object for the roll.
  * <pre>
  *                       /--- recycled(), every record below the log's first index -------\
  *                       |                                                               v
  *   EMPTY --reserve()--> RESERVED --recycled()--> DIRTY --prepare(), zero + force--> READY --take()--> TAKEN
  *     ^ \--prepare(), create + pre-fault (only when nothing is READY or DIRTY)------/                    |
+ *     |                                                                             awaitName()    |
+ *     |                                                                                 v          |
+ *     \------------------ nameTaken() (flusher) or cancelName() (truncation) ------ NAMING <-------/
  *     \---------------------------------------- release() after the owner renamed the file away --------/
  * </pre>
  * A DIRTY file can also be taken by the owner ({@link #takeDirty()}) when nothing is READY, which zeroes
@@ -39,6 +45,7 @@ final class SparePool
     static final int BUSY = 3;
     static final int READY = 4;
     static final int TAKEN = 5;
+    static final int NAMING = 6;
 
     private static final int PAGE_SIZE = 4096;
 
@@ -49,6 +56,11 @@ final class SparePool
     private final int[] states;
     // per slot: no valid record in the file has a higher index (0 for a zeroed file)
     private final long[] fileMaxIndexes;
+    // per slot: an empty Segment object for the roll that takes the slot (so that a roll allocates nothing)
+    private final Segment[] shells;
+    // per NAMING slot: the segment rolled into the slot's file, which the flusher renames to the segment's name
+    private final Segment[] naming;
+    private volatile int pendingNames;
     private final UnsafeBuffer noHeader = new UnsafeBuffer(ByteBuffer.allocateDirect(0));
     private boolean closed;
     private long recycledCount;
@@ -68,6 +80,8 @@ final class SparePool
         this.files = new StorageFile[capacity];
         this.states = new int[capacity];
         this.fileMaxIndexes = new long[capacity];
+        this.shells = new Segment[capacity];
+        this.naming = new Segment[capacity];
         for (int i = 0; i < capacity; i++)
         {
             names[i] = RaftLog.SPARE_PREFIX + i + RaftLog.SPARE_SUFFIX;
@@ -100,6 +114,119 @@ final class SparePool
     long fileMaxIndex(final int slot)
     {
         return fileMaxIndexes[slot];
+    }
+
+    /**
+     * Owner: the Segment object prepared for the slot's file, handed over once.
+     *
+     * @param slot a slot the caller has taken.
+     * @return the object, or null if none was prepared.
+     */
+    synchronized Segment takeShell(final int slot)
+    {
+        final Segment shell = shells[slot];
+        shells[slot] = null;
+        return shell;
+    }
+
+    /**
+     * Owner, at a roll: the TAKEN slot's file now holds the segment (header written, not renamed). The flusher
+     * renames it to the segment's name ({@link #nameTaken()}) before it syncs the directory and forces it, so the
+     * roll builds no file name (a roll on the appending thread allocates nothing). Until then the file keeps the
+     * spare name, which open removes: a crash before the rename loses only records never made durable.
+     *
+     * @param slot    taken before.
+     * @param segment initialised with a null name.
+     */
+    synchronized void awaitName(final int slot, final Segment segment)
+    {
+        states[slot] = NAMING;
+        naming[slot] = segment;
+        pendingNames = pendingNames + 1;
+    }
+
+    /**
+     * Flusher (or the owner, as a slow-path fallback): rename every file waiting in a NAMING slot to its
+     * segment's name (not durable until the directory is synced) and free the slot. Allocates the names.
+     *
+     * @return files renamed.
+     */
+    int nameTaken()
+    {
+        if (0 == pendingNames)
+        {
+            return 0;
+        }
+        int count = 0;
+        synchronized (this)
+        {
+            // oldest roll first: a name must never be on disk while an earlier segment's is not (a crash would
+            // leave a gap in indexes, which recovery takes for a missing segment)
+            int slot;
+            while (!closed && (slot = oldestNamingLocked()) >= 0)
+            {
+                final Segment segment = naming[slot];
+                final String name =
+                    io.octopii.log.internal.SegmentDescriptor.fileName(segment.firstIndex, segment.generation);
+                storage.move(names[slot], name);
+                segment.named(name);
+                freeNamingLocked(slot);
+                count++;
+            }
+            updatePending();
+        }
+        return count;
+    }
+
+    /**
+     * Owner, after a truncation or reset removed the segment: if its file still waits for its name, delete it
+     * under its spare name and free the slot.
+     *
+     * @param segment removed from the log.
+     * @return true if it was still waiting (and is now deleted), false if it already has its name.
+     */
+    synchronized boolean cancelName(final Segment segment)
+    {
+        for (int slot = 0; slot < states.length; slot++)
+        {
+            if (NAMING == states[slot] && naming[slot] == segment)
+            {
+                storage.delete(names[slot]);
+                freeNamingLocked(slot);
+                updatePending();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private int oldestNamingLocked()
+    {
+        int oldest = -1;
+        for (int slot = 0; slot < states.length; slot++)
+        {
+            if (NAMING == states[slot] && (oldest < 0 || naming[slot].generation < naming[oldest].generation))
+            {
+                oldest = slot;
+            }
+        }
+        return oldest;
+    }
+
+    /**
+     * @return rolled files still waiting for the flusher to name them (any thread; for tests and diagnostics).
+     */
+    int pendingNames()
+    {
+        return pendingNames;
+    }
+
+    private void freeNamingLocked(final int slot)
+    {
+        naming[slot] = null;
+        files[slot] = null;
+        states[slot] = EMPTY;
+        pendingNames = pendingNames - 1;
     }
 
     /**
@@ -167,8 +294,10 @@ final class SparePool
      * @param fileMaxIndex no valid record in the file has a higher index.
      * @param readyBelow   if fileMaxIndex is below this (the log's first index: no later segment starts lower), the
      *                     file is READY as it is, its records stale to whatever segment reuses it; else DIRTY.
+     * @param shell        the removed segment's object, no longer referenced by the log, for the roll to reuse.
      */
-    synchronized void recycled(final int slot, final StorageFile file, final long fileMaxIndex, final long readyBelow)
+    synchronized void recycled(
+        final int slot, final StorageFile file, final long fileMaxIndex, final long readyBelow, final Segment shell)
     {
         if (null == file)
         {
@@ -183,6 +312,7 @@ final class SparePool
             return;
         }
         files[slot] = file;
+        shells[slot] = shell;
         fileMaxIndexes[slot] = fileMaxIndex;
         states[slot] = fileMaxIndex < readyBelow ? READY : DIRTY;
         recycledCount++;
@@ -229,6 +359,7 @@ final class SparePool
             }
         }
 
+        final Segment shell = new Segment(); // here, not on the owner's roll
         final StorageFile file;
         if (create)
         {
@@ -256,6 +387,10 @@ final class SparePool
                 return 0;
             }
             files[slot] = file;
+            if (null == shells[slot])
+            {
+                shells[slot] = shell;
+            }
             fileMaxIndexes[slot] = 0;
             states[slot] = READY;
             preparedOnce = true;
@@ -300,6 +435,7 @@ final class SparePool
             {
                 files[i].close();
                 files[i] = null;
+                shells[i] = null;
                 states[i] = EMPTY;
             }
         }
