@@ -13,6 +13,12 @@ enum TortureFault
     PAUSE_LEADER(false),
     /** SIGSTOP a follower, then SIGCONT. */
     PAUSE_FOLLOWER(false),
+    /**
+     * Stop a follower, flip a byte in a middle record of its newest WAL segment, check that it refuses to start
+     * (non-zero exit naming the segment), run the documented repair ({@code octopii wal repair}) and restart it:
+     * it rejoins by replication or snapshot install while the others keep serving.
+     */
+    CORRUPT_WAL(false),
     /** Both directions between the leader and every other node. */
     ISOLATE_LEADER(true),
     /** A minority with the leader (2 of 5; 1 of 3) and a majority without it. */

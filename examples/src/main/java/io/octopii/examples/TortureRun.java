@@ -310,6 +310,9 @@ final class TortureRun
                 cluster.resume(paused);
                 break;
             }
+            case CORRUPT_WAL:
+                corruptWalAndRepair(follower, cycle);
+                break;
             case ISOLATE_LEADER:
                 split(partitions, new int[] { leader });
                 break;
@@ -350,6 +353,25 @@ final class TortureRun
             }
             partitions.heal();
         }
+    }
+
+    /** Damage a stopped follower's WAL; it must refuse to start; repair it the documented way and restart it. */
+    private void corruptWalAndRepair(final int follower, final int cycle) throws Exception
+    {
+        cluster.kill(follower);
+        final Path dataDir = cluster.nodeDir(follower).resolve("data");
+        final StorageFaults.Corruption corruption = StorageFaults.corruptNewestSegment(dataDir);
+        out.println("   node " + follower + " damaged: " + corruption);
+        final NodeProcesses.Exit refused = cluster.startExpectingExit(follower, 60);
+        final String segment = corruption.segment().getFileName().toString();
+        if (0 == refused.code() || !refused.output().contains(segment))
+        {
+            throw new Failure("cycle " + cycle + ": node " + follower + " with " + corruption + " did not refuse to " +
+                "start naming " + segment + " (exit code " + refused.code() + "):\n" + refused.output());
+        }
+        out.println("   node " + follower + " refused to start (exit code " + refused.code() + "); repairing");
+        StorageFaults.repair(dataDir, out);
+        cluster.start(follower);
     }
 
     /** @return frames the nodes' fault-injection filters dropped, as their status files say now. */
