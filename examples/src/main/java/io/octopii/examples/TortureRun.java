@@ -179,7 +179,7 @@ final class TortureRun
                 }
                 for (final int clientId : CLIENT_IDS)
                 {
-                    final OctopiiClient client = OctopiiClient.connect(nodes.clientContext(clientId));
+                    final OctopiiClient client = connect(nodes, clientId);
                     clients.add(client);
                     workload.start(client, clientId, random.split());
                 }
@@ -241,6 +241,29 @@ final class TortureRun
         report.checkHeapMiB = (runtime.totalMemory() - runtime.freeMemory()) >> 20;
         report.elapsedNs = System.nanoTime() - startNs;
         return report;
+    }
+
+    /**
+     * Connect a client, up to three attempts: on an overloaded machine the Aeron client's embedded media driver
+     * has missed its 10 s start-up deadline; that is the machine, not the cluster under test.
+     */
+    private OctopiiClient connect(final NodeProcesses nodes, final int clientId) throws Exception
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return OctopiiClient.connect(nodes.clientContext(clientId));
+            }
+            catch (final RuntimeException ex)
+            {
+                if (attempt == 3)
+                {
+                    throw new IllegalStateException("client " + clientId + " did not start in 3 attempts: " + ex.getMessage(), ex);
+                }
+                out.println("   client " + clientId + " did not start (attempt " + attempt + "), again: " + ex.getMessage());
+            }
+        }
     }
 
     private void shuffle(final TortureFault[] round)
