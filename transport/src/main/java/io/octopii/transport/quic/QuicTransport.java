@@ -737,6 +737,9 @@ public final class QuicTransport implements Transport
             return;
         }
         readingSince.remove(stream);
+        // A whole batch proves the peer alive as much as a datagram does: while bulk batches keep Kwik busy
+        // its keep-alive datagrams can lag, and the link must not be dropped as idle for that.
+        session.lastReceiveNs = System.nanoTime();
         sendAck(session, LinkDatagramDescriptor.TYPE_RECEIPT, channel, sequence);
         if (deliverInOrder(session, stream, CHANNELS[channel], sequence, new UnsafeBuffer(body), length))
         {
