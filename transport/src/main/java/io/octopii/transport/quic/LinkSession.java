@@ -70,6 +70,7 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     long ackRttNs;
     long ackRttVarNs;
     int resendsSinceProgress;
+    int averageDatagramLength = MAX_DATAGRAM_LENGTH;
     int lastSeenAck;
     long lastAckProgressNs;
     ConsensusRetransmitBuffer retransmitBuffer;
