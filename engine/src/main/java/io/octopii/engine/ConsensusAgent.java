@@ -228,6 +228,12 @@ public final class ConsensusAgent implements Agent
         return core.isRepairing();
     }
 
+    /** @return leadership transfers this node started because its log could not allocate space (disk full). */
+    public long storageFullHandOffs()
+    {
+        return core.storageFullHandOffs();
+    }
+
     /** @return snapshots taken by this process. */
     public long snapshotsTaken()
     {

@@ -105,6 +105,9 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
     private final AtomicCounter snapshotInstallsSent;
     private final AtomicCounter snapshotInstallsReceived;
     private final AtomicCounter repairing;
+    private final AtomicCounter storageFull;
+    private final AtomicCounter storageFullCount;
+    private final AtomicCounter storageFullHandOffs;
     private boolean wasRepairing;
     private final Queue<CompletableFuture<Long>> snapshotRequests = new ConcurrentLinkedQueue<>();
     private long lastLivenessMs;
@@ -152,6 +155,9 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         snapshotInstallsSent = counters.newCounter("snapshot installs sent");
         snapshotInstallsReceived = counters.newCounter("snapshot installs received");
         repairing = counters.newCounter("log repair in progress (1: wiped log not yet caught up, not voting)");
+        storageFull = counters.newCounter("log storage full (1: no space for a new segment, appends refused)");
+        storageFullCount = counters.newCounter("log storage full events");
+        storageFullHandOffs = counters.newCounter("leadership hand-offs on storage full");
         leaderId.setOrdered(-1);
 
         final int peers = consensus.peerCount();
@@ -503,6 +509,9 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         maxSnapshotPauseUs.setOrdered(consensus.maxSnapshotPauseNs() / 1000);
         snapshotInstallsSent.setOrdered(consensus.snapshotInstallsSent());
         snapshotInstallsReceived.setOrdered(consensus.snapshotInstallsReceived());
+        storageFull.setOrdered(log.isStorageFull() ? 1 : 0);
+        storageFullCount.setOrdered(log.storageFullCount());
+        storageFullHandOffs.setOrdered(consensus.storageFullHandOffs());
         final boolean isRepairing = consensus.isRepairing();
         if (isRepairing != wasRepairing)
         {

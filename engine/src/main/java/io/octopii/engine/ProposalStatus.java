@@ -36,6 +36,11 @@ public final class ProposalStatus
     public static final int INDETERMINATE = 5;
     /** The leader is transferring leadership; nothing appended. */
     public static final int LEADERSHIP_TRANSFER = 8;
+    /**
+     * The leader's log cannot allocate space (its disk is full); nothing appended. It hands leadership to a
+     * member that can append when one is healthy: retry shortly (at the new leader), or after space returns.
+     */
+    public static final int STORAGE_FULL = 9;
 
     private ProposalStatus()
     {
@@ -58,6 +63,7 @@ public final class ProposalStatus
             case CLOSED: return "CLOSED";
             case INDETERMINATE: return "INDETERMINATE";
             case LEADERSHIP_TRANSFER: return "LEADERSHIP_TRANSFER";
+            case STORAGE_FULL: return "STORAGE_FULL";
             default: return "UNKNOWN";
         }
     }

@@ -95,7 +95,16 @@ public final class MappedFileStorage implements LogStorage
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException("failed to create " + target, ex);
+            // a partial file on a full device would hold the space it took: remove it
+            try
+            {
+                Files.deleteIfExists(tmp);
+            }
+            catch (final IOException deleteEx)
+            {
+                ex.addSuppressed(deleteEx);
+            }
+            throw new UncheckedIOException("failed to create " + target + " (" + length + " bytes)", ex);
         }
 
         renamePath(tmp, target.toPath());

@@ -10,6 +10,7 @@ import org.agrona.checksum.Crc32c;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
+import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -67,6 +68,15 @@ public final class RaftLog implements AutoCloseable
     public static final long CLAIM_ACTIVE = -4;
     /** Status: the log has failed (a force failed); the node must stop. */
     public static final long LOG_FAILED = -5;
+    /**
+     * Status: the record needs a new segment and none could be allocated (the device is full): nothing was
+     * appended, the log is intact and appends succeed again once the flusher has allocated a segment (it retries
+     * every {@link #NO_SPACE_RETRY_NS}). See {@link #isStorageFull()}.
+     */
+    public static final long LOG_FULL = -6;
+    /** How often the flusher retries allocating a segment while the device is full. */
+    public static final long NO_SPACE_RETRY_NS = 1_000_000_000L;
+    private static final long NO_SPACE_REPORT_INTERVAL_NS = 60_000_000_000L;
 
     private static final VarHandle DURABLE_INDEX;
 
@@ -115,6 +125,10 @@ public final class RaftLog implements AutoCloseable
     private long nextGeneration = 1;
 
     @SuppressWarnings("unused") private volatile long durableIndex;
+    private volatile boolean storageFull;
+    private long storageFullCount;
+    private long lastNoSpaceReportNs;
+    private long lastSpareAttemptNs;
     private volatile Throwable failure;
     // the files rolls go into: filled by the flusher (fresh, or compacted segments zeroed again), emptied by rolls
     private final SparePool spares;
@@ -204,7 +218,7 @@ public final class RaftLog implements AutoCloseable
      * @param offset    of the payload in src.
      * @param length    of the payload.
      * @return the index appended, or {@link #INDEX_OUT_OF_ORDER}, {@link #LENGTH_TOO_LARGE},
-     * {@link #CLAIM_ACTIVE} or {@link #LOG_FAILED}.
+     * {@link #CLAIM_ACTIVE}, {@link #LOG_FAILED} or {@link #LOG_FULL}.
      */
     public long append(
         final long term,
@@ -225,6 +239,10 @@ public final class RaftLog implements AutoCloseable
             return status;
         }
         final int recordOffset = reserve(length);
+        if (recordOffset < 0)
+        {
+            return LOG_FULL;
+        }
         active.buffer.putBytes(recordOffset + HEADER_LENGTH, src, offset, length);
         commit(recordOffset, term, index, entryType, flags, length);
         return index;
@@ -240,7 +258,7 @@ public final class RaftLog implements AutoCloseable
      * @param flags     stored with the record.
      * @param length    of the payload.
      * @return the index the record will have ({@code lastIndex() + 1}), or {@link #LENGTH_TOO_LARGE},
-     * {@link #CLAIM_ACTIVE} or {@link #LOG_FAILED}.
+     * {@link #CLAIM_ACTIVE}, {@link #LOG_FAILED} or {@link #LOG_FULL}.
      */
     public long tryClaim(final long term, final int entryType, final int flags, final int length)
     {
@@ -249,7 +267,12 @@ public final class RaftLog implements AutoCloseable
         {
             return status;
         }
-        claimRecordOffset = reserve(length);
+        final int recordOffset = reserve(length);
+        if (recordOffset < 0)
+        {
+            return LOG_FULL;
+        }
+        claimRecordOffset = recordOffset;
         claimActive = true;
         claimLength = length;
         claimTerm = term;
@@ -724,12 +747,12 @@ public final class RaftLog implements AutoCloseable
     {
         if (FsyncPolicy.NONE == fsyncPolicy)
         {
-            return spares.nameTaken() + prepareSpare();
+            return spares.nameTaken() + prepareSpare(nowNs);
         }
         if (!ignoreInterval && FsyncPolicy.INTERVAL_MS == fsyncPolicy && forcedOnce &&
             nowNs - lastForceNs < fsyncIntervalNs)
         {
-            return prepareSpare();
+            return prepareSpare(nowNs);
         }
 
         final Segment segment;
@@ -825,7 +848,7 @@ public final class RaftLog implements AutoCloseable
             lastForceNs = nowNs;
             forcedOnce = true;
         }
-        return workCount > 0 ? workCount : prepareSpare();
+        return workCount > 0 ? workCount : prepareSpare(nowNs);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1003,12 +1026,30 @@ public final class RaftLog implements AutoCloseable
      *
      * @return 1 if a spare became ready.
      */
-    private int prepareSpare()
+    private int prepareSpare(final long nowNs)
     {
+        if (storageFull && nowNs - lastSpareAttemptNs < NO_SPACE_RETRY_NS)
+        {
+            return 0; // back off: a failed allocation writes until the device is full again
+        }
+        lastSpareAttemptNs = nowNs;
         // a racy read of the owner's fields, only as a hint: create a fresh file once the active segment is half
         // full (before that, compaction may still hand back a segment to recycle)
         final Segment current = active;
-        return spares.prepare(null == current || current.writePosition >= (segmentLength >> 1));
+        try
+        {
+            final int work = spares.prepare(storageFull || null == current || current.writePosition >= (segmentLength >> 1));
+            if (work > 0 && storageFull)
+            {
+                onSpaceAvailable();
+            }
+            return work;
+        }
+        catch (final UncheckedIOException ex)
+        {
+            onNoSpace(ex);
+            return 1;
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1030,23 +1071,85 @@ public final class RaftLog implements AutoCloseable
         return 0;
     }
 
+    /** @return where the record goes, or -1 if it needs a new segment and none could be allocated. */
     private int reserve(final int length)
     {
         final int alignedLength = RecordDescriptor.alignedLength(length);
-        if (active.writePosition + alignedLength > active.length)
+        if (active.writePosition + alignedLength > active.length && !roll())
         {
-            roll();
+            return -1;
         }
         return active.writePosition;
     }
 
-    private void roll()
+    private boolean roll()
     {
+        if (storageFull && !spares.hasReady())
+        {
+            return false; // the flusher retries the allocation; trying here too would block every append on it
+        }
+        final Segment next;
+        try
+        {
+            next = newSegment(lastIndex + 1, term(lastIndex));
+        }
+        catch (final UncheckedIOException ex)
+        {
+            onNoSpace(ex);
+            return false;
+        }
         final Segment previous = active;
-        final Segment next = newSegment(lastIndex + 1, term(lastIndex));
         addSegment(next);
         previous.next = next;
         segmentRolls++;
+        return true;
+    }
+
+    /**
+     * A segment could not be allocated (owner or flusher): the log is full until an allocation succeeds. Reported
+     * when that starts and at most once a minute while it lasts. Slow path.
+     */
+    private synchronized void onNoSpace(final UncheckedIOException ex)
+    {
+        final long nowNs = System.nanoTime();
+        if (!storageFull || nowNs - lastNoSpaceReportNs >= NO_SPACE_REPORT_INTERVAL_NS)
+        {
+            if (!storageFull)
+            {
+                storageFullCount++;
+            }
+            lastNoSpaceReportNs = nowNs;
+            ctx.eventHandler().accept("no space for a new log segment in " + storage.describe() + ": needs " +
+                segmentLength + " bytes (" + (null == ex.getCause() ? ex.getMessage() : ex.getCause().getMessage()) +
+                "); appends fail with LOG_FULL until space returns (retrying every " +
+                NO_SPACE_RETRY_NS / 1_000_000 + " ms)");
+        }
+        storageFull = true;
+    }
+
+    private synchronized void onSpaceAvailable()
+    {
+        if (storageFull)
+        {
+            storageFull = false;
+            ctx.eventHandler().accept("space available again in " + storage.describe() +
+                ": a new log segment was allocated, appends resume");
+        }
+    }
+
+    /**
+     * @return whether the log cannot currently allocate a new segment (the device is full): appends that need one
+     * return {@link #LOG_FULL}. Any thread.
+     */
+    public boolean isStorageFull()
+    {
+        return storageFull;
+    }
+
+    /** @return times the log became full (a segment allocation failed after succeeding before), since open. */
+    public synchronized long storageFullCount()
+    {
+        return storageFullCount;
     }
 
     private void commit(

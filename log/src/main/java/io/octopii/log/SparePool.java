@@ -363,7 +363,19 @@ final class SparePool
         final StorageFile file;
         if (create)
         {
-            file = storage.createFile(names[slot], segmentLength, noHeader, 0, 0);
+            try
+            {
+                file = storage.createFile(names[slot], segmentLength, noHeader, 0, 0);
+            }
+            catch (final java.io.UncheckedIOException ex)
+            {
+                synchronized (this)
+                {
+                    states[slot] = EMPTY; // nothing was created (the storage removed its partial file): try again later
+                    updatePending();
+                }
+                throw ex;
+            }
             // fault every page of the mapping in here, not on the owner's appends (page faults halve append throughput)
             final UnsafeBuffer buffer = file.buffer();
             for (int offset = 0; offset < segmentLength; offset += PAGE_SIZE)
@@ -402,7 +414,13 @@ final class SparePool
     /**
      * @return compacted segment files handed to the pool since open.
      */
-    synchronized long recycledCount()
+    /** @return whether a spare is ready to take (or a recycled one to zero) without allocating space. */
+    synchronized boolean hasReady()
+    {
+        return countLocked(READY) + countLocked(DIRTY) > 0;
+    }
+
+        synchronized long recycledCount()
     {
         return recycledCount;
     }

@@ -69,17 +69,17 @@ public final class CrashAppender
     }
 
     /** Delegates to a real storage and announces each segment creation. */
-    static final class AnnouncingStorage implements LogStorage
+    static final class AnnouncingStorage extends ForwardingStorage
     {
-        private final LogStorage delegate;
         private final PrintStream out;
 
         AnnouncingStorage(final LogStorage delegate, final PrintStream out)
         {
-            this.delegate = delegate;
+            super(delegate);
             this.out = out;
         }
 
+        @Override
         public StorageFile createFile(
             final String name, final int length, final DirectBuffer initial, final int initialOffset, final int initialLength)
         {
@@ -88,61 +88,12 @@ public final class CrashAppender
             return delegate.createFile(name, length, initial, initialOffset, initialLength);
         }
 
-        public StorageFile openFile(final String name)
-        {
-            return delegate.openFile(name);
-        }
-
-        public StreamFile createStream(final String name)
-        {
-            return delegate.createStream(name);
-        }
-
-        public StreamFile openStream(final String name)
-        {
-            return delegate.openStream(name);
-        }
-
-        public boolean exists(final String name)
-        {
-            return delegate.exists(name);
-        }
-
-        public void delete(final String name)
-        {
-            delegate.delete(name);
-        }
-
-        public void rename(final String from, final String to)
-        {
-            delegate.rename(from, to);
-        }
-
+        @Override
         public void move(final String from, final String to)
         {
             out.println("R " + to);
             out.flush();
             delegate.move(from, to);
-        }
-
-        public void syncDirectory()
-        {
-            delegate.syncDirectory();
-        }
-
-        public String[] list()
-        {
-            return delegate.list();
-        }
-
-        public String describe()
-        {
-            return delegate.describe();
-        }
-
-        public void close()
-        {
-            delegate.close();
         }
     }
 }

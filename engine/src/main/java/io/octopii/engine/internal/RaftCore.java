@@ -72,6 +72,9 @@ public final class RaftCore implements Election.Actions
     private long transferDeadlineNs;
     private long timeoutNowSentNs;
     private boolean isTimeoutNowSent;
+    private boolean isNoOpPending;
+    private long lastStorageFullHandOffNs = Long.MIN_VALUE / 2;
+    private long storageFullHandOffs;
     private long transfersStarted;
     private long transfersFailed;
     private Throwable failure;
@@ -204,6 +207,11 @@ public final class RaftCore implements Election.Actions
         final int role = election.role();
         if (role == Role.LEADER)
         {
+            if (isNoOpPending)
+            {
+                appendNoOp();
+            }
+            work += handOffIfStorageFull(nowNs);
             if (selfIndex >= 0)
             {
                 commitTracker.onDurable(selfIndex, Math.min(log.durableIndex(), log.lastIndex()));
@@ -402,7 +410,8 @@ public final class RaftCore implements Election.Actions
             reject(correlationId, ProposalStatus.BACK_PRESSURED);
             return;
         }
-        final long result = log.append(term, index, EntryType.ENTRY, 0, command, offset, length);
+        final long result = isNoOpPending ? RaftLog.LOG_FULL :
+            log.append(term, index, EntryType.ENTRY, 0, command, offset, length);
         if (result != index)
         {
             if (result == RaftLog.LOG_FAILED)
@@ -411,7 +420,7 @@ public final class RaftCore implements Election.Actions
                 fail(new IllegalStateException("log failed: " + log.failure(), log.failure()));
                 return;
             }
-            reject(correlationId, ProposalStatus.BACK_PRESSURED);
+            reject(correlationId, result == RaftLog.LOG_FULL ? ProposalStatus.STORAGE_FULL : ProposalStatus.BACK_PRESSURED);
             return;
         }
         pending.add(index, correlationId);
@@ -790,11 +799,60 @@ public final class RaftCore implements Election.Actions
         termStartIndex = index;
         transferTargetId = Election.NULL_MEMBER;
         reads.onRoleChange(true);
+        appendNoOp();
+    }
+
+    /**
+     * The term's first entry. On a full disk it is retried every duty cycle (nothing commits in the term until it
+     * is appended) while {@link #handOffIfStorageFull} looks for a member that can lead.
+     */
+    private void appendNoOp()
+    {
+        final long index = termStartIndex;
         final long result = log.append(election.term(), index, EntryType.NO_OP, 0, EMPTY, 0, 0);
-        if (result != index)
+        isNoOpPending = result == RaftLog.LOG_FULL;
+        if (result != index && !isNoOpPending)
         {
             fail(new IllegalStateException("leader could not append its no-op at index " + index + ": status " + result));
         }
+    }
+
+    /**
+     * A leader whose log cannot allocate space hands leadership to the most up-to-date voter that answered within
+     * an election timeout (at most one attempt per election timeout); with none, it keeps leading and answers
+     * proposals {@link ProposalStatus#STORAGE_FULL} until space returns.
+     *
+     * @return 1 if a transfer started.
+     */
+    private int handOffIfStorageFull(final long nowNs)
+    {
+        if ((!isNoOpPending && !log.isStorageFull()) || transferTargetId != Election.NULL_MEMBER ||
+            nowNs - lastStorageFullHandOffNs < ctx.electionTimeoutNs())
+        {
+            return 0;
+        }
+        lastStorageFullHandOffNs = nowNs;
+        FollowerTracker best = null;
+        for (final FollowerTracker f : followers)
+        {
+            if (f.isVoter() && nowNs - f.lastResponseNs() < ctx.electionTimeoutNs() &&
+                (null == best || f.matchIndex() > best.matchIndex()))
+            {
+                best = f;
+            }
+        }
+        if (null == best || ProposalStatus.OK != transferLeadership(best.memberId()))
+        {
+            return 0;
+        }
+        storageFullHandOffs++;
+        return 1;
+    }
+
+    /** @return leadership transfers started because this leader's log could not allocate space. */
+    public long storageFullHandOffs()
+    {
+        return storageFullHandOffs;
     }
 
     /** {@inheritDoc} */
