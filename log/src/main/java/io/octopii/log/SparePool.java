@@ -411,15 +411,15 @@ final class SparePool
         return 1;
     }
 
-    /**
-     * @return compacted segment files handed to the pool since open.
-     */
     /** @return whether a spare is ready to take (or a recycled one to zero) without allocating space. */
     synchronized boolean hasReady()
     {
         return countLocked(READY) + countLocked(DIRTY) > 0;
     }
 
+    /**
+     * @return compacted segment files handed to the pool since open.
+     */
         synchronized long recycledCount()
     {
         return recycledCount;
