@@ -315,6 +315,13 @@ public final class FollowerTracker
         {
             return;
         }
+        if (1 == conflictIndex && matchIndex > 0)
+        {
+            // The follower's log is empty although it acknowledged entries: a member whose log was wiped by
+            // `octopii wal repair`. Probe from what it holds now (down to a snapshot install); a lower match
+            // index only costs re-sending. Other hints below the match index (term-based) keep the floor.
+            matchIndex = Math.max(0, conflictIndex - 1);
+        }
         long next = Math.min(conflictIndex, leaderLastIndex + 1);
         next = Math.max(next, matchIndex + 1);
         nextIndex = next;

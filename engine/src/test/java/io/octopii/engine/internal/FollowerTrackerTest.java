@@ -53,6 +53,18 @@ class FollowerTrackerTest
     }
 
     @Test
+    void shouldProbeFromTheStartWhenARepairedFollowerHasAnEmptyLog()
+    {
+        final FollowerTracker f = new FollowerTracker(2, 1);
+        f.reset(100, 0);
+        f.onSuccess(f.onSent(0, 10), 60, 60, 1);
+        assertEquals(60, f.matchIndex());
+        f.onFailure(f.onSent(2, 10), 1, 101, 3);
+        assertEquals(0, f.matchIndex(), "the wiped follower holds nothing now");
+        assertEquals(1, f.nextIndex());
+    }
+
+    @Test
     void shouldResendWhatWasLostWhenTheNewestRequestIsAnswered()
     {
         final FollowerTracker f = new FollowerTracker(2, 1);
