@@ -14,7 +14,8 @@ import java.io.PrintStream;
  * durable index advances, {@code R <name>} just before a segment roll (rename of the spare, or creation
  * of a segment file) and {@code P <name>} before the flusher creates a spare, until it is killed.
  * Arguments: directory, segment length, salt, and optionally {@code compact}: then whenever the log holds
- * more than two segments it is compacted below its durable index, so later rolls go into recycled files.
+ * more than two segments it is compacted below the durable index it last printed, so later rolls go into
+ * recycled files.
  */
 public final class CrashAppender
 {
@@ -50,7 +51,9 @@ public final class CrashAppender
                 }
                 if (compact && log.segmentCount() > 2)
                 {
-                    log.compactBelow(log.durableIndex());
+                    // below the index already printed: a kill between compacting and printing must not
+                    // leave the parent a durable index under the first index it finds
+                    log.compactBelow(reported);
                 }
             }
             else
