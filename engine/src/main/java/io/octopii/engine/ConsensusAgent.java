@@ -270,6 +270,30 @@ public final class ConsensusAgent implements Agent
         return core.installsSent();
     }
 
+    /** @return exactly-once client sessions held (replicated state; read on the agent thread for an exact figure). */
+    public int clientSessions()
+    {
+        return core.sessions().size();
+    }
+
+    /** @return retried exactly-once proposals answered from a kept result instead of being applied again. */
+    public long sessionReplays()
+    {
+        return core.sessions().replays();
+    }
+
+    /** @return exactly-once proposals not applied because their session had applied (result not kept) or settled them. */
+    public long sessionDuplicates()
+    {
+        return core.sessions().duplicates();
+    }
+
+    /** @return client sessions replaced by newer ones (a retry from a replaced session is applied again). */
+    public long sessionsReplaced()
+    {
+        return core.sessions().replaced();
+    }
+
     /** @return snapshots a leader shipped that this node installed. */
     public long snapshotInstallsReceived()
     {
@@ -465,6 +489,9 @@ public final class ConsensusAgent implements Agent
         private int maxCommandLength = 8 * 1024;
         private int maxResultLength = 1024;
         private int maxPendingProposals = 16 * 1024;
+        private int maxClientSessions = 256;
+        private int clientSessionWindow = 1024;
+        private int clientSessionResultLength = 64;
         private int applyBatchLimit = 4096;
         private int inboundPollLimit = 256;
         private int ingressPollLimit = 1024;
@@ -555,6 +582,13 @@ public final class ConsensusAgent implements Agent
                 throw new IllegalStateException("maxPendingReads (" + maxPendingReads + ") must be positive, " +
                     "maxQueryLength (" + maxQueryLength + ") at least 0 and readTimeoutNs (" + readTimeoutNs +
                     ") positive");
+            }
+            if (maxClientSessions < 1 || !org.agrona.BitUtil.isPowerOfTwo(clientSessionWindow) ||
+                clientSessionResultLength < 0)
+            {
+                throw new IllegalStateException("maxClientSessions (" + maxClientSessions + ") must be positive, " +
+                    "clientSessionWindow (" + clientSessionWindow + ") a power of two and clientSessionResultLength (" +
+                    clientSessionResultLength + ") at least 0");
             }
             if (maxInFlightAppends < 1 || maxBatchEntries < 1 || maxPendingProposals < 1 || applyBatchLimit < 1 ||
                 inboundPollLimit < 1 || ingressPollLimit < 1 || maxResultLength < 0)
@@ -863,6 +897,57 @@ public final class ConsensusAgent implements Agent
             return this;
         }
 
+        /** @return the most exactly-once client sessions held; a new one replaces the least recently used. */
+        public int maxClientSessions()
+        {
+            return maxClientSessions;
+        }
+
+        /**
+         * @param maxClientSessions the most exactly-once client sessions held (each costs about
+         *                          {@code clientSessionWindow * (12 + clientSessionResultLength)} bytes of heap).
+         * @return this.
+         */
+        public Context maxClientSessions(final int maxClientSessions)
+        {
+            this.maxClientSessions = maxClientSessions;
+            return this;
+        }
+
+        /** @return how many sequences an exactly-once session may have unsettled at once. */
+        public int clientSessionWindow()
+        {
+            return clientSessionWindow;
+        }
+
+        /**
+         * @param clientSessionWindow how many sequences an exactly-once session may have unsettled at once (a power
+         *                            of two; the same on every node, and at least the clients' windows).
+         * @return this.
+         */
+        public Context clientSessionWindow(final int clientSessionWindow)
+        {
+            this.clientSessionWindow = clientSessionWindow;
+            return this;
+        }
+
+        /** @return the longest result kept to answer a retried exactly-once proposal. */
+        public int clientSessionResultLength()
+        {
+            return clientSessionResultLength;
+        }
+
+        /**
+         * @param clientSessionResultLength the longest result kept to answer a retried exactly-once proposal; a
+         *                                  retry of one with a longer result is answered DUPLICATE.
+         * @return this.
+         */
+        public Context clientSessionResultLength(final int clientSessionResultLength)
+        {
+            this.clientSessionResultLength = clientSessionResultLength;
+            return this;
+        }
+
         /** @return the most entries applied per duty cycle. */
         public int applyBatchLimit()
         {
@@ -1160,6 +1245,9 @@ public final class ConsensusAgent implements Agent
                 ", maxCommandLength=" + maxCommandLength +
                 ", maxResultLength=" + maxResultLength +
                 ", maxPendingProposals=" + maxPendingProposals +
+                ", maxClientSessions=" + maxClientSessions +
+                ", clientSessionWindow=" + clientSessionWindow +
+                ", clientSessionResultLength=" + clientSessionResultLength +
                 ", applyBatchLimit=" + applyBatchLimit +
                 ", inboundPollLimit=" + inboundPollLimit +
                 ", ingressPollLimit=" + ingressPollLimit +

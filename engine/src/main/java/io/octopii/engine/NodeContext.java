@@ -93,6 +93,8 @@ public final class NodeContext
     private long snapshotLogBytes;
     private int snapshotRetain = 2;
     private int maxPendingReads = 1024;
+    private int maxClientSessions = 256;
+    private int clientSessionWindow = 1024;
     private int maxQueryLength = 1024;
     private long readTimeoutNs = TimeUnit.SECONDS.toNanos(5);
 
@@ -227,6 +229,11 @@ public final class NodeContext
         {
             problems.add("snapshotIntervalEntries (" + snapshotIntervalEntries + ") and snapshotLogBytes (" +
                 snapshotLogBytes + ") must be >= 0 (0: off) and snapshotRetain (" + snapshotRetain + ") >= 1");
+        }
+        if (maxClientSessions < 1 || !org.agrona.BitUtil.isPowerOfTwo(clientSessionWindow))
+        {
+            problems.add("maxClientSessions (" + maxClientSessions + ") must be positive and clientSessionWindow (" +
+                clientSessionWindow + ") a power of two");
         }
         if (maxPendingReads < 1 || maxQueryLength < 0 || readTimeoutNs <= 0)
         {
@@ -727,6 +734,40 @@ public final class NodeContext
         return this;
     }
 
+    /** @return the most exactly-once client sessions held; a new one replaces the least recently used. */
+    public int maxClientSessions()
+    {
+        return maxClientSessions;
+    }
+
+    /**
+     * @param maxClientSessions the most exactly-once client sessions ({@link OctopiiClient}s) held (default 256);
+     *                          each costs about {@code clientSessionWindow * 76} bytes of heap on every node.
+     * @return this.
+     */
+    public NodeContext maxClientSessions(final int maxClientSessions)
+    {
+        this.maxClientSessions = maxClientSessions;
+        return this;
+    }
+
+    /** @return how many proposals an exactly-once client session may have unsettled at once. */
+    public int clientSessionWindow()
+    {
+        return clientSessionWindow;
+    }
+
+    /**
+     * @param clientSessionWindow how many proposals a client session may have unsettled at once (a power of two,
+     *                            default 1024; the same on every node and at least the clients' session windows).
+     * @return this.
+     */
+    public NodeContext clientSessionWindow(final int clientSessionWindow)
+    {
+        this.clientSessionWindow = clientSessionWindow;
+        return this;
+    }
+
     /** @return the longest query accepted; the read arena holds {@code maxPendingReads} of this size. */
     public int maxQueryLength()
     {
@@ -786,6 +827,8 @@ public final class NodeContext
             "\n  snapshotLogBytes=" + snapshotLogBytes +
             "\n  snapshotRetain=" + snapshotRetain +
             "\n  maxPendingReads=" + maxPendingReads +
+            "\n  maxClientSessions=" + maxClientSessions +
+            "\n  clientSessionWindow=" + clientSessionWindow +
             "\n  maxQueryLength=" + maxQueryLength +
             "\n  readTimeoutNs=" + readTimeoutNs +
             "\n}";

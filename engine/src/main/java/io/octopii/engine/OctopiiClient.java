@@ -38,10 +38,14 @@ import java.util.function.Supplier;
  * node's {@link NodeContext#clients}), sends each request to the leader it believes in, follows
  * {@code NotLeaderRedirect}s, and retries on another node when an attempt times out.
  *
- * <p><b>Semantics:</b> a proposal retried after a timeout may be applied twice (at-least-once); make
- * commands idempotent (e.g. SET of a value, or CAS) where that matters. A request that gets no answer
- * within {@link Context#requestTimeoutNs} fails with {@link OctopiiException#TIMED_OUT}: its outcome is
- * unknown.
+ * <p><b>Semantics:</b> proposals are exactly-once. The client is a session (a random 64-bit id) and numbers its
+ * proposals; a proposal retried after a timeout, a lost answer or a leader change keeps its number, and the
+ * cluster applies each number at most once, answering a retry with the first application's result (see
+ * {@link ProposalPublisher#offer(long, long, long, long, DirectBuffer, int, int)}). At most
+ * {@link Context#sessionWindow} proposals are unsettled at once; more wait in the client. A request that gets no
+ * answer within {@link Context#requestTimeoutNs} fails with {@link OctopiiException#TIMED_OUT}: it is applied once
+ * or not at all, and once a later proposal of this client is applied it can no longer be (every later proposal
+ * tells the cluster that the failed one was settled). Queries are not numbered.
  *
  * <p><b>Threads:</b> methods are safe from any thread; one client thread runs the duty cycle and
  * completes futures (keep dependent actions short or move them to an executor).
@@ -60,6 +64,7 @@ public final class OctopiiClient implements AutoCloseable
         private long attemptTimeoutNs = TimeUnit.MILLISECONDS.toNanos(1500);
         private long requestTimeoutNs = TimeUnit.SECONDS.toNanos(15);
         private int maxCommandLength = NodeContext.DEFAULT_MAX_COMMAND_LENGTH;
+        private int sessionWindow = 1024;
         private Supplier<IdleStrategy> idleStrategySupplier = NodeContext::defaultIdleStrategy;
         private AeronTransport.Context aeronContext;
 
@@ -126,6 +131,17 @@ public final class OctopiiClient implements AutoCloseable
         }
 
         /**
+         * @param sessionWindow proposals unsettled at once (a power of two, at most the nodes'
+         *                      {@code client.session.window}); more wait in the client until earlier ones settle.
+         * @return this.
+         */
+        public Context sessionWindow(final int sessionWindow)
+        {
+            this.sessionWindow = sessionWindow;
+            return this;
+        }
+
+        /**
          * @param idleStrategySupplier how the client's thread waits when idle (see {@link NodeContext#idleStrategy}).
          *                             A submitted request wakes it at once; answers arrive within its park bound.
          * @return this.
@@ -158,6 +174,10 @@ public final class OctopiiClient implements AutoCloseable
             {
                 throw new IllegalStateException("client id " + self.id() + " clashes with a node id in " + cluster);
             }
+            if (!org.agrona.BitUtil.isPowerOfTwo(sessionWindow))
+            {
+                throw new IllegalStateException("sessionWindow (" + sessionWindow + ") must be a power of two");
+            }
             if (attemptTimeoutNs <= 0 || requestTimeoutNs < attemptTimeoutNs)
             {
                 throw new IllegalStateException("attemptTimeoutNs (" + attemptTimeoutNs +
@@ -174,6 +194,7 @@ public final class OctopiiClient implements AutoCloseable
         final byte[] payload;
         int pinnedNode = -1;
         long correlationId;
+        long sequence;
         long attemptDeadlineNs;
         long requestDeadlineNs;
         int target;
@@ -198,6 +219,7 @@ public final class OctopiiClient implements AutoCloseable
     private final AgentRunner runner;
     private final Queue<Request> submitted = new ConcurrentLinkedQueue<>();
     private final AtomicLong correlationIds = new AtomicLong();
+    private final long sessionId = newSessionId();
     private volatile int leaderHint;
     private volatile boolean isClosed;
     private final Thread thread;
@@ -259,6 +281,24 @@ public final class OctopiiClient implements AutoCloseable
         return submit(request);
     }
 
+    private static long newSessionId()
+    {
+        final java.security.SecureRandom random = new java.security.SecureRandom();
+        long id;
+        do
+        {
+            id = random.nextLong();
+        }
+        while (ProposalPublisher.NO_SESSION == id);
+        return id;
+    }
+
+    /** This client's exactly-once session id. */
+    public long sessionId()
+    {
+        return sessionId;
+    }
+
     /** The node this client currently sends to. */
     public int leaderHint()
     {
@@ -302,6 +342,10 @@ public final class OctopiiClient implements AutoCloseable
     {
         private final Long2ObjectHashMap<Request> inFlight = new Long2ObjectHashMap<>();
         private final List<Request> expired = new ArrayList<>();
+        private final boolean[] settled = new boolean[ctx.sessionWindow];
+        private final int settledMask = ctx.sessionWindow - 1;
+        private long nextSequence = 1;
+        private long lowestUnsettled = 1;
         private long nextDeadlineNs = Long.MAX_VALUE;
         private final UnsafeBuffer sendBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(ctx.maxCommandLength + 256));
         private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
@@ -323,8 +367,17 @@ public final class OctopiiClient implements AutoCloseable
             final long nowNs = System.nanoTime();
             int work = 0;
             Request request;
-            while (null != (request = submitted.poll()))
+            while (null != (request = submitted.peek()))
             {
+                if (!request.isQuery && nextSequence - lowestUnsettled >= ctx.sessionWindow)
+                {
+                    break; // the session window is full: wait for the oldest proposal to settle
+                }
+                submitted.poll();
+                if (!request.isQuery)
+                {
+                    request.sequence = nextSequence++;
+                }
                 request.correlationId = correlationIds.incrementAndGet();
                 request.requestDeadlineNs = nowNs + ctx.requestTimeoutNs;
                 inFlight.put(request.correlationId, request);
@@ -372,6 +425,7 @@ public final class OctopiiClient implements AutoCloseable
                 if (nowNs - request.requestDeadlineNs >= 0)
                 {
                     inFlight.remove(request.correlationId);
+                    settle(request);
                     request.future.completeExceptionally(new OctopiiException(OctopiiException.TIMED_OUT, leaderHint, null,
                         "no answer from the cluster within " + TimeUnit.NANOSECONDS.toMillis(ctx.requestTimeoutNs) + " ms"));
                 }
@@ -430,7 +484,9 @@ public final class OctopiiClient implements AutoCloseable
             {
                 proposalEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
                     .correlationId(request.correlationId)
-                    .sessionId(ctx.self.id())
+                    .sessionId(sessionId)
+                    .sequence(request.sequence)
+                    .lowestUnsettled(lowestUnsettled)
                     .putCommand(request.payload, 0, request.payload.length);
                 length = MessageHeaderEncoder.ENCODED_LENGTH + proposalEncoder.encodedLength();
             }
@@ -504,6 +560,21 @@ public final class OctopiiClient implements AutoCloseable
             }
         }
 
+        /** A proposal's outcome is final: once every earlier one is too, later proposals say so to the cluster. */
+        private void settle(final Request request)
+        {
+            if (request.isQuery)
+            {
+                return;
+            }
+            settled[(int)(request.sequence & settledMask)] = true;
+            while (lowestUnsettled < nextSequence && settled[(int)(lowestUnsettled & settledMask)])
+            {
+                settled[(int)(lowestUnsettled & settledMask)] = false;
+                lowestUnsettled++;
+            }
+        }
+
         private void onAnswer(
             final int fromMemberId, final long correlationId, final int status, final int leaderId, final DirectBuffer result)
         {
@@ -512,8 +583,10 @@ public final class OctopiiClient implements AutoCloseable
             {
                 return; // late answer to a retried or expired request
             }
-            if (ProposalStatus.NOT_LEADER == status || ProposalStatus.BACK_PRESSURED == status)
+            if (ProposalStatus.NOT_LEADER == status || ProposalStatus.BACK_PRESSURED == status ||
+                (ProposalStatus.INDETERMINATE == status && !request.isQuery))
             {
+                // nothing appended, or appended by a leader that lost its office: the same sequence is safe to retry
                 request.attemptDeadlineNs = Math.min(request.attemptDeadlineNs,
                     System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20));
                 if (leaderId >= 0)
@@ -523,6 +596,7 @@ public final class OctopiiClient implements AutoCloseable
                 return;
             }
             inFlight.remove(correlationId);
+            settle(request);
             if (ProposalStatus.OK == status)
             {
                 leaderHint = request.isQuery ? leaderHint : fromMemberId;

@@ -149,6 +149,8 @@ public final class OctopiiNode implements AutoCloseable
             .maxCommandLength(ctx.maxCommandLength())
             .maxResultLength(ctx.maxResultLength())
             .maxPendingReads(ctx.maxPendingReads())
+            .maxClientSessions(ctx.maxClientSessions())
+            .clientSessionWindow(ctx.clientSessionWindow())
             .maxQueryLength(ctx.maxQueryLength())
             .readTimeoutNs(ctx.readTimeoutNs())
             .maxMessageLength(transport.maxMessageLength())

@@ -22,22 +22,25 @@ public final class ProposalPublisher
 {
     /** Ring message type id of an SBE-encoded {@code Proposal}. */
     public static final int PROPOSAL_MSG_TYPE_ID = 1;
+    /** Session id of a plain (at-least-once) proposal. */
+    public static final long NO_SESSION = 0;
+
     /** Ring message type id of an SBE-encoded {@code Query}. */
     public static final int QUERY_MSG_TYPE_ID = 2;
 
     private final RingBuffer ingress;
     private final int maxCommandLength;
-    private final long sessionId;
+    private final long publisherId;
     private final ProposalEncoder encoder = new ProposalEncoder();
     private final QueryEncoder queryEncoder = new QueryEncoder();
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final UnsafeBuffer claimed = new UnsafeBuffer(0, 0);
 
-    ProposalPublisher(final RingBuffer ingress, final int maxCommandLength, final long sessionId)
+    ProposalPublisher(final RingBuffer ingress, final int maxCommandLength, final long publisherId)
     {
         this.ingress = ingress;
         this.maxCommandLength = maxCommandLength;
-        this.sessionId = sessionId;
+        this.publisherId = publisherId;
     }
 
     /**
@@ -52,6 +55,37 @@ public final class ProposalPublisher
      * {@link ProposalStatus#MAX_LENGTH_EXCEEDED}.
      */
     public int offer(final long correlationId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        return offer(correlationId, NO_SESSION, 0, 0, buffer, offset, length);
+    }
+
+    /**
+     * Offer a command for exactly-once replication within a client session. Never blocks. The cluster applies
+     * each {@code (sessionId, sequence)} at most once: a retry of a command already applied is not applied again
+     * and is answered with the first application's result (or {@link ProposalStatus#DUPLICATE} when that result
+     * was longer than the nodes keep); a command whose sequence is below a {@code lowestUnsettled} the session
+     * sent before is answered DUPLICATE and not applied. Sessions are replicated state (snapshotted with the
+     * state machine); the least recently used one is forgotten when the nodes hold their maximum.
+     *
+     * @param correlationId   returned with the outcome.
+     * @param sessionId       the session, non-zero and unique to one proposer (e.g. random).
+     * @param sequence        positive, unique within the session, and increasing in the order commands are
+     *                        first offered; a retry uses the same sequence.
+     * @param lowestUnsettled the lowest sequence of this session still awaiting its outcome (this one's at most).
+     *                        The session may have at most the nodes' session window of sequences from it on.
+     * @param buffer          holds the command.
+     * @param offset          where it starts.
+     * @param length          its length.
+     * @return as {@link #offer(long, DirectBuffer, int, int)}.
+     */
+    public int offer(
+        final long correlationId,
+        final long sessionId,
+        final long sequence,
+        final long lowestUnsettled,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length)
     {
         if (length < 0 || length > maxCommandLength)
         {
@@ -68,6 +102,8 @@ public final class ProposalPublisher
         encoder.wrapAndApplyHeader(claimed, 0, headerEncoder)
             .correlationId(correlationId)
             .sessionId(sessionId)
+            .sequence(sequence)
+            .lowestUnsettled(lowestUnsettled)
             .putCommand(buffer, offset, length);
         ingress.commit(index);
         return ProposalStatus.OK;
@@ -110,7 +146,7 @@ public final class ProposalPublisher
         claimed.wrap(ingress.buffer(), index, encodedLength);
         queryEncoder.wrapAndApplyHeader(claimed, 0, headerEncoder)
             .correlationId(correlationId)
-            .sessionId(sessionId)
+            .sessionId(publisherId)
             .policy(toWire(policy))
             .minAppliedIndex(minAppliedIndex)
             .putQuery(buffer, offset, length);

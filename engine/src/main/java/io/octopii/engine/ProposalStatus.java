@@ -13,11 +13,12 @@ package io.octopii.engine;
  *     <li>{@link #MAX_LENGTH_EXCEEDED}: the command is longer than the configured maximum; do not retry.</li>
  *     <li>{@link #CLOSED}: the node is closed or has failed; nothing was appended.</li>
  *     <li>{@link #INDETERMINATE}: the command was appended but leadership was lost before it committed. It
- *     may or may not be applied by a later leader. Retrying gives at-least-once semantics; not retrying gives
- *     at-most-once. Exactly-once needs idempotent commands (e.g. a client id and sequence number checked by
- *     the state machine).</li>
+ *     may or may not be applied by a later leader. Retrying a plain proposal gives at-least-once semantics; not
+ *     retrying gives at-most-once. Retrying an exactly-once proposal (same session and sequence) is safe: it is
+ *     applied at most once and the retry gets the first application's result.</li>
  *     <li>{@link #LEADERSHIP_TRANSFER}: nothing was appended; the leader is handing leadership to another
  *     member (for at most an election timeout). Retry at the new leader, or here if the transfer fails.</li>
+ *     <li>{@link #DUPLICATE}: see the constant; do not retry.</li>
  * </ul>
  */
 public final class ProposalStatus
@@ -41,6 +42,12 @@ public final class ProposalStatus
      * member that can append when one is healthy: retry shortly (at the new leader), or after space returns.
      */
     public static final int STORAGE_FULL = 9;
+    /**
+     * An exactly-once proposal ({@link ProposalPublisher#offer(long, long, long, long, org.agrona.DirectBuffer, int, int)},
+     * or any {@link OctopiiClient} proposal) that its session had applied already, and whose first result was
+     * longer than the nodes keep, or whose sequence the session had already settled: it was not applied again.
+     */
+    public static final int DUPLICATE = 10;
 
     private ProposalStatus()
     {
@@ -64,6 +71,7 @@ public final class ProposalStatus
             case INDETERMINATE: return "INDETERMINATE";
             case LEADERSHIP_TRANSFER: return "LEADERSHIP_TRANSFER";
             case STORAGE_FULL: return "STORAGE_FULL";
+            case DUPLICATE: return "DUPLICATE";
             default: return "UNKNOWN";
         }
     }

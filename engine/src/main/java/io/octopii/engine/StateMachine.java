@@ -36,7 +36,8 @@ public interface StateMachine
      * @param offset     where the command starts.
      * @param length     command length in bytes.
      * @param endOfBatch {@code true} on the last command of the currently committed batch, a good moment to
-     *                   flush anything batched.
+     *                   flush anything batched. When the batch ends with an exactly-once retry that is not
+     *                   applied again, no call of that batch has it set; the next batch's last call does.
      * @param response   where to write the answer for the proposer, from offset 0 up to its capacity. On
      *                   followers the answer is discarded.
      * @return the number of bytes written into {@code response} (0 for none).

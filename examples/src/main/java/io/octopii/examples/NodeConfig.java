@@ -57,6 +57,9 @@ final class NodeConfig
         KEYS.put("segment.length", "WAL segment length in bytes (default 64 MiB)");
         KEYS.put("snapshot.interval.entries", "take a snapshot every N applied entries (default 0: off)");
         KEYS.put("snapshot.log.bytes", "take a snapshot after N bytes of log above the last one (default 0: off)");
+        KEYS.put("client.sessions", "exactly-once client sessions held; the least recently used is replaced (default 256)");
+        KEYS.put("client.session.window", "proposals a client session may have unsettled at once, a power of two, the " +
+            "same on every node (default 1024)");
         KEYS.put("snapshot.retain", "snapshots kept; the log is compacted below the oldest kept (default 2)");
         KEYS.put(FAULT_INJECTION_KEY, "TESTING ONLY, fault injection: a file the node polls every 50 ms for rules " +
             "that drop its frames to or from chosen members (lines 'drop-to <ids>', 'drop-from <ids>'); octopii " +
@@ -101,6 +104,8 @@ final class NodeConfig
             .snapshotIntervalEntries(longValue(p, "snapshot.interval.entries", 0))
             .snapshotLogBytes(longValue(p, "snapshot.log.bytes", 0))
             .snapshotRetain(intValue(p, "snapshot.retain", 2))
+            .maxClientSessions(intValue(p, "client.sessions", 256))
+            .clientSessionWindow(intValue(p, "client.session.window", 1024))
             .stateMachine(new KvStateMachine());
         if (null != faultInjectionFile(p, base))
         {

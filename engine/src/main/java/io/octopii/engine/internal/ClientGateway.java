@@ -178,9 +178,11 @@ public final class ClientGateway implements Transport.InboundHandler
             {
                 proposalDecoder.wrap(buffer, bodyOffset, blockLength, version);
                 final long correlationId = proposalDecoder.correlationId();
-                proposalDecoder.sessionId();
+                final long sessionId = proposalDecoder.sessionId();
+                final long sequence = proposalDecoder.sequence();
+                final long lowestUnsettled = proposalDecoder.lowestUnsettled();
                 proposalDecoder.wrapCommand(command);
-                onRemoteProposal(fromMemberId, correlationId);
+                onRemoteProposal(fromMemberId, correlationId, sessionId, sequence, lowestUnsettled);
                 break;
             }
             case QueryDecoder.TEMPLATE_ID:
@@ -237,7 +239,9 @@ public final class ClientGateway implements Transport.InboundHandler
     {
         proposalEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
             .correlationId(correlationId)
-            .sessionId(consensus.memberId())
+            .sessionId(ProposalPublisher.NO_SESSION)
+            .sequence(0)
+            .lowestUnsettled(0)
             .putCommand(buffer, offset, length);
         return send(leaderId, MessageHeaderEncoder.ENCODED_LENGTH + proposalEncoder.encodedLength());
     }
@@ -290,7 +294,8 @@ public final class ClientGateway implements Transport.InboundHandler
         return slot;
     }
 
-    private void onRemoteProposal(final int fromMemberId, final long correlationId)
+    private void onRemoteProposal(
+        final int fromMemberId, final long correlationId, final long sessionId, final long sequence, final long lowestUnsettled)
     {
         if (command.capacity() > maxCommandLength)
         {
@@ -307,7 +312,8 @@ public final class ClientGateway implements Transport.InboundHandler
         final int slot = freeSlots[--freeCount];
         slotMember[slot] = fromMemberId;
         slotCorrelation[slot] = correlationId;
-        final int status = publisher.offer(GATEWAY_TAG | slot, command, 0, command.capacity());
+        final int status = publisher.offer(
+            GATEWAY_TAG | slot, sessionId, sequence, lowestUnsettled, command, 0, command.capacity());
         if (ProposalStatus.OK != status)
         {
             freeSlots[freeCount++] = slot;

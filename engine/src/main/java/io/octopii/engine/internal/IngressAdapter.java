@@ -85,7 +85,10 @@ public final class IngressAdapter implements MessageHandler
         }
         decoder.wrap(buffer, index + MessageHeaderDecoder.ENCODED_LENGTH, headerDecoder.blockLength(), headerDecoder.version());
         final long correlationId = decoder.correlationId();
+        final long sessionId = decoder.sessionId();
+        final long sequence = decoder.sequence();
+        final long lowestUnsettled = decoder.lowestUnsettled();
         decoder.wrapCommand(command);
-        core.onProposal(correlationId, command, 0, command.capacity());
+        core.onProposal(correlationId, sessionId, sequence, lowestUnsettled, command, 0, command.capacity());
     }
 }

@@ -3,6 +3,7 @@ package io.octopii.engine.internal;
 import io.octopii.codec.sbe.AppendEntriesDecoder;
 import io.octopii.codec.sbe.SnapshotInstallStatus;
 import io.octopii.engine.ConsensusAgent;
+import io.octopii.engine.ProposalPublisher;
 import io.octopii.engine.ProposalStatus;
 import io.octopii.engine.Role;
 import io.octopii.engine.SnapshotTransport;
@@ -14,6 +15,7 @@ import io.octopii.log.SnapshotStore;
 import io.octopii.log.TermVoteFile;
 import io.octopii.transport.Transport;
 import org.agrona.BufferUtil;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -54,6 +56,7 @@ public final class RaftCore implements Election.Actions
     private final LogRecordView view = new LogRecordView();
     private final UnsafeBuffer payloadView = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer responseBuffer;
+    private final ClientSessions sessions;
     private final int maxMessageLength;
     private final int batchLength;
     private final SnapshotKeeper snapshots;
@@ -128,9 +131,10 @@ public final class RaftCore implements Election.Actions
         configure(membership.current());
         this.responseBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
             org.agrona.BitUtil.findNextPositivePowerOfTwo(Math.max(64, ctx.maxResultLength())), 64));
+        this.sessions = new ClientSessions(ctx.maxClientSessions(), ctx.clientSessionWindow(), ctx.clientSessionResultLength());
         this.snapshots = new SnapshotKeeper(
             ctx.snapshotStore(), stateMachine, log, ctx.errorHandler(), ctx.snapshotIntervalEntries(),
-            ctx.snapshotLogBytes(), ctx.snapshotRetain());
+            ctx.snapshotLogBytes(), ctx.snapshotRetain(), sessions);
         this.snapshotTransport = ctx.snapshotTransport();
     }
 
@@ -296,6 +300,12 @@ public final class RaftCore implements Election.Actions
         return leaderElectedCount;
     }
 
+    /** @return the exactly-once client session table (replicated state; read it on the agent thread). */
+    public ClientSessions sessions()
+    {
+        return sessions;
+    }
+
     /** @return proposals appended to the log by this node as leader. */
     public long proposalsAccepted()
     {
@@ -376,12 +386,22 @@ public final class RaftCore implements Election.Actions
     /**
      * A proposal from the ingress ring.
      *
-     * @param correlationId the proposer's id.
-     * @param command       the command (a view into the ring, valid during the call).
-     * @param offset        where it starts.
-     * @param length        its length.
+     * @param correlationId   the proposer's id.
+     * @param sessionId       its exactly-once session, or {@link io.octopii.engine.ProposalPublisher#NO_SESSION}.
+     * @param sequence        its sequence in the session (not positive: no session).
+     * @param lowestUnsettled the session's lowest unsettled sequence.
+     * @param command         the command (a view into the ring, valid during the call).
+     * @param offset          where it starts.
+     * @param length          its length.
      */
-    void onProposal(final long correlationId, final UnsafeBuffer command, final int offset, final int length)
+    void onProposal(
+        final long correlationId,
+        final long sessionId,
+        final long sequence,
+        final long lowestUnsettled,
+        final UnsafeBuffer command,
+        final int offset,
+        final int length)
     {
         final long term = election.term();
         if (isClosed || election.role() == Role.FAILED)
@@ -411,6 +431,8 @@ public final class RaftCore implements Election.Actions
             return;
         }
         final long result = isNoOpPending ? RaftLog.LOG_FULL :
+            sessionId != ProposalPublisher.NO_SESSION && sequence > 0 ?
+            appendInSession(term, sessionId, sequence, lowestUnsettled, command, offset, length) :
             log.append(term, index, EntryType.ENTRY, 0, command, offset, length);
         if (result != index)
         {
@@ -425,6 +447,27 @@ public final class RaftCore implements Election.Actions
         }
         pending.add(index, correlationId);
         proposalsAccepted++;
+    }
+
+    private long appendInSession(
+        final long term,
+        final long sessionId,
+        final long sequence,
+        final long lowestUnsettled,
+        final UnsafeBuffer command,
+        final int offset,
+        final int length)
+    {
+        final long claimed = log.tryClaim(term, EntryType.ENTRY, ClientSessions.ENTRY_FLAG_SESSION,
+            ClientSessions.HEADER_LENGTH + length);
+        if (claimed < 0)
+        {
+            return claimed;
+        }
+        final MutableDirectBuffer buffer = log.claimBuffer();
+        final int commandOffset = ClientSessions.putHeader(buffer, log.claimOffset(), sessionId, sequence, lowestUnsettled);
+        buffer.putBytes(commandOffset, command, offset, length);
+        return log.commitClaim();
     }
 
     /**
@@ -1225,26 +1268,34 @@ public final class RaftCore implements Election.Actions
                 return work;
             }
             int resultLength = 0;
+            int status = ProposalStatus.OK;
             final long entryTerm = view.term();
             if (view.entryType() == EntryType.ENTRY)
             {
-                try
+                int payloadOffset = view.payloadOffset();
+                int payloadLength = view.payloadLength();
+                int decision = ClientSessions.APPLY;
+                final boolean isSession = ClientSessions.isSessionEntry(view.flags(), payloadLength);
+                if (isSession)
                 {
-                    resultLength = stateMachine.onCommit(
-                        index, entryTerm, view.buffer(), view.payloadOffset(), view.payloadLength(), index == upTo,
-                        responseBuffer);
+                    decision = sessions.onEntry(index, view.buffer(), payloadOffset, responseBuffer);
+                    resultLength = ClientSessions.REPLAY == decision ? sessions.replayLength() : 0;
+                    status = ClientSessions.DUPLICATE == decision ? ProposalStatus.DUPLICATE : ProposalStatus.OK;
+                    payloadOffset += ClientSessions.HEADER_LENGTH;
+                    payloadLength -= ClientSessions.HEADER_LENGTH;
                 }
-                catch (final Throwable t)
+                if (ClientSessions.APPLY == decision)
                 {
-                    fail(new IllegalStateException("state machine failed applying index " + index + " term " +
-                        entryTerm + ": node stopped (fail-stop)", t));
-                    return work;
-                }
-                if (resultLength < 0 || resultLength > ctx.maxResultLength())
-                {
-                    fail(new IllegalStateException("state machine returned result length " + resultLength +
-                        " at index " + index + " (maxResultLength " + ctx.maxResultLength() + ")"));
-                    return work;
+                    resultLength = applyCommand(index, entryTerm, payloadOffset, payloadLength, index == upTo);
+                    if (resultLength < 0)
+                    {
+                        return work;
+                    }
+                    if (isSession)
+                    {
+                        sessions.onApplied(ClientSessions.sequenceOf(view.buffer(), view.payloadOffset()),
+                            responseBuffer, resultLength);
+                    }
                 }
             }
             appliedIndex = index;
@@ -1253,11 +1304,35 @@ public final class RaftCore implements Election.Actions
             if (isOwned)
             {
                 final long correlationId = pending.remove(index);
-                egressPublisher.result(
-                    correlationId, ProposalStatus.OK, index, entryTerm, election.leaderId(), responseBuffer, resultLength);
+                egressPublisher.result(correlationId, status, index, entryTerm, election.leaderId(), responseBuffer, resultLength);
             }
         }
         return work;
+    }
+
+    /** @return the state machine's result length, or -1 when it failed (the node is failing). */
+    private int applyCommand(
+        final long index, final long entryTerm, final int payloadOffset, final int payloadLength, final boolean isEndOfBatch)
+    {
+        final int resultLength;
+        try
+        {
+            resultLength = stateMachine.onCommit(
+                index, entryTerm, view.buffer(), payloadOffset, payloadLength, isEndOfBatch, responseBuffer);
+        }
+        catch (final Throwable t)
+        {
+            fail(new IllegalStateException("state machine failed applying index " + index + " term " +
+                entryTerm + ": node stopped (fail-stop)", t));
+            return -1;
+        }
+        if (resultLength < 0 || resultLength > ctx.maxResultLength())
+        {
+            fail(new IllegalStateException("state machine returned result length " + resultLength +
+                " at index " + index + " (maxResultLength " + ctx.maxResultLength() + ")"));
+            return -1;
+        }
+        return resultLength;
     }
 
     // ---------------------------------------------------------------------------------------------------------

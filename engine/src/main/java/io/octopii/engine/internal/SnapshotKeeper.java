@@ -17,6 +17,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * the agent serves nothing meanwhile. This needs no copy-on-write support from state machines and gives an
  * exact cut at the applied index; the pause is measured ({@link #lastPauseNs()}, {@link #maxPauseNs()}).
  *
+ * <p><b>Data layout.</b> A snapshot's data is the exactly-once {@link ClientSessions} table, then the state
+ * machine's bytes; the state machine reads and writes only its own part.
+ *
  * <p><b>Compaction.</b> Once {@code retain} snapshots exist, the log is compacted below the oldest kept one, so
  * a damaged newest snapshot falls back to the previous one plus the log above it. With {@code retain = 1}
  * the log is compacted below the newest.
@@ -41,6 +44,7 @@ public final class SnapshotKeeper
     private final long intervalEntries;
     private final long logBytes;
     private final int retain;
+    private final ClientSessions sessions;
     private final WriterAdapter writerAdapter = new WriterAdapter();
     private final ReaderAdapter readerAdapter = new ReaderAdapter();
 
@@ -63,6 +67,7 @@ public final class SnapshotKeeper
      * @param intervalEntries take one after this many applied entries since the last (0: never).
      * @param logBytes        take one after this many bytes of applied entries since the last (0: never).
      * @param retain          snapshots kept (at least 1).
+     * @param sessions        the exactly-once session table, saved and loaded with the state.
      */
     public SnapshotKeeper(
         final SnapshotStore store,
@@ -71,7 +76,8 @@ public final class SnapshotKeeper
         final ErrorHandler errorHandler,
         final long intervalEntries,
         final long logBytes,
-        final int retain)
+        final int retain,
+        final ClientSessions sessions)
     {
         this.store = store;
         this.stateMachine = stateMachine;
@@ -80,6 +86,7 @@ public final class SnapshotKeeper
         this.intervalEntries = intervalEntries;
         this.logBytes = logBytes;
         this.retain = Math.max(1, retain);
+        this.sessions = sessions;
     }
 
     /** @return whether a snapshot store is configured. */
@@ -221,6 +228,7 @@ public final class SnapshotKeeper
         {
             writer = store.begin(appliedIndex, term, membership, 0, membershipLength);
             writerAdapter.writer = writer;
+            sessions.writeTo(writer);
             stateMachine.onTakeSnapshot(appliedIndex, term, writerAdapter);
             final long dataLength = writer.dataLength();
             latestName = writer.commit();
@@ -330,9 +338,9 @@ public final class SnapshotKeeper
         final long index = reader.index();
         final long term = reader.term();
         readerAdapter.reader = reader;
-        readerAdapter.position = 0;
         try
         {
+            readerAdapter.position = sessions.readFrom(reader);
             stateMachine.onLoadSnapshot(index, term, readerAdapter);
         }
         catch (final Throwable t)

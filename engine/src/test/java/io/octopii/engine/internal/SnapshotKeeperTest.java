@@ -118,7 +118,7 @@ class SnapshotKeeperTest
 
         final SumStateMachine restarted = new SumStateMachine();
         final SnapshotKeeper afterRestart = new SnapshotKeeper(
-            new SnapshotStore(storage, events::add), restarted, log, errors::add, 0, 0, 2);
+            new SnapshotStore(storage, events::add), restarted, log, errors::add, 0, 0, 2, sessions());
         assertEquals(400, afterRestart.loadAtStart(), "the damaged newest is skipped for the previous one");
         assertEquals(stateMachine.sumAt(400), restarted.sum, "state of index 400");
         assertTrue(events.stream().anyMatch(e -> e.contains("skipping") && e.contains(names[1])), events.toString());
@@ -135,7 +135,7 @@ class SnapshotKeeperTest
         storage.delete(name);
 
         final SnapshotKeeper afterRestart = new SnapshotKeeper(
-            new SnapshotStore(storage, events::add), new SumStateMachine(), log, errors::add, 0, 0, 1);
+            new SnapshotStore(storage, events::add), new SumStateMachine(), log, errors::add, 0, 0, 1, sessions());
         final IllegalStateException refused = assertThrows(IllegalStateException.class, afterRestart::loadAtStart);
         assertTrue(refused.getMessage().contains("compacted"), refused.getMessage());
     }
@@ -167,7 +167,7 @@ class SnapshotKeeperTest
             }
             final SumStateMachine follower = new SumStateMachine();
             final SnapshotKeeper keeper = new SnapshotKeeper(
-                new SnapshotStore(followerStorage, events::add), follower, followerLog, errors::add, 0, 0, 1);
+                new SnapshotStore(followerStorage, events::add), follower, followerLog, errors::add, 0, 0, 1, sessions());
             assertEquals(300, keeper.install(name));
             assertEquals(stateMachine.sumAt(300), follower.sum);
             assertEquals(301, followerLog.firstIndex(), "the log restarts after the snapshot");
@@ -201,7 +201,7 @@ class SnapshotKeeperTest
     private SnapshotKeeper keeper(final long intervalEntries, final long logBytes, final int retain)
     {
         return new SnapshotKeeper(new SnapshotStore(storage, events::add), stateMachine, log, errors::add,
-            intervalEntries, logBytes, retain);
+            intervalEntries, logBytes, retain, sessions());
     }
 
     private void append(final long from, final long to)
@@ -261,5 +261,10 @@ class SnapshotKeeperTest
             reader.read(buffer, 0, Long.BYTES);
             sum = buffer.getLong(0);
         }
+    }
+
+    private static ClientSessions sessions()
+    {
+        return new ClientSessions(16, 64, 32);
     }
 }
