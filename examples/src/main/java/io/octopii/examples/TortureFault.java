@@ -19,6 +19,12 @@ enum TortureFault
      * it rejoins by replication or snapshot install while the others keep serving.
      */
     CORRUPT_WAL(false),
+    /**
+     * Fill the leader's data directory (each node's is a small tmpfs, {@link DiskFullFault}) to the last byte: its
+     * next segment allocation fails, it refuses appends with STORAGE_FULL and hands leadership off; then free the
+     * space and let it catch up. Needs root and mount; left out of the schedule otherwise.
+     */
+    DISK_FULL(false),
     /** Both directions between the leader and every other node. */
     ISOLATE_LEADER(true),
     /** A minority with the leader (2 of 5; 1 of 3) and a majority without it. */

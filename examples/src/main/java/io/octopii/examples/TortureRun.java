@@ -35,6 +35,8 @@ final class TortureRun
     static final long MAX_STATES_PER_KEY = 2_000_000;
     /** How long a healed cycle may take to show progress and catch-up before the run fails (per wait). */
     static final int RECOVERY_TIMEOUT_S = 120;
+    /** Each node's data directory is a tmpfs this large when DISK_FULL is in the schedule (16 MiB segments). */
+    static final long DISK_BYTES = 256L * 1024 * 1024;
 
     /** What to run. */
     static final class Settings
@@ -148,6 +150,7 @@ final class TortureRun
     private final SplittableRandom random;
     private final TortureWorkload workload;
     private NodeProcesses cluster;
+    private final DiskFullFault[] disks;
     private long startNs;
 
     TortureRun(final Settings settings, final PrintStream out)
@@ -156,6 +159,7 @@ final class TortureRun
         this.out = out;
         this.random = new SplittableRandom(settings.seed);
         this.workload = new TortureWorkload(settings.nodeCount, settings.keyEpochNs);
+        this.disks = new DiskFullFault[settings.nodeCount + 1];
     }
 
     /** Run everything and stop everything; the report says what happened. */
@@ -163,64 +167,90 @@ final class TortureRun
     {
         startNs = System.nanoTime();
         final Report report = new Report(settings);
+        final String noDiskFull = DiskFullFault.unavailableReason();
+        if (null != noDiskFull)
+        {
+            out.println("== DISK_FULL left out: " + noDiskFull);
+        }
         final TortureFault[] kinds = Arrays.stream(TortureFault.values())
-            .filter(f -> !f.isPartition() || Partitions.Mode.NONE != settings.partitions).toArray(TortureFault[]::new);
+            .filter(f -> !f.isPartition() || Partitions.Mode.NONE != settings.partitions)
+            .filter(f -> TortureFault.DISK_FULL != f || null == noDiskFull).toArray(TortureFault[]::new);
         out.println("== torture: " + settings + "; fault kinds " + Arrays.toString(kinds));
         final List<OctopiiClient> clients = new ArrayList<>();
-        try (NodeProcesses nodes = new NodeProcesses(settings.dir, settings.transport, settings.nodeCount, CLIENT_IDS,
-            Map.of("election.timeout.ms", String.valueOf(ELECTION_TIMEOUT_MS)), settings.partitions, out))
+        try
         {
-            cluster = nodes;
-            try
+            try (NodeProcesses nodes = new NodeProcesses(settings.dir, settings.transport, settings.nodeCount, CLIENT_IDS,
+                Map.of("election.timeout.ms", String.valueOf(ELECTION_TIMEOUT_MS)), settings.partitions, out))
             {
-                for (int id = 1; id <= settings.nodeCount; id++)
+                cluster = nodes;
+                try
                 {
-                    nodes.start(id);
-                }
-                for (final int clientId : CLIENT_IDS)
-                {
-                    final OctopiiClient client = connect(nodes, clientId);
-                    clients.add(client);
-                    workload.start(client, clientId, random.split());
-                }
-                awaitProgress(50, 60, "the first 50 operations");
-                workload.resetAvailability();
+                    if (null == noDiskFull)
+                    {
+                        for (int id = 1; id <= settings.nodeCount; id++)
+                        {
+                            disks[id] = DiskFullFault.mount(nodes.nodeDir(id).resolve("data"), DISK_BYTES);
+                        }
+                    }
+                    for (int id = 1; id <= settings.nodeCount; id++)
+                    {
+                        nodes.start(id);
+                    }
+                    for (final int clientId : CLIENT_IDS)
+                    {
+                        final OctopiiClient client = connect(nodes, clientId);
+                        clients.add(client);
+                        workload.start(client, clientId, random.split());
+                    }
+                    awaitProgress(50, 60, "the first 50 operations");
+                    workload.resetAvailability();
 
-                final long endNs = startNs + settings.durationNs;
-                final TortureFault[] round = kinds.clone();
-                for (int cycle = 1; cycle <= settings.cycles || System.nanoTime() < endNs; cycle++)
-                {
-                    final int inRound = (cycle - 1) % round.length;
-                    if (0 == inRound)
+                    final long endNs = startNs + settings.durationNs;
+                    final TortureFault[] round = kinds.clone();
+                    for (int cycle = 1; cycle <= settings.cycles || System.nanoTime() < endNs; cycle++)
                     {
-                        shuffle(round);
+                        final int inRound = (cycle - 1) % round.length;
+                        if (0 == inRound)
+                        {
+                            shuffle(round);
+                        }
+                        final TortureFault fault = round[inRound];
+                        report.faults.merge(fault, 1, Integer::sum);
+                        report.cycles = cycle;
+                        inject(fault, cycle, report);
+                        final long healedNs = System.nanoTime();
+                        awaitProgress(20, RECOVERY_TIMEOUT_S, "20 successful operations after healing " + fault + " (cycle " + cycle + ")");
+                        awaitCaughtUp("cycle " + cycle + ", after healing " + fault);
+                        final long recoveryNs = System.nanoTime() - healedNs;
+                        out.printf("   recovered in %d ms%n", TimeUnit.NANOSECONDS.toMillis(recoveryNs));
+                        if (recoveryNs > report.slowestRecoveryNs)
+                        {
+                            report.slowestRecoveryNs = recoveryNs;
+                            report.slowestRecovery = "cycle " + cycle + " (" + fault + ")";
+                        }
                     }
-                    final TortureFault fault = round[inRound];
-                    report.faults.merge(fault, 1, Integer::sum);
-                    report.cycles = cycle;
-                    inject(fault, cycle, report);
-                    final long healedNs = System.nanoTime();
-                    awaitProgress(20, RECOVERY_TIMEOUT_S, "20 successful operations after healing " + fault + " (cycle " + cycle + ")");
-                    awaitCaughtUp("cycle " + cycle + ", after healing " + fault);
-                    final long recoveryNs = System.nanoTime() - healedNs;
-                    out.printf("   recovered in %d ms%n", TimeUnit.NANOSECONDS.toMillis(recoveryNs));
-                    if (recoveryNs > report.slowestRecoveryNs)
-                    {
-                        report.slowestRecoveryNs = recoveryNs;
-                        report.slowestRecovery = "cycle " + cycle + " (" + fault + ")";
-                    }
+                    workload.stop();
+                    report.convergence = checkConvergence(clients.get(0));
                 }
-                workload.stop();
-                report.convergence = checkConvergence(clients.get(0));
+                catch (final Failure | IllegalStateException ex)
+                {
+                    report.failure = ex.getMessage() + " (node logs under " + settings.dir + ")";
+                }
+                finally
+                {
+                    workload.stop();
+                    clients.forEach(OctopiiClient::close);
+                }
             }
-            catch (final Failure | IllegalStateException ex)
+        }
+        finally
+        {
+            for (final DiskFullFault disk : disks) // after the nodes stopped
             {
-                report.failure = ex.getMessage() + " (node logs under " + settings.dir + ")";
-            }
-            finally
-            {
-                workload.stop();
-                clients.forEach(OctopiiClient::close);
+                if (null != disk)
+                {
+                    disk.close();
+                }
             }
         }
         report.ok = workload.okCount();
@@ -336,6 +366,14 @@ final class TortureRun
             case CORRUPT_WAL:
                 corruptWalAndRepair(follower, cycle);
                 break;
+            case DISK_FULL:
+            {
+                final long filled = disks[leader].fill();
+                out.println("   node " + leader + "'s data directory filled (" + filled + " bytes of filler)");
+                Thread.sleep(holdMs);
+                disks[leader].free();
+                break;
+            }
             case ISOLATE_LEADER:
                 split(partitions, new int[] { leader });
                 break;
