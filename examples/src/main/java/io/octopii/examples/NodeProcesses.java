@@ -32,6 +32,8 @@ final class NodeProcesses implements AutoCloseable
     static final long CLUSTER_ID = 42;
     /** Each node's fault-injection control file in its directory (partition mode LOOPBACK). */
     static final String FAULT_INJECTION_FILE = "fault-injection";
+    /** How long a node process may take to report running. */
+    static final int START_TIMEOUT_S = 90;
     private static final int STABLE_PORT_LOW = 20_000;
     private static final int STABLE_PORT_HIGH = 32_000;
     private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -227,12 +229,14 @@ final class NodeProcesses implements AutoCloseable
         final File log = nodeDir(id).resolve("node.log").toFile();
         final long logStart = log.length();
         launch(id, log);
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        // generous: on a loaded 2-core machine a JVM start with QUIC key material took over 30 s
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_TIMEOUT_S);
         while (!readFrom(log, logStart, MAX_START_OUTPUT).contains("node " + id + " running"))
         {
             if (!processes[id].isAlive() || System.nanoTime() > deadline)
             {
-                throw new IllegalStateException("node " + id + " did not start; its log " + log + " since the start:\n" +
+                throw new IllegalStateException("node " + id + " did not start" + (processes[id].isAlive() ?
+                    " within " + START_TIMEOUT_S + " s" : "") + "; its log " + log + " since the start:\n" +
                     readFrom(log, logStart, MAX_START_OUTPUT));
             }
             Thread.sleep(20);

@@ -25,7 +25,9 @@ final class TortureCommand implements Launcher.Command
             "  Starts N node processes (default 3) on this machine, runs a KV workload from 3 clients and injects one\n" +
             "  fault per cycle on a seeded schedule: kill -9 of the leader, a follower or a majority; SIGSTOP of the\n" +
             "  leader or a follower; a corrupted WAL segment on a follower (it must refuse to start; then the documented\n" +
-            "  repair, octopii wal repair, and a rejoin); and partitions: isolate the leader, split with the leader in\n" +
+            "  repair, octopii wal repair, and a rejoin); a full disk on the leader (each node's data directory is a\n" +
+            "  small tmpfs, filled and freed; needs root and mount, left out otherwise); and partitions: isolate the\n" +
+            "  leader, split with the leader in\n" +
             "  the minority or in the majority (2/3 and 3/2 on five nodes), one-way cuts of the leader's outbound or\n" +
             "  inbound links.\n" +
             "  Every kind comes once per round, in shuffled order. After each fault it heals and waits for progress\n" +
