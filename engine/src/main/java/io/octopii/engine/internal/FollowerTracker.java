@@ -305,21 +305,25 @@ public final class FollowerTracker
      *
      * @param sequence        echoed sequence.
      * @param conflictIndex   the follower's hint: first index to try.
+     * @param conflictTerm    the term of the follower's conflicting entry, or 0 when its log is too short (then
+     *                        {@code conflictIndex - 1} is its last index).
      * @param leaderLastIndex the leader's last index.
      * @param nowNs           now.
      */
-    public void onFailure(final long sequence, final long conflictIndex, final long leaderLastIndex, final long nowNs)
+    public void onFailure(
+        final long sequence, final long conflictIndex, final long conflictTerm, final long leaderLastIndex, final long nowNs)
     {
         lastResponseNs = nowNs;
         if (sequence < staleBelowSequence)
         {
             return;
         }
-        if (1 == conflictIndex && matchIndex > 0)
+        if (0 == conflictTerm && conflictIndex >= 1 && conflictIndex - 1 < matchIndex)
         {
-            // The follower's log is empty although it acknowledged entries: a member whose log was wiped by
-            // `octopii wal repair`. Probe from what it holds now (down to a snapshot install); a lower match
-            // index only costs re-sending. Other hints below the match index (term-based) keep the floor.
+            // The follower's log ends below what it acknowledged durable: it lost acknowledged entries (its log
+            // was wiped by `octopii wal repair`, or it restarted from an older snapshot). Probe from what it holds
+            // now, down to a snapshot install; a lower match index only costs re-sending. A term-conflict hint
+            // below the match index keeps the floor: the entries up to the match index agree.
             matchIndex = Math.max(0, conflictIndex - 1);
         }
         long next = Math.min(conflictIndex, leaderLastIndex + 1);

@@ -1088,7 +1088,7 @@ public final class RaftCore implements Election.Actions
         }
         else
         {
-            f.onFailure(sequence, conflictIndex, lastIndex, nowNs);
+            f.onFailure(sequence, conflictIndex, conflictTerm, lastIndex, nowNs);
         }
     }
 

@@ -38,7 +38,7 @@ class FollowerTrackerTest
         final FollowerTracker f = new FollowerTracker(2, 1);
         f.reset(100, 0);
         final long probe = f.onSent(1, 1);
-        f.onFailure(probe, 40, 101, 2);
+        f.onFailure(probe, 40, 0, 101, 2);
         assertEquals(40, f.nextIndex());
         assertTrue(f.isProbing());
         final long s = f.onSent(3, 10);
@@ -46,9 +46,9 @@ class FollowerTrackerTest
         assertEquals(50, f.nextIndex());
         final long a = f.onSent(5, 10);
         final long b = f.onSent(5, 10);
-        f.onFailure(a, 45, 101, 6);
+        f.onFailure(a, 45, 1, 101, 6); // a term conflict: the entries up to the match index agree
         assertEquals(50, f.nextIndex(), "cannot go below what the follower acknowledged durable");
-        f.onFailure(b, 20, 101, 6);
+        f.onFailure(b, 20, 0, 101, 6);
         assertEquals(50, f.nextIndex(), "the answer to a request sent before the rejection is stale");
     }
 
@@ -59,9 +59,20 @@ class FollowerTrackerTest
         f.reset(100, 0);
         f.onSuccess(f.onSent(0, 10), 60, 60, 1);
         assertEquals(60, f.matchIndex());
-        f.onFailure(f.onSent(2, 10), 1, 101, 3);
+        f.onFailure(f.onSent(2, 10), 1, 0, 101, 3);
         assertEquals(0, f.matchIndex(), "the wiped follower holds nothing now");
         assertEquals(1, f.nextIndex());
+    }
+
+    @Test
+    void shouldProbeFromWhatAFollowerHoldsWhenItsLogEndsBelowItsMatchIndex()
+    {
+        final FollowerTracker f = new FollowerTracker(2, 1);
+        f.reset(100, 0);
+        f.onSuccess(f.onSent(0, 10), 60, 60, 1);
+        f.onFailure(f.onSent(2, 10), 31, 0, 101, 3); // its log (restored from a snapshot at 30) is too short
+        assertEquals(30, f.matchIndex());
+        assertEquals(31, f.nextIndex());
     }
 
     @Test
@@ -115,7 +126,7 @@ class FollowerTrackerTest
         assertTrue(f.isProbing());
 
         final long probe = f.onSent(101, 1);
-        f.onFailure(probe, 400, 1001, 102); // the follower's log ends at 399
+        f.onFailure(probe, 400, 0, 1001, 102); // the follower's log ends at 399
         assertEquals(400, f.nextIndex());
         f.onSent(103, 1);
         assertTrue(f.checkTimeout(200, 50));
