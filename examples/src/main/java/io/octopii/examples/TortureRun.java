@@ -7,15 +7,20 @@ import io.octopii.engine.Role;
 import io.octopii.engine.check.LinearizabilityChecker;
 import io.octopii.engine.kv.KvText;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * One fault-injection run on real node processes, shared by {@code octopii torture} and the CI test: start N
@@ -431,8 +436,29 @@ final class TortureRun
                 "start naming " + segment + " (exit code " + refused.code() + "):\n" + refused.output());
         }
         out.println("   node " + follower + " refused to start (exit code " + refused.code() + "); repairing");
-        StorageFaults.repair(dataDir, out);
+        final Path aside = StorageFaults.repair(dataDir, out);
         cluster.start(follower);
+        // An operator keeps the damaged files for inspection, but not on the node's data disk: left in place they
+        // fill the small tmpfs of the DISK_FULL fault after a few such cycles (a 30-segment run did).
+        out.println("   removed the damaged copy " + aside.getFileName() + " (" + (deleteTree(aside) >> 20) +
+            " MiB) from the node's disk");
+    }
+
+    /** @return bytes of the regular files deleted with the tree. */
+    private static long deleteTree(final Path root) throws IOException
+    {
+        final List<Path> paths;
+        try (Stream<Path> walk = Files.walk(root))
+        {
+            paths = walk.sorted(Comparator.reverseOrder()).collect(Collectors.toList());
+        }
+        long bytes = 0;
+        for (final Path path : paths)
+        {
+            bytes += Files.isRegularFile(path) ? Files.size(path) : 0;
+            Files.delete(path);
+        }
+        return bytes;
     }
 
     /** @return frames the nodes' fault-injection filters dropped, as their status files say now. */

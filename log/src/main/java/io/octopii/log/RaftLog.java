@@ -427,24 +427,39 @@ public final class RaftLog implements AutoCloseable
      * durable index drops to {@code index - 1} if it was above.
      *
      * @param index first index to remove; a value above {@link #lastIndex()} does nothing.
+     * @return false, with nothing removed, when the new segment cannot be allocated (the device is full: see
+     * {@link #isStorageFull()}; reported like a full log, and retried by the caller later); true otherwise.
      * @throws IllegalArgumentException if index is below {@link #firstIndex()}.
      */
-    public void truncateFrom(final long index)
+    public boolean truncateFrom(final long index)
     {
         checkNoClaim("truncateFrom");
         if (index > lastIndex)
         {
-            return;
+            return true;
         }
         if (index < firstIndex)
         {
             throw new IllegalArgumentException(
                 "truncateFrom(" + index + ") below firstIndex " + firstIndex + ": committed entries cannot be removed");
         }
+        if (storageFull && !spares.hasReady())
+        {
+            return false; // the flusher retries the allocation; a failed one here would fill the device again
+        }
 
         // a truncation that removes every segment must not leave a window with no durable segment
-        final Segment fresh = index > segments[0].firstIndex ?
-            newSegment(index, term(index - 1)) : createSegment(index, term(index - 1), 0);
+        final Segment fresh;
+        try
+        {
+            fresh = index > segments[0].firstIndex ?
+                newSegment(index, term(index - 1)) : createSegment(index, term(index - 1), 0);
+        }
+        catch (final UncheckedIOException ex)
+        {
+            onNoSpace(ex);
+            return false;
+        }
         final ArrayList<Segment> removed = new ArrayList<>();
         synchronized (flushLock)
         {
@@ -483,6 +498,7 @@ public final class RaftLog implements AutoCloseable
         }
         deleteFiles(removed);
         truncations++;
+        return true;
     }
 
     /**

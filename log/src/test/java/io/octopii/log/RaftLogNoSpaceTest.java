@@ -82,6 +82,47 @@ class RaftLogNoSpaceTest
         }
     }
 
+    @Test
+    void shouldRefuseATruncationItCannotStartASegmentForAndTruncateOnceSpaceReturns()
+    {
+        final FullableStorage storage = new FullableStorage(new MappedFileStorage(dir));
+        final List<String> events = new ArrayList<>();
+        final CachedNanoClock clock = new CachedNanoClock();
+        try (RaftLog log = RaftLog.open(new RaftLog.Context()
+            .storage(storage)
+            .segmentLength(SEGMENT_LENGTH)
+            .fsyncPolicy(FsyncPolicy.DURABLE)
+            .spareSegments(1) // under half a segment appended: the flusher prepares no spare, so truncating needs a new file
+            .eventHandler(events::add)))
+        {
+            final LogFlusher flusher = new LogFlusher(log, clock);
+            final UnsafeBuffer payload = new UnsafeBuffer(new byte[PAYLOAD]);
+            for (long index = 1; index <= 20; index++)
+            {
+                assertEquals(index, log.append(1, index, EntryType.ENTRY, 0, payload, 0, PAYLOAD));
+            }
+            flusher.flushAll();
+            storage.isFull = true;
+            for (int i = 0; i < 100; i++)
+            {
+                assertFalse(log.truncateFrom(10), "a truncation needs a new segment: refused while the device is full");
+                flusher.doWork();
+            }
+            assertEquals(20, log.lastIndex(), "nothing removed by a refused truncation");
+            assertTrue(log.isStorageFull());
+            assertTrue(storage.refused <= 2, "allocation attempts within one back-off: " + storage.refused);
+            assertEquals(1, events.stream().filter(e -> e.startsWith("no space for a new log segment")).count(),
+                "reported once: " + events);
+
+            storage.isFull = false;
+            clock.advance(RaftLog.NO_SPACE_RETRY_NS);
+            flusher.doWork();
+            assertTrue(log.truncateFrom(10), "truncates once space returned");
+            assertEquals(9, log.lastIndex());
+            assertEquals(10, log.append(2, 10, EntryType.ENTRY, 0, payload, 0, PAYLOAD));
+        }
+    }
+
     /** Delegates to a real storage; while {@link #isFull}, creating a file fails as on a full device. */
     static final class FullableStorage extends ForwardingStorage
     {

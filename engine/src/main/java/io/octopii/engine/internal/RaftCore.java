@@ -1016,7 +1016,10 @@ public final class RaftCore implements Election.Actions
                         " sent a conflicting entry at committed index " + index + " (commitIndex " + commitIndex + ")"));
                     return;
                 }
-                log.truncateFrom(index);
+                if (!log.truncateFrom(index))
+                {
+                    break; // no space for the segment a truncation starts (reported by the log): the leader retries
+                }
                 if (membership.onTruncated(index, log))
                 {
                     configure(membership.current());
