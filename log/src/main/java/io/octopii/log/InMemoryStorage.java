@@ -44,6 +44,7 @@ public final class InMemoryStorage implements LogStorage
     private final String label;
     private long creationSequence;
     private int crashCount;
+    private boolean isFull;
 
     /**
      * @param label used in messages, e.g. the simulated node's name.
@@ -70,6 +71,11 @@ public final class InMemoryStorage implements LogStorage
         if (files.containsKey(name))
         {
             throw new UncheckedIOException(new IOException("file already exists: " + describe() + "/" + name));
+        }
+        if (isFull)
+        {
+            throw new UncheckedIOException("failed to create " + describe() + "/" + name + " (" + length + " bytes)",
+                new IOException("No space left on device"));
         }
         final FixedNode node = new FixedNode(length, ++creationSequence);
         if (initialLength > 0)
@@ -252,6 +258,17 @@ public final class InMemoryStorage implements LogStorage
             node.revertToDisk();
         }
         return kept;
+    }
+
+    /**
+     * Model a full device: while set, creating a fixed-length file (a log segment or spare) fails as it does on a
+     * full disk. Streams (snapshots) and existing files are unaffected.
+     *
+     * @param isFull whether the device is full.
+     */
+    public synchronized void full(final boolean isFull)
+    {
+        this.isFull = isFull;
     }
 
     /**

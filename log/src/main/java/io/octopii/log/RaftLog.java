@@ -609,11 +609,22 @@ public final class RaftLog implements AutoCloseable
      *
      * @param baseIndex last index covered by the snapshot.
      * @param baseTerm  term of baseIndex.
+     * @return false, with nothing changed, when the new segment cannot be allocated (the device is full: see
+     * {@link #isStorageFull()}, reported like a full log); true otherwise.
      */
-    public void resetTo(final long baseIndex, final long baseTerm)
+    public boolean resetTo(final long baseIndex, final long baseTerm)
     {
         checkNoClaim("resetTo");
-        final Segment fresh = createSegment(baseIndex + 1, baseTerm, SegmentDescriptor.FLAG_BASE);
+        final Segment fresh;
+        try
+        {
+            fresh = createSegment(baseIndex + 1, baseTerm, SegmentDescriptor.FLAG_BASE);
+        }
+        catch (final UncheckedIOException ex)
+        {
+            onNoSpace(ex);
+            return false;
+        }
         final ArrayList<Segment> removed = new ArrayList<>(segmentCount);
         synchronized (flushLock)
         {
@@ -634,6 +645,7 @@ public final class RaftLog implements AutoCloseable
             DURABLE_INDEX.setRelease(this, baseIndex);
         }
         deleteFiles(removed);
+        return true;
     }
 
     /**

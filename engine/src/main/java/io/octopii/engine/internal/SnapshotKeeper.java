@@ -133,7 +133,12 @@ public final class SnapshotKeeper
                         ") ends before the log starts (firstIndex " + log.firstIndex() + "): skipped"));
                     continue;
                 }
-                load(reader, "at start");
+                if (!load(reader, "at start"))
+                {
+                    throw new IllegalStateException("snapshot " + names[i] + " (index " + reader.index() +
+                        ") cannot be loaded at start: no space in " + log.context().storage().describe() +
+                        " to restart the log after it; free space and start again");
+                }
                 return reader.index();
             }
             finally
@@ -151,7 +156,8 @@ public final class SnapshotKeeper
      * after the snapshot. Slow path.
      *
      * @param name the snapshot's file name in the store.
-     * @return the index installed, or 0 if the file is missing or damaged (reported; it is deleted).
+     * @return the index installed, or 0 if the file is missing or damaged, or the log could not be restarted after
+     * it for lack of space (reported; the file is deleted and nothing else changed).
      * @throws IllegalStateException if the state machine failed to load it (fail-stop).
      */
     public long install(final String name)
@@ -162,13 +168,19 @@ public final class SnapshotKeeper
             store.delete(name);
             return 0;
         }
+        final boolean isLoaded;
         try
         {
-            load(reader, "installed by the leader");
+            isLoaded = load(reader, "installed by the leader");
         }
         finally
         {
             reader.close();
+        }
+        if (!isLoaded)
+        {
+            store.delete(name); // frees its space; the leader offers it again
+            return 0;
         }
         retainAndCompact();
         return latestIndex;
@@ -329,14 +341,29 @@ public final class SnapshotKeeper
         return loadedMembership;
     }
 
-    private void load(final SnapshotStore.SnapshotReader reader, final String why)
+    /**
+     * Restart the log after the snapshot unless the log holds its last entry with the same term (then the entries
+     * above it may be committed and are kept), then load the session table and the state machine's state. The log
+     * goes first: on a full device nothing changes and false is returned; a crash between the two finds the
+     * snapshot in the store and the log starting after it, which is where a restart begins anyway.
+     *
+     * @return false when the log could not be restarted for lack of space (reported by the log; nothing changed).
+     */
+    private boolean load(final SnapshotStore.SnapshotReader reader, final String why)
     {
+        final long index = reader.index();
+        final long term = reader.term();
+        final boolean logJoins = log.lastIndex() >= index && index >= log.firstIndex() - 1 && log.term(index) == term;
+        if (!logJoins && !log.resetTo(index, term))
+        {
+            errorHandler.onError(new IllegalStateException("snapshot " + reader.name() + " (index " + index +
+                ", " + why + ") not loaded: no space for the log segment after it"));
+            return false;
+        }
         final DirectBuffer membership = reader.membership();
         final byte[] copy = new byte[membership.capacity()];
         membership.getBytes(0, copy);
         loadedMembership.wrap(copy);
-        final long index = reader.index();
-        final long term = reader.term();
         readerAdapter.reader = reader;
         try
         {
@@ -352,17 +379,13 @@ public final class SnapshotKeeper
         {
             readerAdapter.reader = null;
         }
-        final boolean logJoins = log.lastIndex() >= index && index >= log.firstIndex() - 1 && log.term(index) == term;
-        if (!logJoins)
-        {
-            log.resetTo(index, term);
-        }
         latestIndex = index;
         latestTerm = term;
         latestLength = SnapshotStore.HEADER_LENGTH + loadedMembership.capacity() + reader.dataLength();
         latestName = reader.name();
         bytesSinceSnapshot = 0;
         snapshotsLoaded++;
+        return true;
     }
 
     private void retainAndCompact()

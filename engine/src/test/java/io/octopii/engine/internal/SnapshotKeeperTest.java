@@ -181,6 +181,59 @@ class SnapshotKeeperTest
         }
     }
 
+    @Test
+    void shouldLeaveEverythingAsItWasWhenAnInstallFindsNoSpaceForTheLogAndInstallOnceSpaceReturns()
+    {
+        final SnapshotKeeper leader = keeper(0, 0, 1);
+        append(1, 300);
+        take(leader, 300);
+        final byte[] snapshot = readSnapshotFile();
+
+        final InMemoryStorage followerStorage = new InMemoryStorage("follower");
+        final RaftLog followerLog = RaftLog.open(new RaftLog.Context().storage(followerStorage)
+            .segmentLength(SEGMENT_LENGTH).fsyncPolicy(FsyncPolicy.NONE).eventHandler(events::add));
+        try
+        {
+            final UnsafeBuffer payload = new UnsafeBuffer(new byte[PAYLOAD_LENGTH]);
+            for (long i = 1; i <= 50; i++)
+            {
+                followerLog.append(1, i, EntryType.ENTRY, 0, payload, 0, PAYLOAD_LENGTH);
+            }
+            final SumStateMachine follower = new SumStateMachine();
+            final SnapshotKeeper keeper = new SnapshotKeeper(
+                new SnapshotStore(followerStorage, events::add), follower, followerLog, errors::add, 0, 0, 1, sessions());
+            final String name = SnapshotStore.fileName(300, 1);
+            writeFile(followerStorage, name, snapshot);
+            followerStorage.full(true);
+            assertEquals(0, keeper.install(name), "no space for the segment after the snapshot: not installed");
+            assertEquals(0, follower.sum, "the state was not replaced");
+            assertEquals(1, followerLog.firstIndex());
+            assertEquals(50, followerLog.lastIndex(), "the log is as it was");
+            assertFalse(followerStorage.exists(name), "the fetched file is deleted: the leader offers it again");
+            assertTrue(errors.stream().anyMatch(e -> e.getMessage().contains("no space")), errors.toString());
+
+            followerStorage.full(false);
+            writeFile(followerStorage, name, snapshot);
+            assertEquals(300, keeper.install(name));
+            assertEquals(stateMachine.sumAt(300), follower.sum);
+            assertEquals(301, followerLog.firstIndex());
+        }
+        finally
+        {
+            followerLog.close();
+            followerStorage.close();
+        }
+    }
+
+    private static void writeFile(final InMemoryStorage storage, final String name, final byte[] bytes)
+    {
+        try (StreamFile file = storage.createStream(name))
+        {
+            file.write(0, new UnsafeBuffer(bytes), 0, bytes.length);
+            file.force();
+        }
+    }
+
     private byte[] readSnapshotFile()
     {
         final String name = new SnapshotStore(storage, events::add).snapshotNames()[0];

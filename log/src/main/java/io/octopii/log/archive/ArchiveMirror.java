@@ -403,7 +403,11 @@ public final class ArchiveMirror implements Agent, AutoCloseable
                         if (base < upToIndex && (base != restoredLog.lastIndex() || baseTerm(buffer, offset) !=
                             restoredLog.term(base)))
                         {
-                            restoredLog.resetTo(base, baseTerm(buffer, offset));
+                            if (!restoredLog.resetTo(base, baseTerm(buffer, offset)))
+                            {
+                                throw new IllegalStateException("restore: no space in " +
+                                    restoredLog.context().storage().describe() + " for the segment after base " + base);
+                            }
                         }
                         return;
                     }
