@@ -49,7 +49,8 @@ import java.util.function.Supplier;
  * {@code aeronTermLength} (default 16 MiB), {@code aeronMtu} (default 1408), {@code quicSizeMiB} (default: the
  * file size; the QUIC lane can use a smaller file), {@code quicRawSizeMiB} (bytes for the raw QUIC channel and the
  * Kwik bulk stream, default the QUIC size up to 256 MiB), {@code kwikInFlight} (Kwik bulk: 64 KiB messages on fresh
- * streams with this many in flight, default 64; 0 for one long-lived stream).
+ * streams with this many in flight, default 64; 0 for one long-lived stream), {@code quicBatchWindow} (the QUIC
+ * transport's stream batches in flight per channel, default {@link TransportContext#DEFAULT_BATCH_WINDOW}).
  *
  * <p>The QUIC part also measures Kwik alone ({@link KwikBulkStream}: 64 KiB writes on a plain long-lived Kwik
  * stream, no Octopii transport) in the same JVM, which is the issue's reference for the lane over QUIC.
@@ -375,7 +376,8 @@ public final class ShippingLaneThroughput
                 .keyStorePath(DevCertificates.nodeKeyStore(certificates, id))
                 .keyStorePassword(password.toCharArray())
                 .trustStorePath(DevCertificates.trustStore(certificates))
-                .trustStorePassword(password.toCharArray()));
+                .trustStorePassword(password.toCharArray())
+                .batchWindow(Integer.getInteger("quicBatchWindow", TransportContext.DEFAULT_BATCH_WINDOW)));
         }
         awaitConnected(transports[0], transports[1]);
         return transports;
