@@ -15,7 +15,7 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.EpochNanoClock;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.SystemEpochNanoClock;
+import org.agrona.concurrent.OffsetEpochNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
@@ -118,7 +118,7 @@ public final class RpcEndpoint implements AutoCloseable
             }
             if (clock == null)
             {
-                clock = new SystemEpochNanoClock();
+                clock = new OffsetEpochNanoClock(); // allocation-free; SystemEpochNanoClock builds an Instant per call
             }
             if (idleStrategy == null)
             {
