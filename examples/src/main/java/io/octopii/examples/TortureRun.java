@@ -4,6 +4,7 @@ import io.octopii.engine.NodeContext;
 import io.octopii.engine.OctopiiClient;
 import io.octopii.engine.QueryPolicy;
 import io.octopii.engine.Role;
+import io.octopii.engine.StatusReader;
 import io.octopii.engine.check.LinearizabilityChecker;
 import io.octopii.engine.kv.KvText;
 
@@ -545,6 +546,8 @@ final class TortureRun
             {
                 if (System.nanoTime() > deadline)
                 {
+                    printStatus(leader);
+                    printStatus(id);
                     throw new Failure(when + ": node " + id + " applied " + cluster.counter(id, "applied index") +
                         " < leader " + leader + "'s commit index " + commit + " after " + RECOVERY_TIMEOUT_S + " s");
                 }
@@ -552,6 +555,20 @@ final class TortureRun
             }
         }
         return commit;
+    }
+
+    /** What {@code octopii status} shows for a node (links, per-peer replication, counters): for a failure report. */
+    private void printStatus(final int id)
+    {
+        out.println("   status of node " + id + ":");
+        try (StatusReader reader = new StatusReader(cluster.nodeDir(id).resolve("data").toFile()))
+        {
+            reader.print(out, System.currentTimeMillis());
+        }
+        catch (final RuntimeException ex)
+        {
+            out.println("   (unreadable: " + ex.getMessage() + ")");
+        }
     }
 
     private void awaitProgress(final long more, final int seconds, final String what) throws InterruptedException, Failure
