@@ -36,11 +36,7 @@ class RaftLogNoSpaceTest
         final FullableStorage storage = new FullableStorage(new MappedFileStorage(dir));
         final List<String> events = new ArrayList<>();
         final CachedNanoClock clock = new CachedNanoClock();
-        try (RaftLog log = RaftLog.open(new RaftLog.Context()
-            .storage(storage)
-            .segmentLength(SEGMENT_LENGTH)
-            .fsyncPolicy(FsyncPolicy.DURABLE)
-            .eventHandler(events::add)))
+        try (RaftLog log = open(storage, events, RaftLog.Context.SPARE_SEGMENTS_DEFAULT))
         {
             final LogFlusher flusher = new LogFlusher(log, clock);
             final UnsafeBuffer payload = new UnsafeBuffer(new byte[PAYLOAD]);
@@ -88,12 +84,8 @@ class RaftLogNoSpaceTest
         final FullableStorage storage = new FullableStorage(new MappedFileStorage(dir));
         final List<String> events = new ArrayList<>();
         final CachedNanoClock clock = new CachedNanoClock();
-        try (RaftLog log = RaftLog.open(new RaftLog.Context()
-            .storage(storage)
-            .segmentLength(SEGMENT_LENGTH)
-            .fsyncPolicy(FsyncPolicy.DURABLE)
-            .spareSegments(1) // under half a segment appended: the flusher prepares no spare, so truncating needs a new file
-            .eventHandler(events::add)))
+        // under half a segment appended: the flusher prepares no spare, so truncating needs a new file
+        try (RaftLog log = open(storage, events, 1))
         {
             final LogFlusher flusher = new LogFlusher(log, clock);
             final UnsafeBuffer payload = new UnsafeBuffer(new byte[PAYLOAD]);
@@ -121,6 +113,16 @@ class RaftLogNoSpaceTest
             assertEquals(9, log.lastIndex());
             assertEquals(10, log.append(2, 10, EntryType.ENTRY, 0, payload, 0, PAYLOAD));
         }
+    }
+
+    private static RaftLog open(final LogStorage storage, final List<String> events, final int spareSegments)
+    {
+        return RaftLog.open(new RaftLog.Context()
+            .storage(storage)
+            .segmentLength(SEGMENT_LENGTH)
+            .fsyncPolicy(FsyncPolicy.DURABLE)
+            .spareSegments(spareSegments)
+            .eventHandler(events::add));
     }
 
     /** Delegates to a real storage; while {@link #isFull}, creating a file fails as on a full device. */

@@ -143,28 +143,15 @@ class SnapshotKeeperTest
     @Test
     void shouldRestartTheLogAfterASnapshotItDoesNotJoin()
     {
-        final SnapshotKeeper leader = keeper(0, 0, 1);
-        append(1, 300);
-        take(leader, 300);
-        final byte[] snapshot = readSnapshotFile();
+        final byte[] snapshot = snapshotAt300();
 
         // another node with a shorter log receives the file, as an install does
         final InMemoryStorage followerStorage = new InMemoryStorage("follower");
-        final RaftLog followerLog = RaftLog.open(new RaftLog.Context().storage(followerStorage)
-            .segmentLength(SEGMENT_LENGTH).fsyncPolicy(FsyncPolicy.NONE));
+        final RaftLog followerLog = followerLogOf50(followerStorage);
         try
         {
-            final UnsafeBuffer payload = new UnsafeBuffer(new byte[PAYLOAD_LENGTH]);
-            for (long i = 1; i <= 50; i++)
-            {
-                followerLog.append(1, i, EntryType.ENTRY, 0, payload, 0, PAYLOAD_LENGTH);
-            }
             final String name = SnapshotStore.fileName(300, 1);
-            try (StreamFile file = followerStorage.createStream(name))
-            {
-                file.write(0, new UnsafeBuffer(snapshot), 0, snapshot.length);
-                file.force();
-            }
+            writeFile(followerStorage, name, snapshot);
             final SumStateMachine follower = new SumStateMachine();
             final SnapshotKeeper keeper = new SnapshotKeeper(
                 new SnapshotStore(followerStorage, events::add), follower, followerLog, errors::add, 0, 0, 1, sessions());
@@ -184,21 +171,11 @@ class SnapshotKeeperTest
     @Test
     void shouldLeaveEverythingAsItWasWhenAnInstallFindsNoSpaceForTheLogAndInstallOnceSpaceReturns()
     {
-        final SnapshotKeeper leader = keeper(0, 0, 1);
-        append(1, 300);
-        take(leader, 300);
-        final byte[] snapshot = readSnapshotFile();
-
+        final byte[] snapshot = snapshotAt300();
         final InMemoryStorage followerStorage = new InMemoryStorage("follower");
-        final RaftLog followerLog = RaftLog.open(new RaftLog.Context().storage(followerStorage)
-            .segmentLength(SEGMENT_LENGTH).fsyncPolicy(FsyncPolicy.NONE).eventHandler(events::add));
+        final RaftLog followerLog = followerLogOf50(followerStorage);
         try
         {
-            final UnsafeBuffer payload = new UnsafeBuffer(new byte[PAYLOAD_LENGTH]);
-            for (long i = 1; i <= 50; i++)
-            {
-                followerLog.append(1, i, EntryType.ENTRY, 0, payload, 0, PAYLOAD_LENGTH);
-            }
             final SumStateMachine follower = new SumStateMachine();
             final SnapshotKeeper keeper = new SnapshotKeeper(
                 new SnapshotStore(followerStorage, events::add), follower, followerLog, errors::add, 0, 0, 1, sessions());
@@ -223,6 +200,28 @@ class SnapshotKeeperTest
             followerLog.close();
             followerStorage.close();
         }
+    }
+
+    /** The leader's log of 300 entries, snapshotted at 300: the snapshot file's bytes. */
+    private byte[] snapshotAt300()
+    {
+        final SnapshotKeeper leader = keeper(0, 0, 1);
+        append(1, 300);
+        take(leader, 300);
+        return readSnapshotFile();
+    }
+
+    /** A follower's log of 50 entries of term 1, which a snapshot at 300 does not join. */
+    private RaftLog followerLogOf50(final InMemoryStorage followerStorage)
+    {
+        final RaftLog followerLog = RaftLog.open(new RaftLog.Context().storage(followerStorage)
+            .segmentLength(SEGMENT_LENGTH).fsyncPolicy(FsyncPolicy.NONE).eventHandler(events::add));
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[PAYLOAD_LENGTH]);
+        for (long i = 1; i <= 50; i++)
+        {
+            followerLog.append(1, i, EntryType.ENTRY, 0, payload, 0, PAYLOAD_LENGTH);
+        }
+        return followerLog;
     }
 
     private static void writeFile(final InMemoryStorage storage, final String name, final byte[] bytes)
