@@ -155,6 +155,42 @@ final class NetworkNamespaces implements Partitions
     }
 
     @Override
+    public String describe(final int node)
+    {
+        try
+        {
+            final Process process = new ProcessBuilder("ip", "netns", "exec", namespace(node), "ip", "route", "show")
+                .redirectErrorStream(true).start();
+            final String routes = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            process.waitFor(10, TimeUnit.SECONDS);
+            return "routes in " + namespace(node) + " (cuts believed in place from this node: " + cutsFrom(node) +
+                "):\n" + routes;
+        }
+        catch (final IOException ex)
+        {
+            return "routes in " + namespace(node) + ": " + ex;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return "routes in " + namespace(node) + ": interrupted";
+        }
+    }
+
+    private String cutsFrom(final int node)
+    {
+        final StringBuilder cuts = new StringBuilder();
+        for (int to = 1; to <= nodeCount; to++)
+        {
+            if (isCut[node][to])
+            {
+                cuts.append(cuts.length() > 0 ? "," : "").append(to);
+            }
+        }
+        return cuts.length() > 0 ? cuts.toString() : "none";
+    }
+
+    @Override
     public void close()
     {
         removeLeftovers();

@@ -41,6 +41,17 @@ interface Partitions extends AutoCloseable
     /** Restore every link. */
     void heal() throws IOException;
 
+    /**
+     * For a failure report: how a node's network looks now (its routes, in namespaces).
+     *
+     * @param node the node.
+     * @return a description, or an empty string when there is nothing to show.
+     */
+    default String describe(final int node)
+    {
+        return "";
+    }
+
     /** Remove whatever the partitions created. */
     void close();
 }

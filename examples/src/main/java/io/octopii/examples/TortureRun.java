@@ -569,6 +569,11 @@ final class TortureRun
         {
             out.println("   (unreadable: " + ex.getMessage() + ")");
         }
+        final String network = cluster.partitions().describe(id);
+        if (!network.isEmpty())
+        {
+            out.println(network);
+        }
     }
 
     private void awaitProgress(final long more, final int seconds, final String what) throws InterruptedException, Failure
