@@ -32,7 +32,7 @@ public final class TransportContext
     public static final int DEFAULT_SHIPPING_RING_LENGTH = 4 * 1024 * 1024;
     public static final int DEFAULT_INBOUND_RING_LENGTH = 8 * 1024 * 1024;
     public static final int DEFAULT_MAX_BATCH_LENGTH = 48 * 1024;
-    public static final int DEFAULT_BATCH_WINDOW = 8;
+    public static final int DEFAULT_BATCH_WINDOW = 32;
     /** Both channels' windows stay well inside the 256 concurrent streams a peer grants. */
     public static final int MAX_BATCH_WINDOW = 64;
     public static final long DEFAULT_CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(3);
