@@ -91,6 +91,7 @@ public final class ClientSessions
     private final UnsafeBuffer scratch;
     private Session current;
     private int currentSlot;
+    private long currentSequence;
     private int replayLength;
     private long replaced;
     private long duplicates;
@@ -184,6 +185,7 @@ public final class ClientSessions
         }
         current = session;
         currentSlot = slot;
+        currentSequence = sequence;
         return APPLY;
     }
 
@@ -196,11 +198,10 @@ public final class ClientSessions
     /**
      * Record the applied command of the last {@link #APPLY} with its result.
      *
-     * @param sequence     the entry's sequence.
      * @param response     holds the result from offset 0.
      * @param resultLength its length.
      */
-    public void onApplied(final long sequence, final DirectBuffer response, final int resultLength)
+    public void onApplied(final DirectBuffer response, final int resultLength)
     {
         final Session session = current;
         if (null == session)
@@ -208,7 +209,7 @@ public final class ClientSessions
             return;
         }
         current = null;
-        session.sequences[currentSlot] = sequence;
+        session.sequences[currentSlot] = currentSequence;
         if (resultLength <= resultCapacity)
         {
             session.results.putBytes(currentSlot * resultCapacity, response, 0, resultLength);
@@ -218,12 +219,6 @@ public final class ClientSessions
         {
             session.lengths[currentSlot] = NOT_KEPT;
         }
-    }
-
-    /** @return the sequence in an exactly-once entry's header. */
-    public static long sequenceOf(final DirectBuffer buffer, final int offset)
-    {
-        return buffer.getLong(offset + Long.BYTES, ByteOrder.LITTLE_ENDIAN);
     }
 
     private Session open(final long sessionId)

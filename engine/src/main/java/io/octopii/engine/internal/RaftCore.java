@@ -1296,8 +1296,7 @@ public final class RaftCore implements Election.Actions
                     }
                     if (isSession)
                     {
-                        sessions.onApplied(ClientSessions.sequenceOf(view.buffer(), view.payloadOffset()),
-                            responseBuffer, resultLength);
+                        sessions.onApplied(responseBuffer, resultLength);
                     }
                 }
             }

@@ -37,7 +37,7 @@ class ClientSessionsTest
             {
                 response.putByte(i, (byte)(sequence + i));
             }
-            sessions.onApplied(sequence, response, resultLength);
+            sessions.onApplied(response, resultLength);
         }
         return decision;
     }
@@ -188,7 +188,7 @@ class ClientSessionsTest
                     final long carriedLowest = random.nextBoolean() ? sent[1] : lowest;
                     if (ClientSessions.APPLY == deliver(sessions, 9, sent[0], carriedLowest))
                     {
-                        sessions.onApplied(sent[0], response, 0);
+                        sessions.onApplied(response, 0);
                         applied.merge(sent[0], 1, Integer::sum);
                     }
                 }
