@@ -6,9 +6,9 @@ import io.octopii.engine.QueryPolicy;
 import io.octopii.engine.kv.KvText;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
+import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.io.File;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,7 +86,7 @@ final class DemoCommand implements Launcher.Command
         {
             if (tempDir && !keep)
             {
-                deleteTree(root.toFile());
+                IoUtil.delete(root.toFile(), true);
             }
             else
             {
@@ -109,22 +109,6 @@ final class DemoCommand implements Launcher.Command
             throw new Launcher.UsageException("option '" + args[i - 1] + "' needs a value");
         }
         return args[i];
-    }
-
-    static void deleteTree(final File file)
-    {
-        final File[] children = file.listFiles();
-        if (null != children)
-        {
-            for (final File child : children)
-            {
-                deleteTree(child);
-            }
-        }
-        if (!file.delete() && file.exists())
-        {
-            System.err.println("could not delete " + file);
-        }
     }
 
     /** One run of the demo; closing it kills every process it started. */

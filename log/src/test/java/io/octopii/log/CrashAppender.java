@@ -15,7 +15,7 @@ import java.io.PrintStream;
  * of a segment file) and {@code P <name>} before the flusher creates a spare, until it is killed.
  * Arguments: directory, segment length, salt, and optionally {@code compact}: then whenever the log holds
  * more than two segments it is compacted below the durable index it last printed, so later rolls go into
- * recycled files.
+ * recycled files, and {@code C <first index>} is printed after a compaction that moved the first index.
  */
 public final class CrashAppender
 {
@@ -53,7 +53,13 @@ public final class CrashAppender
                 {
                     // below the index already printed: a kill between compacting and printing must not
                     // leave the parent a durable index under the first index it finds
+                    final long firstBefore = log.firstIndex();
                     log.compactBelow(reported);
+                    if (log.firstIndex() != firstBefore)
+                    {
+                        out.println("C " + log.firstIndex());
+                        out.flush();
+                    }
                 }
             }
             else

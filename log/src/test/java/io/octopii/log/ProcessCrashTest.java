@@ -1,5 +1,7 @@
 package io.octopii.log;
 
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -28,9 +30,34 @@ class ProcessCrashTest
 {
     private static final long SALT = 5;
     private static final long LINE_TIMEOUT_MS = 30_000;
+    private static final int ROUNDS = Integer.getInteger("octopii.crash.rounds", 20);
+    // every round on an empty directory (a fresh log), to repeat the first round's timing many times
+    private static final boolean FRESH = Boolean.getBoolean("octopii.crash.fresh");
 
     @TempDir
+    File tempDir;
     File dir;
+
+    @BeforeEach
+    void chooseDirectory() throws IOException
+    {
+        // -Doctopii.crash.dir=D runs the log on another file system (a tmpfs, say); the test deletes what it made
+        final String base = System.getProperty("octopii.crash.dir");
+        dir = null == base ? tempDir : java.nio.file.Files.createTempDirectory(java.nio.file.Path.of(base), "crash").toFile();
+    }
+
+    @AfterEach
+    void deleteDirectory()
+    {
+        if (dir != tempDir)
+        {
+            for (final File file : dir.listFiles())
+            {
+                file.delete();
+            }
+            dir.delete();
+        }
+    }
 
     @ParameterizedTest(name = "seed={0} segmentLength={1} killMidRoll={2} compact={3}")
     @CsvSource({ "20251126, 1048576, false, false", "777, 16384, true, false", "4242, 16384, true, true" })
@@ -42,13 +69,22 @@ class ProcessCrashTest
         long verifiedUpTo = 0;
         long compactedFirstIndex = 1;
         int killsDuringRoll = 0;
-        for (int round = 0; round < 20; round++)
+        for (int round = 0; round < ROUNDS; round++)
         {
             final String context = "seed=" + seed + " segmentLength=" + segmentLength + " compact=" + compact +
                 " round=" + round;
+            if (FRESH)
+            {
+                for (final File file : dir.listFiles())
+                {
+                    assertTrue(file.delete(), context + ": could not delete " + file);
+                }
+                verifiedUpTo = 0;
+            }
             final Process child = startChild(segmentLength, compact);
             final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-            final Thread pump = pump(child, lines);
+            final ArrayList<String> transcript = new ArrayList<>();
+            final Thread pump = pump(child, lines, transcript);
             long maxDurable = 0;
             try
             {
@@ -81,7 +117,9 @@ class ProcessCrashTest
             }
             finally
             {
-                child.destroyForcibly(); // SIGKILL on Linux
+                // SIGKILL through the handle: Process.destroyForcibly() would also close our end of the child's
+                // stdout, losing the lines still in the pipe (a lost D line made the compaction check fail in CI)
+                child.toHandle().destroyForcibly();
                 if (!child.waitFor(LINE_TIMEOUT_MS, TimeUnit.MILLISECONDS))
                 {
                     fail(context + ": child did not die after SIGKILL");
@@ -95,14 +133,20 @@ class ProcessCrashTest
                 {
                     maxDurable = Math.max(maxDurable, Long.parseLong(line.substring(2)));
                 }
+                else if (line.startsWith("(pump: "))
+                {
+                    fail(context + ": reading the child's output failed, lines may be lost: " + line);
+                }
                 else if (line.startsWith("Exception") || line.startsWith("\tat"))
                 {
                     fail(context + ": child failed: " + line);
                 }
             }
 
+            final ArrayList<String> events = new ArrayList<>();
+            final String[] filesBefore = dir.list();
             try (RaftLog log = RaftLog.open(new RaftLog.Context().directory(dir).segmentLength(segmentLength)
-                .eventHandler(s -> {})))
+                .eventHandler(events::add)))
             {
                 assertTrue(log.lastIndex() >= maxDurable,
                     context + ": child reported durable " + maxDurable + " but the log holds only " + log.lastIndex());
@@ -114,8 +158,13 @@ class ProcessCrashTest
                 if (compact)
                 {
                     // compaction (into recycled spares) never runs ahead of the durable index
-                    assertTrue(log.firstIndex() <= maxDurable + 1, context + ": first index " + log.firstIndex() +
-                        " above the reported durable index " + maxDurable);
+                    if (log.firstIndex() > maxDurable + 1)
+                    {
+                        fail(context + ": first index " + log.firstIndex() + " above the reported durable index " +
+                            maxDurable + "; files " + java.util.Arrays.toString(filesBefore) + "; recovery said " + events +
+                            "; child said " +
+                            tail(transcript, 60));
+                    }
                     compactedFirstIndex = log.firstIndex();
                 }
                 else
@@ -129,11 +178,11 @@ class ProcessCrashTest
         {
             assertTrue(compactedFirstIndex > 1, "the child never compacted, so no roll reused a recycled file");
         }
-        System.out.println("ProcessCrashTest seed=" + seed + " segmentLength=" + segmentLength + ": 20 SIGKILLs, " +
+        System.out.println("ProcessCrashTest seed=" + seed + " segmentLength=" + segmentLength + ": " + ROUNDS + " SIGKILLs, " +
             verifiedUpTo + " records verified, kills during a segment roll=" + killsDuringRoll);
         if (killMidRoll)
         {
-            assertEquals(20, killsDuringRoll, "every round should have been killed during a segment roll");
+            assertEquals(ROUNDS, killsDuringRoll, "every round should have been killed during a segment roll");
         }
     }
 
@@ -157,7 +206,7 @@ class ProcessCrashTest
         return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 
-    private static Thread pump(final Process child, final LinkedBlockingQueue<String> lines)
+    private static Thread pump(final Process child, final LinkedBlockingQueue<String> lines, final List<String> transcript)
     {
         final Thread thread = new Thread(() ->
         {
@@ -168,11 +217,21 @@ class ProcessCrashTest
                 while (null != (line = reader.readLine()))
                 {
                     lines.add(line);
+                    synchronized (transcript)
+                    {
+                        transcript.add(line);
+                    }
                 }
             }
-            catch (final IOException ignore)
+            catch (final IOException ex)
             {
-                // the child was killed: the pipe closes
+                // the child's death ends the stream with EOF: an exception means lines may have been lost
+                final String failure = "(pump: " + ex + ")";
+                lines.add(failure);
+                synchronized (transcript)
+                {
+                    transcript.add(failure);
+                }
             }
         }, "crash-test-pump");
         thread.setDaemon(true);
@@ -187,11 +246,19 @@ class ProcessCrashTest
         {
             fail("timed out after " + LINE_TIMEOUT_MS + " ms " + what);
         }
-        if (line.startsWith("Exception") || line.contains("Error"))
+        if (line.startsWith("Exception") || line.contains("Error") || line.startsWith("(pump: "))
         {
             fail(what + ": child printed " + line);
         }
         return line;
+    }
+
+    private static String tail(final List<String> transcript, final int count)
+    {
+        synchronized (transcript)
+        {
+            return String.join(" | ", transcript.subList(Math.max(0, transcript.size() - count), transcript.size()));
+        }
     }
 
     private static List<String> drain(final LinkedBlockingQueue<String> lines)
