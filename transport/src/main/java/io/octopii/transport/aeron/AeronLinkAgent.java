@@ -84,7 +84,8 @@ final class AeronLinkAgent implements Agent
     /**
      * One of our subscriptions lost an image (its publisher closed, or went silent past the driver's image
      * liveness timeout). When it is the image a member currently talks to us on, that member is gone now,
-     * without waiting for {@code peerTimeoutNs}; a Hello on a new image brings it back.
+     * without waiting for {@code peerTimeoutNs}; its image coming back ({@link #onAvailableImage}) or a Hello on a
+     * new image brings it back.
      *
      * <p>Reads the polling thread's session ids without synchronisation: a stale read can only miss a
      * departure, which the peer timeout still catches.
@@ -96,6 +97,29 @@ final class AeronLinkAgent implements Agent
             if (channel >= 0 && channel < peer.inboundSessionIds.length && peer.inboundSessionIds[channel] == sessionId)
             {
                 peer.isGone = true;
+            }
+        }
+    }
+
+    /**
+     * One of our subscriptions has a new image. When its session is the one a member that went away talked to us on,
+     * the member's same publication is back after a silence longer than the driver's image liveness timeout (a
+     * partition that healed): it is no longer gone. A member that restarted comes back on a new session instead,
+     * which its Hello reports ({@link AeronPeer#rehelloRequests}). Without this a healed partition left the link down
+     * for good: the Hello on the returning image carries the old session id, which is not a new image to the
+     * polling thread.
+     *
+     * <p>Reads the polling thread's session ids without synchronisation, as {@link #onUnavailableImage} does: a stale
+     * read leaves the peer gone until its next Hello on a new session or its restart.
+     */
+    void onAvailableImage(final int channel, final int sessionId)
+    {
+        for (final AeronPeer peer : peers)
+        {
+            if (peer.isGone && channel >= 0 && channel < peer.inboundSessionIds.length &&
+                peer.inboundSessionIds[channel] == sessionId)
+            {
+                peer.isGone = false;
             }
         }
     }

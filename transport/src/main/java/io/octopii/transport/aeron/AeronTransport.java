@@ -124,13 +124,13 @@ public final class AeronTransport implements Transport
                     if (sender.id() != ctx.localMemberId() && s < perChannel)
                     {
                         subscriptions[i * perChannel + s++] = aeron.addSubscription(subscriptionChannel,
-                            ctx.streamId(ctx.localMemberId(), sender.id(), i), null, this::onUnavailableImage);
+                            ctx.streamId(ctx.localMemberId(), sender.id(), i), this::onAvailableImage, this::onUnavailableImage);
                     }
                 }
                 if (0 == s)
                 {
                     subscriptions[i * perChannel] = aeron.addSubscription(subscriptionChannel,
-                        ctx.streamId(ctx.localMemberId(), ctx.localMemberId(), i), null, this::onUnavailableImage);
+                        ctx.streamId(ctx.localMemberId(), ctx.localMemberId(), i), this::onAvailableImage, this::onUnavailableImage);
                 }
             }
 
@@ -329,6 +329,16 @@ public final class AeronTransport implements Transport
     public String toString()
     {
         return "AeronTransport{member=" + ctx.localMemberId() + ", closed=" + isClosed + ", counts=" + counters + '}';
+    }
+
+    /** Aeron client conductor callback, on the link agent thread (or the launching thread during launch). */
+    private void onAvailableImage(final Image image)
+    {
+        final AeronLinkAgent agent = linkAgent;
+        if (null != agent)
+        {
+            agent.onAvailableImage(ctx.channelOrdinal(image.subscription().streamId()), image.sessionId());
+        }
     }
 
     /** Aeron client conductor callback, on the link agent thread (or the launching thread during launch). */

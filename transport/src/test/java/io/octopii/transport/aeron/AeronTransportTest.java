@@ -166,6 +166,69 @@ class AeronTransportTest
             "can tell)", handler, two);
     }
 
+    /**
+     * A partition longer than the image liveness timeout: the receiver's image of the peer times out, and when the
+     * path comes back the peer's same publication (same session id) makes a new image. Both sides must connect
+     * again. They did not: the lost image marked the peer gone, and only a Hello on a new session id cleared that,
+     * so the link stayed down until a restart (5-node torture runs in network namespaces, after healed splits).
+     * Here member 1's driver is paused (an INVOKER driver the test stops invoking) instead of cutting a route.
+     */
+    @Test
+    void shouldConnectAgainWhenAPeersImageTimedOutAndReturnsWithTheSameSession() throws Exception
+    {
+        final List<MemberAddress> members = AeronTestSupport.loopbackMembers(2);
+        final long imageLivenessNs = TimeUnit.MILLISECONDS.toNanos(500);
+        final String dirOne = new File(System.getProperty("java.io.tmpdir"), "octopii-aeron-paused-" + System.nanoTime()).getPath();
+        final String dirTwo = new File(System.getProperty("java.io.tmpdir"), "octopii-aeron-live-" + System.nanoTime()).getPath();
+        final MediaDriver pausable = MediaDriver.launch(new MediaDriver.Context()
+            .aeronDirectoryName(dirOne).dirDeleteOnStart(true).dirDeleteOnShutdown(true)
+            .threadingMode(ThreadingMode.INVOKER).imageLivenessTimeoutNs(imageLivenessNs));
+        final java.util.concurrent.atomic.AtomicBoolean paused = new java.util.concurrent.atomic.AtomicBoolean();
+        final java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        final Thread invoker = new Thread(() ->
+        {
+            final SleepingMillisIdleStrategy idle = new SleepingMillisIdleStrategy(1);
+            while (running.get())
+            {
+                idle.idle(paused.get() ? 0 : pausable.sharedAgentInvoker().invoke());
+            }
+        }, "paused-driver-invoker");
+        invoker.setDaemon(true);
+        invoker.start();
+        closeables.add(() ->
+        {
+            running.set(false);
+            invoker.join(10_000);
+            pausable.close();
+        });
+        closeables.add(MediaDriver.launchEmbedded(new MediaDriver.Context()
+            .aeronDirectoryName(dirTwo).dirDeleteOnStart(true).dirDeleteOnShutdown(true)
+            .threadingMode(ThreadingMode.SHARED).sharedIdleStrategy(new SleepingMillisIdleStrategy(1))
+            .imageLivenessTimeoutNs(imageLivenessNs)));
+        // a long peer timeout: only the lost images can take the links down here
+        final long longPeerTimeoutNs = TimeUnit.SECONDS.toNanos(120);
+        final AeronTransport one = launch(AeronTestContexts.small(1, members)
+            .launchEmbeddedDriver(false).aeronDirectoryName(dirOne).peerTimeoutNs(longPeerTimeoutNs));
+        final AeronTransport two = launch(AeronTestContexts.small(2, members)
+            .launchEmbeddedDriver(false).aeronDirectoryName(dirTwo).peerTimeoutNs(longPeerTimeoutNs));
+        AeronTestSupport.awaitConnected(WAIT_NS, one, two);
+
+        paused.set(true);
+        AeronTestSupport.await(WAIT_NS, () -> two.linkState(1) != LinkState.CONNECTED,
+            () -> "member 2 still sees member 1 CONNECTED although its driver has been paused well past the image " +
+            "liveness timeout", handler, two);
+        paused.set(false);
+
+        AeronTestSupport.await(WAIT_NS, () -> two.linkState(1) == LinkState.CONNECTED && one.linkState(2) == LinkState.CONNECTED,
+            () -> "after the pause member 2 sees member 1 " + two.linkState(1) + " and member 1 sees member 2 " +
+            one.linkState(2) + " (the peers came back on their old sessions)", handler, one, two);
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);
+        final int length = new ConformanceMessages().encode(buffer, 1, Channel.CONSENSUS.ordinal(), 0, 100);
+        assertTrue(one.offer(2, Channel.CONSENSUS, buffer, 0, length) > 0);
+        AeronTestSupport.await(WAIT_NS, () -> delivered.contains("1/CONSENSUS"), () -> "delivered only " + delivered,
+            handler, one, two);
+    }
+
     @Test
     void shouldExchangeMessagesWhenEachPollingThreadRunsItsOwnDriver() throws Exception
     {
