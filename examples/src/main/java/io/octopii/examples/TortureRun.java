@@ -249,6 +249,12 @@ final class TortureRun
                 {
                     report.failure = ex.getMessage() + " (node logs under " + settings.dir + ")";
                 }
+                catch (final IOException | java.io.UncheckedIOException ex)
+                {
+                    // the harness itself (a process, the ip tool) failed: the run ends, but the history it recorded is
+                    // still checked and reported rather than lost
+                    report.failure = "harness: " + ex + " (node logs under " + settings.dir + ")";
+                }
                 finally
                 {
                     workload.stop();
