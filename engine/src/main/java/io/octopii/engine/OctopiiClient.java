@@ -199,6 +199,8 @@ public final class OctopiiClient implements AutoCloseable
         long requestDeadlineNs;
         int target;
         boolean isRefused;
+        /** The node answered with a retryable status (not leader, back pressure, indeterminate). */
+        boolean isRetryRequested;
         long attemptStartNs;
 
         Request(final boolean isQuery, final QueryPolicy policy, final byte[] payload)
@@ -220,6 +222,7 @@ public final class OctopiiClient implements AutoCloseable
     private final Queue<Request> submitted = new ConcurrentLinkedQueue<>();
     private final AtomicLong correlationIds = new AtomicLong();
     private final long sessionId = newSessionId();
+    private final java.util.concurrent.atomic.AtomicLong unansweredAttempts = new java.util.concurrent.atomic.AtomicLong();
     private volatile int leaderHint;
     private volatile boolean isClosed;
     private final Thread thread;
@@ -297,6 +300,15 @@ public final class OctopiiClient implements AutoCloseable
     public long sessionId()
     {
         return sessionId;
+    }
+
+    /**
+     * Attempts that got no answer within the attempt timeout (not counting offers the transport refused) and were
+     * sent again to a node: each cost its request a whole attempt timeout. Any thread.
+     */
+    public long unansweredAttempts()
+    {
+        return unansweredAttempts.get();
     }
 
     /** The node this client currently sends to. */
@@ -436,6 +448,11 @@ public final class OctopiiClient implements AutoCloseable
                 }
                 else
                 {
+                    if (!request.isRefused && !request.isRetryRequested)
+                    {
+                        unansweredAttempts.incrementAndGet();
+                    }
+                    request.isRetryRequested = false;
                     send(request, request.pinnedNode >= 0 ? request.pinnedNode :
                         request.target != leaderHint ? leaderHint : nextNode(request.target), nowNs);
                 }
@@ -587,6 +604,7 @@ public final class OctopiiClient implements AutoCloseable
                 (ProposalStatus.INDETERMINATE == status && !request.isQuery))
             {
                 // nothing appended, or appended by a leader that lost its office: the same sequence is safe to retry
+                request.isRetryRequested = true;
                 request.attemptDeadlineNs = Math.min(request.attemptDeadlineNs,
                     System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20));
                 if (leaderId >= 0)

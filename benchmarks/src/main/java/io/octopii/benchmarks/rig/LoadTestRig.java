@@ -168,12 +168,17 @@ public final class LoadTestRig
                 failed.set(0);
                 isRecording = true;
                 final long completedBefore = completed.get();
+                final long unansweredBefore = client.unansweredAttempts();
                 final long startNs = System.nanoTime();
                 System.out.printf("measuring %d s%n", options.durationSeconds);
                 drive(client, options.durationSeconds);
                 final long elapsedNs = System.nanoTime() - startNs;
                 final double achieved = (completed.get() - completedBefore) * 1e9 / elapsedNs;
                 isRecording = false;
+                // a request that lost its proposal or its answer waits a whole attempt timeout: these make the max
+                System.out.println("attempts unanswered within the attempt timeout while measuring: " +
+                    (client.unansweredAttempts() - unansweredBefore));
+                cluster.saveStatus(options.out.toPath(), options.name());
                 final Histogram histogram = recorder.getIntervalHistogram();
                 final File hgrm = new File(options.out, options.name() + ".hgrm");
                 try (PrintStream out = new PrintStream(hgrm, StandardCharsets.UTF_8))

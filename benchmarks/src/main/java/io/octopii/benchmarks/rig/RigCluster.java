@@ -1,5 +1,7 @@
 package io.octopii.benchmarks.rig;
 
+import io.octopii.engine.StatusReader;
+
 import io.octopii.transport.MemberAddress;
 import io.octopii.transport.TransportContext;
 import io.octopii.transport.quic.DevCertificates;
@@ -263,6 +265,26 @@ final class RigCluster implements AutoCloseable
                     (Files.exists(log) ? Files.readString(log) : "(none)"));
             }
             Thread.sleep(20);
+        }
+    }
+
+    /**
+     * Write each node's counters and distinct errors (its status file, as {@code octopii status} prints it) to
+     * {@code <out>/<name>-node-<id>.status}.
+     */
+    void saveStatus(final Path out, final String name) throws IOException
+    {
+        for (int id = 1; id <= processes.size(); id++)
+        {
+            try (StatusReader reader = new StatusReader(root.resolve("node-" + id).resolve("data").toFile());
+                PrintStream status = new PrintStream(out.resolve(name + "-node-" + id + ".status").toFile(), StandardCharsets.UTF_8))
+            {
+                reader.print(status, System.currentTimeMillis());
+            }
+            catch (final RuntimeException ex)
+            {
+                System.out.println("no status for node " + id + ": " + ex);
+            }
         }
     }
 
