@@ -117,12 +117,16 @@ class QuicSecurityTest
     @Test
     void shouldRefuseAConnectionThatNeverShakesHandsAndDropItsTraffic() throws Exception
     {
+        // counted from here: a real member's dial that missed the 500 ms handshake timeout while the JVM warmed up
+        // (JDK 25 runs failed on an exact count of 1) is not the rogue's refusal
+        final long before = member2().count(TransportEvent.REFUSED_HANDSHAKE_TIMEOUT);
         try (RogueClient rogue = rogue())
         {
             rogue.sendStream(new byte[]{1, 2, 3, 4});
             rogue.connection.sendDatagram(new byte[]{1, 0, 0, 0, 0});
-            await(5_000, "the silent connection is refused after the handshake timeout",
-                () -> member2().count(TransportEvent.REFUSED_HANDSHAKE_TIMEOUT) == 1);
+            await(5_000, () -> "the silent connection is refused after the handshake timeout (" + before +
+                " such refusals before it): " + member2().countersSummary(),
+                () -> member2().count(TransportEvent.REFUSED_HANDSHAKE_TIMEOUT) > before);
         }
         assertTrue(member2().count(TransportEvent.UNAUTHENTICATED_TRAFFIC_DROPPED) >= 1,
             member2().countersSummary());
