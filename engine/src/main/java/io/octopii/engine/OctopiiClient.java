@@ -222,7 +222,7 @@ public final class OctopiiClient implements AutoCloseable
     private final Queue<Request> submitted = new ConcurrentLinkedQueue<>();
     private final AtomicLong correlationIds = new AtomicLong();
     private final long sessionId = newSessionId();
-    private final java.util.concurrent.atomic.AtomicLong unansweredAttempts = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong unansweredAttempts = new AtomicLong();
     private volatile int leaderHint;
     private volatile boolean isClosed;
     private final Thread thread;

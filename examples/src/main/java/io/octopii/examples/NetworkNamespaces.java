@@ -159,21 +159,12 @@ final class NetworkNamespaces implements Partitions
     {
         try
         {
-            final Process process = new ProcessBuilder("ip", "-n", namespace(node), "route", "show")
-                .redirectErrorStream(true).start();
-            final String routes = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            process.waitFor(10, TimeUnit.SECONDS);
             return "routes in " + namespace(node) + " (cuts believed in place from this node: " + cutsFrom(node) +
-                "):\n" + routes;
+                "):\n" + ip("-n", namespace(node), "route", "show");
         }
         catch (final IOException ex)
         {
             return "routes in " + namespace(node) + ": " + ex;
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            return "routes in " + namespace(node) + ": interrupted";
         }
     }
 
@@ -221,7 +212,8 @@ final class NetworkNamespaces implements Partitions
 
     private static final long IP_TIMEOUT_S = 60;
 
-    private static void ip(final String... args) throws IOException
+    /** @return what the command printed (a few lines: it is read once the command has exited). */
+    private static String ip(final String... args) throws IOException
     {
         final List<String> command = new ArrayList<>();
         command.add("ip");
@@ -243,10 +235,11 @@ final class NetworkNamespaces implements Partitions
             Thread.currentThread().interrupt();
             throw new IOException("interrupted: " + String.join(" ", command), ex);
         }
+        final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         if (0 != process.exitValue())
         {
-            throw new IOException(String.join(" ", command) + " failed (exit " + process.exitValue() + "): " +
-                new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
+            throw new IOException(String.join(" ", command) + " failed (exit " + process.exitValue() + "): " + output);
         }
+        return output;
     }
 }

@@ -51,11 +51,7 @@ class ProcessCrashTest
     {
         if (dir != tempDir)
         {
-            for (final File file : dir.listFiles())
-            {
-                file.delete();
-            }
-            dir.delete();
+            org.agrona.IoUtil.delete(dir, true);
         }
     }
 

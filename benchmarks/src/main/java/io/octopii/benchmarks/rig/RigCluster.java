@@ -1,7 +1,6 @@
 package io.octopii.benchmarks.rig;
 
 import io.octopii.engine.StatusReader;
-
 import io.octopii.transport.MemberAddress;
 import io.octopii.transport.TransportContext;
 import io.octopii.transport.quic.DevCertificates;
