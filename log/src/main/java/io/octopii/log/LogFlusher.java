@@ -8,9 +8,10 @@ import org.agrona.concurrent.SystemNanoClock;
  * Group commit for a {@link RaftLog}: each duty cycle forces everything appended since the last
  * force (one {@code msync} per batch) and then publishes {@link RaftLog#durableIndex()}. Under
  * {@link FsyncPolicy#INTERVAL_MS} it forces at most once per interval; under {@link FsyncPolicy#NONE}
- * it forces nothing. Whenever it has no forcing to do it prepares spare segment files for the log's next
- * rolls: it zeroes and forces again the files compaction recycled, or creates and pre-faults a fresh one
- * when none is ready (either blocks this thread for the zero-fill, never the owner).
+ * it forces nothing. After each force, and whenever it has no forcing to do, it takes a step towards a spare
+ * segment file for the log's next roll: it zeroes and forces again a file compaction recycled, or creates and
+ * pre-faults a fresh one when none is ready, 256 KiB a step, so that a spare never holds back the durable index
+ * for longer than one step (never the owner).
  * <p>
  * <b>Threads</b>: runs on its own thread in an {@link org.agrona.concurrent.AgentRunner}, or is invoked
  * ({@link #doWork()}) by a composite agent or by the deterministic simulator on its single thread.

@@ -98,7 +98,7 @@ final class LogRecovery
         final ArrayList<String> names = new ArrayList<>();
         for (final String name : storage.list())
         {
-            if (name.startsWith(RaftLog.SPARE_PREFIX) && name.endsWith(RaftLog.SPARE_SUFFIX))
+            if (name.startsWith(RaftLog.SPARE_PREFIX)) // a spare, or one whose creation a crash cut short
             {
                 storage.delete(name);
             }

@@ -1,6 +1,7 @@
 package io.octopii.log;
 
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The storage seam under {@link RaftLog}, {@link TermVoteFile} and {@link SnapshotStore}: a flat
@@ -29,6 +30,49 @@ public interface LogStorage extends AutoCloseable
      * @return the open file.
      */
     StorageFile createFile(String name, int length, DirectBuffer initial, int initialOffset, int initialLength);
+
+    /**
+     * Start creating a new zero-filled file of a fixed length in steps, for a thread with other duties that must not
+     * block for a whole zero-fill (the log's flusher prepares spare segments between its forces). Like
+     * {@link #createFile} with no initial bytes, the file appears under its name only at
+     * {@link FileCreation#finish()}, complete and forced. The default creates it whole in the first step. Slow path.
+     *
+     * @param name   of the new file; must not exist.
+     * @param length of the file in bytes.
+     * @return the creation, to be stepped to its end and finished, or aborted.
+     */
+    default FileCreation beginCreateFile(final String name, final int length)
+    {
+        return new FileCreation()
+        {
+            private StorageFile file;
+
+            public boolean fill(final int maxBytes)
+            {
+                if (null == file)
+                {
+                    file = createFile(name, length, new UnsafeBuffer(new byte[0]), 0, 0);
+                }
+                return true;
+            }
+
+            public StorageFile finish()
+            {
+                fill(length);
+                return file;
+            }
+
+            public void abort()
+            {
+                if (null != file)
+                {
+                    file.close();
+                    file = null;
+                    delete(name);
+                }
+            }
+        };
+    }
 
     /**
      * Open an existing fixed-length file.
@@ -106,4 +150,32 @@ public interface LogStorage extends AutoCloseable
      * Close every file still open.
      */
     void close();
+
+    /**
+     * A file being created in steps ({@link #beginCreateFile}). <b>Threads</b>: one thread steps it; {@link #abort()}
+     * may also come from {@link LogStorage#close()}. <b>Failure</b>: a step that fails removes the partial file and
+     * throws {@link java.io.UncheckedIOException}.
+     */
+    interface FileCreation
+    {
+        /**
+         * Zero-fill up to {@code maxBytes} more of the file and force them. Allocates nothing after the first call.
+         *
+         * @param maxBytes to write in this step.
+         * @return true once the whole file is written and forced.
+         */
+        boolean fill(int maxBytes);
+
+        /**
+         * Fill what is left, then give the file its name, durably, and open it.
+         *
+         * @return the open file.
+         */
+        StorageFile finish();
+
+        /**
+         * Give up: remove the partial file. Idempotent.
+         */
+        void abort();
+    }
 }

@@ -775,12 +775,12 @@ public final class RaftLog implements AutoCloseable
     {
         if (FsyncPolicy.NONE == fsyncPolicy)
         {
-            return spares.nameTaken() + prepareSpare(nowNs);
+            return spares.nameTaken() + prepareSpare(nowNs, true);
         }
         if (!ignoreInterval && FsyncPolicy.INTERVAL_MS == fsyncPolicy && forcedOnce &&
             nowNs - lastForceNs < fsyncIntervalNs)
         {
-            return prepareSpare(nowNs);
+            return prepareSpare(nowNs, true);
         }
 
         final Segment segment;
@@ -876,7 +876,9 @@ public final class RaftLog implements AutoCloseable
             lastForceNs = nowNs;
             forcedOnce = true;
         }
-        return workCount > 0 ? workCount : prepareSpare(nowNs);
+        // a spare is started when the flusher is idle and, once started, stepped after every force too: under a
+        // steady load the flusher is rarely idle
+        return workCount + prepareSpare(nowNs, 0 == workCount);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1049,29 +1051,35 @@ public final class RaftLog implements AutoCloseable
     }
 
     /**
-     * Flusher thread: make one spare segment ready (zero a recycled file again, or create one if none is
-     * ready). Blocks on the disk for the zero-fill.
+     * Flusher thread: one step of making a spare segment ready (zero a recycled file again, or create one if none
+     * is ready): at most {@link SparePool#STEP_LENGTH} bytes written and forced.
      *
-     * @return 1 if a spare became ready.
+     * @param mayStart whether a new spare may be started (the flusher had nothing to force); one already started
+     *                 is stepped regardless.
+     * @return 1 if a step was done, else 0.
      */
-    private int prepareSpare(final long nowNs)
+    private int prepareSpare(final long nowNs, final boolean mayStart)
     {
-        if (storageFull && nowNs - lastSpareAttemptNs < NO_SPACE_RETRY_NS)
+        final boolean isPreparing = spares.isPreparing();
+        if (!isPreparing)
         {
-            return 0; // back off: a failed allocation writes until the device is full again
+            if (!mayStart || (storageFull && nowNs - lastSpareAttemptNs < NO_SPACE_RETRY_NS))
+            {
+                return 0; // back off: a failed allocation writes until the device is full again
+            }
+            lastSpareAttemptNs = nowNs;
         }
-        lastSpareAttemptNs = nowNs;
         // a racy read of the owner's fields, only as a hint: create a fresh file once the active segment is half
         // full (before that, compaction may still hand back a segment to recycle)
         final Segment current = active;
         try
         {
             final int work = spares.prepare(storageFull || null == current || current.writePosition >= (segmentLength >> 1));
-            if (work > 0 && storageFull)
+            if (SparePool.MADE_READY == work && storageFull)
             {
                 onSpaceAvailable();
             }
-            return work;
+            return 0 == work ? 0 : 1;
         }
         catch (final UncheckedIOException ex)
         {

@@ -48,6 +48,14 @@ final class SparePool
     static final int NAMING = 6;
 
     private static final int PAGE_SIZE = 4096;
+    /** {@link #prepare} did a step. */
+    static final int STEPPED = 1;
+    /** {@link #prepare} did a step that made a slot READY. */
+    static final int MADE_READY = 2;
+    /** Bytes a preparation step zero-fills and forces. */
+    static final int STEP_LENGTH = 256 * 1024;
+    /** Bytes of a created file's mapping a preparation step faults in. */
+    static final int FAULT_STEP_LENGTH = 4 * 1024 * 1024;
 
     private final LogStorage storage;
     private final int segmentLength;
@@ -65,6 +73,14 @@ final class SparePool
     private boolean closed;
     private long recycledCount;
     private boolean preparedOnce;
+    // the flusher's slot being prepared across prepare() calls (BUSY), or -1: a fresh file being created (creation),
+    // then its mapping pre-faulted, or a recycled file being zeroed; busyOffset is how far the pass got
+    private int busySlot = -1;
+    private LogStorage.FileCreation creation;
+    private StorageFile busyFile;
+    private Segment busyShell;
+    private boolean isZeroing;
+    private int busyOffset;
     // what prepare() would do, kept under the lock and read without it by prepare()'s fast path: the flusher
     // calls prepare() whenever it has nothing to force, which in the simulator is every step of every node
     private volatile int pending = PENDING_CREATE;
@@ -320,33 +336,117 @@ final class SparePool
     }
 
     /**
-     * Flusher: zero and force one DIRTY file, or create one fresh file when nothing is READY, DIRTY or being
-     * prepared and the caller allows it. Blocks on the disk for the zero-fill.
+     * Flusher: one step of making a slot READY: zero and force a DIRTY file, or create a fresh file when nothing is
+     * READY, DIRTY or being prepared and the caller allows it. A step writes and forces at most {@link #STEP_LENGTH}
+     * bytes (or pre-faults {@link #FAULT_STEP_LENGTH} bytes of a created file's mapping), so the flusher goes back to
+     * forcing the log between steps: done in one go, a 256 MiB spare held every node's durable index still for
+     * 100-700 ms at each roll, all three nodes of a cluster at once. The log's first spare is made in one call: a
+     * log just opened has nothing to recycle, and an embedder driving the flusher on its own thread (INVOKER) pays
+     * for it before its steady state.
      *
      * @param createAllowed false while a recycled file may still come (the log holds off creating a fresh file
      *                      until its active segment is half full, so a steady append-and-compact cycle recycles
      *                      instead of creating files it will then have to delete). The first spare is created
-     *                      regardless, at once: a log just opened has nothing to recycle, and an embedder
-     *                      driving the flusher on its own thread (INVOKER) pays for it before its steady state.
-     * @return 1 if a slot became READY, else 0.
+     *                      regardless.
+     * @return 0 if there was nothing to do, {@link #MADE_READY} if a slot became READY, else {@link #STEPPED}.
      */
     int prepare(final boolean createAllowed)
+    {
+        if (busySlot < 0 && !startPreparing(createAllowed))
+        {
+            return 0;
+        }
+        synchronized (this)
+        {
+            if (closed)
+            {
+                abandonPreparing();
+                return 0;
+            }
+        }
+        try
+        {
+            // the log's first spare in one call; later ones a step at a time
+            boolean isReady;
+            do
+            {
+                isReady = step(preparedOnce ? STEP_LENGTH : segmentLength);
+            }
+            while (!isReady && !preparedOnce);
+            return isReady ? MADE_READY : STEPPED;
+        }
+        catch (final java.io.UncheckedIOException ex)
+        {
+            synchronized (this)
+            {
+                abandonPreparing(); // nothing was made (a creation removes its partial file): try again later
+            }
+            throw ex;
+        }
+    }
+
+    // one step of the slot being prepared; true once it is READY (or was abandoned because the pool closed)
+    private boolean step(final int stepLength)
+    {
+        if (null != creation)
+        {
+            if (creation.fill(stepLength))
+            {
+                busyFile = creation.finish();
+                creation = null;
+            }
+            return false;
+        }
+        if (isZeroing)
+        {
+            final int length = Math.min(stepLength, segmentLength - busyOffset);
+            // the whole file: records beyond the old write position (superseded by a truncation) must go too
+            busyFile.buffer().setMemory(busyOffset, length, (byte)0);
+            busyFile.force(busyOffset, length);
+            busyOffset += length;
+        }
+        else
+        {
+            // fault the pages of the mapping in here, not on the owner's appends (page faults halve append throughput)
+            final int end = (int)Math.min(segmentLength, (long)busyOffset + Math.max(stepLength, FAULT_STEP_LENGTH));
+            final UnsafeBuffer buffer = busyFile.buffer();
+            for (; busyOffset < end; busyOffset += PAGE_SIZE)
+            {
+                buffer.putByte(busyOffset, (byte)0);
+            }
+        }
+        if (busyOffset < segmentLength)
+        {
+            return false;
+        }
+        ready();
+        return true;
+    }
+
+    /**
+     * @return whether the flusher is part way through preparing a slot (flusher thread only).
+     */
+    boolean isPreparing()
+    {
+        return busySlot >= 0;
+    }
+
+    private boolean startPreparing(final boolean createAllowed)
     {
         final int pendingNow = pending;
         final boolean mayCreate = createAllowed || !preparedOnce;
         if (PENDING_NONE == pendingNow || (PENDING_CREATE == pendingNow && !mayCreate))
         {
-            return 0;
+            return false;
         }
-        int slot;
-        boolean create = false;
         synchronized (this)
         {
             if (closed)
             {
-                return 0;
+                return false;
             }
-            slot = transition(DIRTY, BUSY);
+            int slot = transition(DIRTY, BUSY);
+            boolean create = false;
             if (slot < 0 && PENDING_CREATE == pending && mayCreate)
             {
                 slot = transition(EMPTY, BUSY);
@@ -355,60 +455,84 @@ final class SparePool
             updatePending();
             if (slot < 0)
             {
-                return 0;
+                return false;
             }
+            busySlot = slot;
+            busyOffset = 0;
+            isZeroing = !create;
+            busyFile = create ? null : files[slot];
         }
-
-        final Segment shell = new Segment(); // here, not on the owner's roll
-        final StorageFile file;
-        if (create)
+        busyShell = new Segment(); // here, not on the owner's roll
+        if (!isZeroing)
         {
             try
             {
-                file = storage.createFile(names[slot], segmentLength, noHeader, 0, 0);
+                creation = storage.beginCreateFile(names[busySlot], segmentLength);
             }
             catch (final java.io.UncheckedIOException ex)
             {
                 synchronized (this)
                 {
-                    states[slot] = EMPTY; // nothing was created (the storage removed its partial file): try again later
-                    updatePending();
+                    abandonPreparing();
                 }
                 throw ex;
             }
-            // fault every page of the mapping in here, not on the owner's appends (page faults halve append throughput)
-            final UnsafeBuffer buffer = file.buffer();
-            for (int offset = 0; offset < segmentLength; offset += PAGE_SIZE)
-            {
-                buffer.putByte(offset, (byte)0);
-            }
         }
-        else
-        {
-            file = files[slot];
-            zeroAndForce(file);
-        }
+        return true;
+    }
 
+    private void ready()
+    {
         synchronized (this)
         {
             if (closed)
             {
-                file.close();
-                files[slot] = null;
-                states[slot] = EMPTY;
-                return 0;
+                abandonPreparing();
+                return;
             }
-            files[slot] = file;
+            final int slot = busySlot;
+            files[slot] = busyFile;
             if (null == shells[slot])
             {
-                shells[slot] = shell;
+                shells[slot] = busyShell;
             }
             fileMaxIndexes[slot] = 0;
             states[slot] = READY;
             preparedOnce = true;
+            clearPreparing();
             updatePending();
         }
-        return 1;
+    }
+
+    // under the lock: drop the slot being prepared (closed, or a step failed); its file is closed, a creation removed
+    private void abandonPreparing()
+    {
+        if (busySlot < 0)
+        {
+            return;
+        }
+        if (null != creation)
+        {
+            creation.abort();
+        }
+        if (null != busyFile)
+        {
+            busyFile.close();
+        }
+        files[busySlot] = null;
+        states[busySlot] = EMPTY;
+        clearPreparing();
+        updatePending();
+    }
+
+    private void clearPreparing()
+    {
+        busySlot = -1;
+        busyFile = null;
+        busyShell = null;
+        creation = null;
+        busyOffset = 0;
+        isZeroing = false;
     }
 
     /** @return whether a spare is ready to take (or a recycled one to zero) without allocating space. */
