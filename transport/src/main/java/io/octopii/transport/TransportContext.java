@@ -33,6 +33,7 @@ public final class TransportContext
     public static final int DEFAULT_INBOUND_RING_LENGTH = 8 * 1024 * 1024;
     public static final int DEFAULT_MAX_BATCH_LENGTH = 48 * 1024;
     public static final int DEFAULT_BATCH_WINDOW = 32;
+    public static final int DEFAULT_RPC_BATCH_WINDOW = 8;
     /** Both channels' windows stay well inside the 256 concurrent streams a peer grants. */
     public static final int MAX_BATCH_WINDOW = 64;
     public static final long DEFAULT_CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(3);
@@ -66,6 +67,7 @@ public final class TransportContext
     private int inboundRingLength = DEFAULT_INBOUND_RING_LENGTH;
     private int maxBatchLength = DEFAULT_MAX_BATCH_LENGTH;
     private int batchWindow = DEFAULT_BATCH_WINDOW;
+    private int rpcBatchWindow = DEFAULT_RPC_BATCH_WINDOW;
     private long connectTimeoutNs = DEFAULT_CONNECT_TIMEOUT_NS;
     private long handshakeTimeoutNs = DEFAULT_HANDSHAKE_TIMEOUT_NS;
     private long idleTimeoutNs = DEFAULT_IDLE_TIMEOUT_NS;
@@ -133,6 +135,11 @@ public final class TransportContext
         if (batchWindow < 1 || batchWindow > MAX_BATCH_WINDOW)
         {
             throw new IllegalStateException("batchWindow (" + batchWindow + ") must be from 1 to " + MAX_BATCH_WINDOW);
+        }
+        if (rpcBatchWindow < 1 || rpcBatchWindow > MAX_BATCH_WINDOW)
+        {
+            throw new IllegalStateException(
+                "rpcBatchWindow (" + rpcBatchWindow + ") must be from 1 to " + MAX_BATCH_WINDOW);
         }
         if (keepAliveIntervalNs * 2 > idleTimeoutNs)
         {
@@ -448,13 +455,30 @@ public final class TransportContext
     }
 
     /**
-     * Stream batches a channel (RPC or shipping) of one link may have sent and not yet acknowledged: each
-     * goes on its own fresh stream, so this many move at once; the receiver delivers them in order. Each
-     * costs the sender a batch buffer of {@code maxBatchLength} (more while it carries a larger message).
+     * Stream batches the shipping channel of one link may have sent and not yet acknowledged: each goes on its
+     * own fresh stream, so this many move at once; the receiver delivers them in order. Each costs the sender a
+     * batch buffer of {@code maxBatchLength} (more while it carries a larger message). Bulk transfers fill their
+     * batches, and 32 of them moved 1.18x what 8 did over QUIC (docs/BENCHMARKS.md).
      */
     public TransportContext batchWindow(final int batchWindow)
     {
         this.batchWindow = batchWindow;
+        return this;
+    }
+
+    public int rpcBatchWindow()
+    {
+        return rpcBatchWindow;
+    }
+
+    /**
+     * Like {@link #batchWindow(int)}, for the RPC channel. Small requests and responses make small batches, so a
+     * wider window spreads the same frames over more streams, and each is one more that Kwik can stall: with 32,
+     * 64 B frames moved at about half the rate of 8 (docs/BENCHMARKS.md).
+     */
+    public TransportContext rpcBatchWindow(final int rpcBatchWindow)
+    {
+        this.rpcBatchWindow = rpcBatchWindow;
         return this;
     }
 
@@ -593,6 +617,7 @@ public final class TransportContext
             ", inboundRingLength=" + inboundRingLength +
             ", maxBatchLength=" + maxBatchLength +
             ", batchWindow=" + batchWindow +
+            ", rpcBatchWindow=" + rpcBatchWindow +
             ", connectTimeoutNs=" + connectTimeoutNs +
             ", handshakeTimeoutNs=" + handshakeTimeoutNs +
             ", idleTimeoutNs=" + idleTimeoutNs +

@@ -222,6 +222,7 @@ public final class QuicLinkLatencyRig
         final int length = encode(buffer, 7);
         final IdleStrategy idle = new BackoffIdleStrategy(1000, 100, 1_000, 20_000);
         final Map<String, Long> cpuBefore = cpuByGroup();
+        final long[] countersBefore = counters(a, b);
         final long start = System.nanoTime();
         long sent = 0;
         final long deadline = start + TimeUnit.SECONDS.toNanos(120);
@@ -258,6 +259,37 @@ public final class QuicLinkLatencyRig
             }
         }
         System.out.println(profile + String.format(" (total %.2f CPU-s in %.2f s)", total / 1e9, seconds));
+        System.out.println("  transport counters that moved (sender a, receiver b):" + countersMoved(a, b, countersBefore));
+    }
+
+    private static long[] counters(final Transport a, final Transport b)
+    {
+        final long[] values = new long[a.counterCount() + b.counterCount()];
+        for (int i = 0; i < a.counterCount(); i++)
+        {
+            values[i] = a.counterValue(i);
+        }
+        for (int i = 0; i < b.counterCount(); i++)
+        {
+            values[a.counterCount() + i] = b.counterValue(i);
+        }
+        return values;
+    }
+
+    private static String countersMoved(final Transport a, final Transport b, final long[] before)
+    {
+        final long[] after = counters(a, b);
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < after.length; i++)
+        {
+            if (after[i] != before[i])
+            {
+                final boolean isA = i < a.counterCount();
+                final String name = isA ? a.counterName(i) : b.counterName(i - a.counterCount());
+                sb.append(' ').append(isA ? "a." : "b.").append(name).append(' ').append(after[i] - before[i]);
+            }
+        }
+        return sb.length() == 0 ? " none" : sb.toString();
     }
 
     /** CPU time per thread group: Kwik's threads by name prefix, ours by their octopii-quic-* names. */

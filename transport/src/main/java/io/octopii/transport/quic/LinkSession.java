@@ -91,7 +91,8 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
         this.connection = connection;
         this.isDialler = isDialler;
         final int maxMessageLength = transport.maxMessageLength();
-        this.batchWindow = transport.context().batchWindow();
+        // one receipt slot span for every channel: the widest window's, so each lane's batches in flight map apart
+        this.batchWindow = Math.max(transport.context().batchWindow(), transport.context().rpcBatchWindow());
         this.receipts = new AtomicLongArray(3 * batchWindow);
         this.reassembler = new ConsensusReassembler(maxMessageLength, datagramThread, this);
         this.datagramValidator = new FrameDispatcher(maxMessageLength);

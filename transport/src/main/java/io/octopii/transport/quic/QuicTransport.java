@@ -190,7 +190,8 @@ public final class QuicTransport implements Transport
             for (final Channel channel : new Channel[]{Channel.RPC, Channel.SHIPPING})
             {
                 final StreamLaneAgent lane = new StreamLaneAgent(
-                    this, link, channel.ordinal(), ctx.stallTimeoutNs(), ctx.maxBatchLength(), ctx.batchWindow());
+                    this, link, channel.ordinal(), ctx.stallTimeoutNs(), ctx.maxBatchLength(),
+                    Channel.RPC == channel ? ctx.rpcBatchWindow() : ctx.batchWindow());
                 lanes.add(lane);
                 laneRunners.add(new AgentRunner(new BackoffIdleStrategy(50, 10, 1_000, 200_000), this::onError, null, lane));
             }

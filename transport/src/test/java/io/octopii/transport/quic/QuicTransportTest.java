@@ -194,7 +194,9 @@ class QuicTransportTest
             }
             if (result != Transport.BACK_PRESSURED || System.nanoTime() - deadline > 0)
             {
-                throw new AssertionError("offer " + from + " -> " + to + " on " + channel + " returned " + result);
+                throw new AssertionError("offer " + from + " -> " + to + " on " + channel + " returned " + result +
+                    "; sender " + cluster.transport(from).countersSummary() + "; receiver " +
+                    cluster.transport(to).countersSummary());
             }
             Thread.yield();
         }
