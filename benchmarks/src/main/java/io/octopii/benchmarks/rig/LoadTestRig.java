@@ -348,7 +348,10 @@ public final class LoadTestRig
             "--jar examples/target/octopii.jar --out benchmarks/target/rig --node-jvm-opts '...' " +
             "--certs DIR (reuse development certificates: generated there on first use; nodes 1..N, client 100) " +
             "--aeron-driver shared|dedicated|invoked|external:DIR (the nodes' aeron.driver; shared) " +
-            "--idle backoff|backoff:<max park us>|yielding|busy-spin (the nodes' idle.strategy and the client's; backoff)";
+            "--idle backoff|backoff:<max park us>|yielding|busy-spin (the nodes' idle.strategy and the client's; backoff) " +
+            "--segment-mib N (the nodes' WAL segment length; 256) " +
+            "--snapshot-mib N (a snapshot after N MiB of log, the log compacted below the older of two kept, so rolls " +
+            "reuse compacted segments; 0: no snapshots; 0)";
 
         String mode = "open";
         int rate = 10_000;
@@ -365,6 +368,8 @@ public final class LoadTestRig
         File certs;
         String aeronDriver;
         String idle = "backoff";
+        int segmentMib = 256;
+        int snapshotMib;
 
         static RigOptions parse(final String[] args)
         {
@@ -399,6 +404,8 @@ public final class LoadTestRig
                     case "--certs": o.certs = new File(value); break;
                     case "--aeron-driver": o.aeronDriver = value; break;
                     case "--idle": NodeContext.idleStrategy(value); o.idle = value; break;
+                    case "--segment-mib": o.segmentMib = positive(option, value); break;
+                    case "--snapshot-mib": o.snapshotMib = nonNegative(option, value); break;
                     default: throw new IllegalArgumentException("unknown option '" + option + "'");
                 }
             }
@@ -418,14 +425,17 @@ public final class LoadTestRig
             return mode + ("open".equals(mode) ? " " + rate + "/s" : " window " + window) + ", " +
                 transport.name().toLowerCase(Locale.ROOT) + (null != aeronDriver ? " (driver " + aeronDriver + ")" : "") +
                 ("backoff".equals(idle) ? "" : ", idle " + idle) + ", " + fsync + ", " + nodes + " nodes, " + payloadLength +
-                " B values, warm-up " + warmupSeconds + " s, " + durationSeconds + " s";
+                " B values, warm-up " + warmupSeconds + " s, " + durationSeconds + " s" +
+                (256 == segmentMib ? "" : ", " + segmentMib + " MiB segments") +
+                (0 == snapshotMib ? "" : ", snapshot every " + snapshotMib + " MiB");
         }
 
         String name()
         {
             return mode + ("open".equals(mode) ? "-" + rate : "-w" + window) + "-" + transport.name().toLowerCase(Locale.ROOT) +
                 (null != aeronDriver ? "-" + aeronDriver.replaceAll("[^a-z]", "") : "") +
-                ("backoff".equals(idle) ? "" : "-" + idle.replaceAll("[^a-z0-9]", "")) + "-" + fsync.name().toLowerCase(Locale.ROOT) + "-n" + nodes + "-p" + payloadLength;
+                ("backoff".equals(idle) ? "" : "-" + idle.replaceAll("[^a-z0-9]", "")) + "-" + fsync.name().toLowerCase(Locale.ROOT) + "-n" + nodes + "-p" + payloadLength +
+                (256 == segmentMib ? "" : "-seg" + segmentMib) + (0 == snapshotMib ? "" : "-snap" + snapshotMib);
         }
 
         private static String oneOf(final String option, final String value, final String... allowed)

@@ -193,7 +193,9 @@ final class RigCluster implements AutoCloseable
             "election.timeout.ms=1000",
             "heartbeat.interval.ms=100",
             "initial.leader=1",
-            "segment.length=" + 256 * 1024 * 1024,
+            "segment.length=" + options.segmentMib * 1024 * 1024,
+            "snapshot.log.bytes=" + (long)options.snapshotMib * 1024 * 1024,
+            "snapshot.retain=2",
             null != options.aeronDriver ? "aeron.driver=" + options.aeronDriver : "",
             "idle.strategy=" + options.idle,
             "");
