@@ -110,6 +110,8 @@ public final class QuicTransport implements Transport
     private final ExecutorService readers;
     private final ScheduledExecutorService timer;
     private final AgentRunner consensusRunner;
+    /** Per link and channel, the sender agent that {@link #offer} wakes (the consensus sender serves every link). */
+    private final WakeableAgent[][] senders;
     private final List<AgentRunner> laneRunners = new ArrayList<>();
     private final List<StreamLaneAgent> lanes = new ArrayList<>();
     private final List<Thread> diallers = new ArrayList<>();
@@ -182,18 +184,23 @@ public final class QuicTransport implements Transport
         }
         server.registerApplicationProtocol(TransportNames.ALPN, new AcceptorFactory());
 
-        this.consensusRunner = new AgentRunner(
-            new BackoffIdleStrategy(50, 10, 1_000, 100_000), this::onError, null,
+        final WakeableAgent consensusSender = new WakeableAgent(
             new ConsensusSenderAgent(this, links, ctx.keepAliveIntervalNs(), ctx.idleTimeoutNs(), ctx.consensusRingLength()));
-        for (final PeerLink link : links)
+        this.consensusRunner = new AgentRunner(
+            new BackoffIdleStrategy(50, 10, 1_000, 100_000), this::onError, null, consensusSender);
+        this.senders = new WakeableAgent[links.length][CHANNELS.length];
+        for (int i = 0; i < links.length; i++)
         {
+            senders[i][Channel.CONSENSUS.ordinal()] = consensusSender;
             for (final Channel channel : new Channel[]{Channel.RPC, Channel.SHIPPING})
             {
                 final StreamLaneAgent lane = new StreamLaneAgent(
-                    this, link, channel.ordinal(), ctx.stallTimeoutNs(), ctx.maxBatchLength(),
+                    this, links[i], channel.ordinal(), ctx.stallTimeoutNs(), ctx.maxBatchLength(),
                     Channel.RPC == channel ? ctx.rpcBatchWindow() : ctx.batchWindow());
                 lanes.add(lane);
-                laneRunners.add(new AgentRunner(new BackoffIdleStrategy(50, 10, 1_000, 200_000), this::onError, null, lane));
+                senders[i][channel.ordinal()] = new WakeableAgent(lane);
+                laneRunners.add(new AgentRunner(
+                    new BackoffIdleStrategy(50, 10, 1_000, 200_000), this::onError, null, senders[i][channel.ordinal()]));
             }
         }
     }
@@ -269,6 +276,7 @@ public final class QuicTransport implements Transport
         {
             return BACK_PRESSURED;
         }
+        senders[index][channel.ordinal()].wake(); // an idle sender would otherwise notice only after its park
         return ring.producerPosition();
     }
 
