@@ -3,6 +3,7 @@ package io.octopii.transport.quic;
 import io.octopii.codec.FrameDispatcher;
 import io.octopii.codec.FrameReason;
 import io.octopii.transport.Transport;
+import io.octopii.transport.TransportContext;
 import org.agrona.concurrent.UnsafeBuffer;
 import tech.kwik.core.ConnectionListener;
 import tech.kwik.core.ConnectionTerminatedEvent;
@@ -47,6 +48,8 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     final AtomicBoolean handshakeStarted = new AtomicBoolean();
     final AtomicLongArray ackedBatch = new AtomicLongArray(3);
     final AtomicLongArray expectedBatch = new AtomicLongArray(new long[]{1, 1, 1});
+    /** Per channel, guarded by its receive lock: the sequences of early batches a reader holds, by sequence modulo. */
+    final long[][] waitingBatches = new long[3][TransportContext.MAX_BATCH_WINDOW];
     final ReentrantLock[] receiveLocks = {new ReentrantLock(), new ReentrantLock(), new ReentrantLock()};
     /** Signalled under the channel's receive lock when its next batch has been delivered. */
     final Condition[] receiveTurns = {

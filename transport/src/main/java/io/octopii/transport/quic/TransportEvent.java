@@ -50,10 +50,10 @@ public enum TransportEvent
     /** Duplicate stream batches (re-sent after a stall) discarded by the receiver. */
     DUPLICATE_BATCH,
     /**
-     * A stream batch that arrived ahead of an earlier one waited the idle timeout for it and was dropped
-     * unacknowledged (the sender re-sends it).
+     * A stream batch that arrived ahead of an earlier one was still waiting for it when its session closed, and was
+     * dropped unacknowledged.
      */
-    BATCH_REORDER_TIMEOUT,
+    BATCH_DROPPED_AT_CLOSE,
     /** Stream batches that arrived before an earlier one of their channel and waited for it (a window in flight). */
     BATCH_ARRIVED_EARLY,
     /**

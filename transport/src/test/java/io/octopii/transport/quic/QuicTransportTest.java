@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static io.octopii.transport.quic.QuicTestCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -131,6 +132,40 @@ class QuicTransportTest
         assertTrue(sender.count(TransportEvent.STREAM_STALL) >= 2, "lost batches re-sent: " + counters);
         assertTrue(cluster.transport(2).count(TransportEvent.BATCH_ARRIVED_EARLY) >= 1,
             "batches behind a lost one arrived first (more than one in flight): " + counters);
+    }
+
+    @Test
+    void shouldHoldEarlyBatchesUntilALostOneIsResentEvenPastTheIdleTimeout()
+    {
+        // the lost batches are re-sent after 1.5 s, longer than the 1 s idle timeout the batches behind them wait
+        // through; dropped then, each would be re-sent only after its receipt wait of 8 stall timeouts (12 s)
+        cluster = QuicTestCluster.start(2, ctx -> ctx
+            .idleTimeoutNs(TimeUnit.SECONDS.toNanos(1))
+            .keepAliveIntervalNs(TimeUnit.MILLISECONDS.toNanos(300))
+            .stallTimeoutNs(TimeUnit.MILLISECONDS.toNanos(1500)));
+        cluster.awaitFullyConnected(20_000);
+        final QuicTransport sender = cluster.transport(1);
+        sender.testLoseBatchEvery = 4;
+        final int count = 48;
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[12_000]);
+        final List<Long> received = new ArrayList<>();
+        for (int i = 0; i < count; i++)
+        {
+            offerUntilQueued(1, 2, Channel.RPC, messages.large(buffer, 0, i, 1, 11_000, payload));
+        }
+        await(10_000, () -> "all " + count + " delivered; got " + received.size() + "; sender " +
+            sender.countersSummary() + "; receiver " + cluster.transport(2).countersSummary(), () ->
+        {
+            cluster.transport(2).poll((from, channel, buf, offset, length) -> received.add(messages.value(buf, offset)), 100);
+            return received.size() >= count;
+        });
+        for (int i = 0; i < count; i++)
+        {
+            assertEquals(i, received.get(i), "in order");
+        }
+        final QuicTransport receiver = cluster.transport(2);
+        assertTrue(receiver.count(TransportEvent.BATCH_ARRIVED_EARLY) >= 1, "batches waited: " + receiver.countersSummary());
+        assertEquals(0, receiver.count(TransportEvent.BATCH_DROPPED_AT_CLOSE), receiver.countersSummary());
     }
 
     @Test
