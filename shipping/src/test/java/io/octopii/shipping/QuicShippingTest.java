@@ -177,6 +177,7 @@ class QuicShippingTest
         final ShipmentResult result = await(sender.send(RECEIVER, source), 180);
 
         assertEquals(ShipmentOutcome.SOURCE_CHANGED, result.outcome(), result.toString());
+        assertTrue(result.reason().contains("changed during sending"), result.reason());
         final ShipmentResult in = received.poll(120, TimeUnit.SECONDS);
         assertNotNull(in, "receiver was not told");
         assertFalse(in.isVerified(), in.toString());
@@ -249,6 +250,9 @@ class QuicShippingTest
             awaitCondition("receiver to verify " + point + " bytes", 600_000, () ->
                 receiver.counters().get(ShippingCounters.CHUNKS_VERIFIED) * sender.chunkLength() >= point ||
                 shipment.result().isDone());
+            // a kill after the shipment ended would test nothing: each one must cut a running transfer
+            assertFalse(shipment.result().isDone(), "shipment ended before the kill at " + point + ": " +
+                (shipment.result().isDone() ? shipment.result().join() : null));
             killedAt.add(receiver.counters().get(ShippingCounters.CHUNKS_VERIFIED) * sender.chunkLength());
             // kill the connection: stop the receiver's QUIC transport and start it again on the same port
             receiverTransport.delegate(null);
@@ -260,8 +264,8 @@ class QuicShippingTest
 
         assertNotNull(in, "receiver reported nothing");
         assertSameFile(source, tmp.resolve("in/q-200MiB"));
-        System.out.printf("QUIC 200 MiB with kills at %s: moved %d bytes (%.3f x) in %d ms%n", killedAt,
-            result.bytesMoved(), result.bytesMoved() / (double)size, result.durationNs() / 1_000_000);
+        System.out.printf("QUIC 200 MiB with kills at %s: moved %d bytes (%.3f x) in %d ms; sender %s%n", killedAt,
+            result.bytesMoved(), result.bytesMoved() / (double)size, result.durationNs() / 1_000_000, sender.counters());
         assertTrue(result.bytesMoved() < 1.1 * size, "moved " + result.bytesMoved() + " for " + size);
     }
 
