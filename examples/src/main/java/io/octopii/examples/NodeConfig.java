@@ -46,6 +46,8 @@ final class NodeConfig
             "machines) or external:<aeron dir> (a driver started separately)");
         KEYS.put("aeron.ipc", "true: the members share the external driver of aeron.driver=external:<dir> on one host and " +
             "talk over aeron:ipc shared memory instead of UDP (default false)");
+        KEYS.put("aeron.mtu", "largest UDP datagram the members' publications send, a multiple of 32 (default 1408; " +
+            "8192 on loopback or a jumbo-frame network packs more entries into each datagram)");
         KEYS.put("fsync", "DURABLE (default), INTERVAL_MS or NONE");
         KEYS.put("election.timeout.ms", "election timeout (default 500)");
         KEYS.put("heartbeat.interval.ms", "heartbeat interval (default 50)");
@@ -119,15 +121,17 @@ final class NodeConfig
         final Supplier<IdleStrategy> idle = idleStrategy(p);
         ctx.idleStrategySupplier(idle);
         final boolean isAeron = NodeContext.TransportKind.AERON == ctx.transportKind();
-        if (!isAeron && (p.containsKey("aeron.driver") || p.containsKey("aeron.ipc")))
+        final boolean hasAeronKey = p.containsKey("aeron.driver") || p.containsKey("aeron.ipc") || p.containsKey("aeron.mtu");
+        if (!isAeron && hasAeronKey)
         {
-            throw new Launcher.UsageException("'aeron.driver' and 'aeron.ipc' need transport=aeron (transport is " +
-                ctx.transportKind() + ")");
+            throw new Launcher.UsageException("'aeron.driver', 'aeron.ipc' and 'aeron.mtu' need transport=aeron " +
+                "(transport is " + ctx.transportKind() + ")");
         }
-        if (isAeron && (p.containsKey("aeron.driver") || p.containsKey("aeron.ipc") || p.containsKey("idle.strategy")))
+        if (isAeron && (hasAeronKey || p.containsKey("idle.strategy")))
         {
             ctx.aeronContext(aeronContext(p.getProperty("aeron.driver", "shared").strip())
                 .ipc(Boolean.parseBoolean(p.getProperty("aeron.ipc", "false").strip()))
+                .mtuLength(intValue(p, "aeron.mtu", io.octopii.transport.aeron.AeronTransport.Context.DEFAULT_MTU_LENGTH))
                 .driverIdleStrategy(idle.get())
                 .linkIdleStrategy(idle.get()));
         }

@@ -120,7 +120,14 @@ class LauncherTest
             "node.id=1", "members=1@127.0.0.1:7001", "data.dir=data", "cluster.id=42", "cluster.secret.file=secret",
             "tls.keystore=k", "tls.truststore=t", "tls.password.file=secret", "aeron.driver=invoked", ""));
         assertEquals(2, run("node", "--config", config.toString()));
-        assertTrue(text(err).contains("'aeron.driver' and 'aeron.ipc' need transport=aeron (transport is QUIC)"), text(err));
+        assertTrue(text(err).contains("'aeron.driver', 'aeron.ipc' and 'aeron.mtu' need transport=aeron (transport is QUIC)"),
+            text(err));
+
+        final java.util.Properties mtu = new java.util.Properties();
+        mtu.load(new java.io.StringReader(String.join("\n",
+            "node.id=1", "members=1@127.0.0.1:7001", "data.dir=data", "cluster.id=42", "cluster.secret.file=secret",
+            "transport=aeron", "aeron.mtu=8192", "")));
+        assertEquals(8192, NodeConfig.toContext(mtu, dir).aeronContext().mtuLength());
     }
 
     @Test

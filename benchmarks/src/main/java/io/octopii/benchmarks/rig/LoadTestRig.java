@@ -351,7 +351,7 @@ public final class LoadTestRig
             "--idle backoff|backoff:<max park us>|yielding|busy-spin (the nodes' idle.strategy and the client's; backoff) " +
             "--segment-mib N (the nodes' WAL segment length; 256) " +
             "--snapshot-mib N (a snapshot after N MiB of log, the log compacted below the older of two kept, so rolls " +
-            "reuse compacted segments; 0: no snapshots; 0)";
+            "reuse compacted segments; 0: no snapshots; 0) --aeron-mtu BYTES (the nodes' aeron.mtu; the default 1408)";
 
         String mode = "open";
         int rate = 10_000;
@@ -370,6 +370,7 @@ public final class LoadTestRig
         String idle = "backoff";
         int segmentMib = 256;
         int snapshotMib;
+        int aeronMtu;
 
         static RigOptions parse(final String[] args)
         {
@@ -406,6 +407,7 @@ public final class LoadTestRig
                     case "--idle": NodeContext.idleStrategy(value); o.idle = value; break;
                     case "--segment-mib": o.segmentMib = positive(option, value); break;
                     case "--snapshot-mib": o.snapshotMib = nonNegative(option, value); break;
+                    case "--aeron-mtu": o.aeronMtu = positive(option, value); break;
                     default: throw new IllegalArgumentException("unknown option '" + option + "'");
                 }
             }
@@ -427,7 +429,8 @@ public final class LoadTestRig
                 ("backoff".equals(idle) ? "" : ", idle " + idle) + ", " + fsync + ", " + nodes + " nodes, " + payloadLength +
                 " B values, warm-up " + warmupSeconds + " s, " + durationSeconds + " s" +
                 (256 == segmentMib ? "" : ", " + segmentMib + " MiB segments") +
-                (0 == snapshotMib ? "" : ", snapshot every " + snapshotMib + " MiB");
+                (0 == snapshotMib ? "" : ", snapshot every " + snapshotMib + " MiB") +
+                (0 == aeronMtu ? "" : ", Aeron MTU " + aeronMtu);
         }
 
         String name()
@@ -435,7 +438,8 @@ public final class LoadTestRig
             return mode + ("open".equals(mode) ? "-" + rate : "-w" + window) + "-" + transport.name().toLowerCase(Locale.ROOT) +
                 (null != aeronDriver ? "-" + aeronDriver.replaceAll("[^a-z]", "") : "") +
                 ("backoff".equals(idle) ? "" : "-" + idle.replaceAll("[^a-z0-9]", "")) + "-" + fsync.name().toLowerCase(Locale.ROOT) + "-n" + nodes + "-p" + payloadLength +
-                (256 == segmentMib ? "" : "-seg" + segmentMib) + (0 == snapshotMib ? "" : "-snap" + snapshotMib);
+                (256 == segmentMib ? "" : "-seg" + segmentMib) + (0 == snapshotMib ? "" : "-snap" + snapshotMib) +
+                (0 == aeronMtu ? "" : "-mtu" + aeronMtu);
         }
 
         private static String oneOf(final String option, final String value, final String... allowed)

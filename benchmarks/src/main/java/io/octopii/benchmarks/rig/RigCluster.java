@@ -197,6 +197,7 @@ final class RigCluster implements AutoCloseable
             "snapshot.log.bytes=" + (long)options.snapshotMib * 1024 * 1024,
             "snapshot.retain=2",
             null != options.aeronDriver ? "aeron.driver=" + options.aeronDriver : "",
+            0 != options.aeronMtu ? "aeron.mtu=" + options.aeronMtu : "",
             "idle.strategy=" + options.idle,
             "");
         Files.write(nodeDir.resolve("node.properties"), properties.getBytes(StandardCharsets.UTF_8));

@@ -110,8 +110,12 @@ public final class QuicTransport implements Transport
     private final ExecutorService readers;
     private final ScheduledExecutorService timer;
     private final AgentRunner consensusRunner;
-    /** Per link and channel, the sender agent that {@link #offer} wakes (the consensus sender serves every link). */
-    private final WakeableAgent[][] senders;
+    /**
+     * The consensus sender (every link's), which {@link #offer} wakes. The stream lanes are not woken: left to their
+     * park they gather more frames per batch, and each batch is a Kwik stream that can stall (woken at every offer,
+     * 64 B RPC frames moved at 14k frames/s with 80 stalled streams in a run, against 32-126k without).
+     */
+    private final WakeableAgent consensusSender;
     private final List<AgentRunner> laneRunners = new ArrayList<>();
     private final List<StreamLaneAgent> lanes = new ArrayList<>();
     private final List<Thread> diallers = new ArrayList<>();
@@ -184,23 +188,19 @@ public final class QuicTransport implements Transport
         }
         server.registerApplicationProtocol(TransportNames.ALPN, new AcceptorFactory());
 
-        final WakeableAgent consensusSender = new WakeableAgent(
+        this.consensusSender = new WakeableAgent(
             new ConsensusSenderAgent(this, links, ctx.keepAliveIntervalNs(), ctx.idleTimeoutNs(), ctx.consensusRingLength()));
         this.consensusRunner = new AgentRunner(
             new BackoffIdleStrategy(50, 10, 1_000, 100_000), this::onError, null, consensusSender);
-        this.senders = new WakeableAgent[links.length][CHANNELS.length];
-        for (int i = 0; i < links.length; i++)
+        for (final PeerLink link : links)
         {
-            senders[i][Channel.CONSENSUS.ordinal()] = consensusSender;
             for (final Channel channel : new Channel[]{Channel.RPC, Channel.SHIPPING})
             {
                 final StreamLaneAgent lane = new StreamLaneAgent(
-                    this, links[i], channel.ordinal(), ctx.stallTimeoutNs(), ctx.maxBatchLength(),
+                    this, link, channel.ordinal(), ctx.stallTimeoutNs(), ctx.maxBatchLength(),
                     Channel.RPC == channel ? ctx.rpcBatchWindow() : ctx.batchWindow());
                 lanes.add(lane);
-                senders[i][channel.ordinal()] = new WakeableAgent(lane);
-                laneRunners.add(new AgentRunner(
-                    new BackoffIdleStrategy(50, 10, 1_000, 200_000), this::onError, null, senders[i][channel.ordinal()]));
+                laneRunners.add(new AgentRunner(new BackoffIdleStrategy(50, 10, 1_000, 200_000), this::onError, null, lane));
             }
         }
     }
@@ -276,7 +276,10 @@ public final class QuicTransport implements Transport
         {
             return BACK_PRESSURED;
         }
-        senders[index][channel.ordinal()].wake(); // an idle sender would otherwise notice only after its park
+        if (Channel.CONSENSUS == channel)
+        {
+            consensusSender.wake(); // an idle sender would otherwise notice only after its park
+        }
         return ring.producerPosition();
     }
 
