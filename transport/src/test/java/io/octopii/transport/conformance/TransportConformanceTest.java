@@ -356,6 +356,37 @@ public abstract class TransportConformanceTest
         }
     }
 
+    /** Every transport's non-zero counters and link states, for failure messages. */
+    private String countersOfAll()
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < MEMBER_COUNT; i++)
+        {
+            final Transport transport = transports[i];
+            if (null == transport)
+            {
+                continue;
+            }
+            sb.append("member ").append(memberId(i)).append(':');
+            for (int c = 0; c < transport.counterCount(); c++)
+            {
+                if (0 != transport.counterValue(c))
+                {
+                    sb.append(' ').append(transport.counterName(c)).append('=').append(transport.counterValue(c));
+                }
+            }
+            for (int j = 0; j < MEMBER_COUNT; j++)
+            {
+                if (j != i)
+                {
+                    sb.append(" link ").append(memberId(j)).append('=').append(transport.linkState(memberId(j)));
+                }
+            }
+            sb.append("; ");
+        }
+        return sb.toString();
+    }
+
     protected void await(final BooleanSupplier condition, final Supplier<String> whatDidNotHappen)
     {
         final long deadlineNs = System.nanoTime() + waitTimeoutNs();
@@ -363,7 +394,8 @@ public abstract class TransportConformanceTest
         {
             if (System.nanoTime() - deadlineNs > 0)
             {
-                fail(whatDidNotHappen.get() + " within " + TimeUnit.NANOSECONDS.toMillis(waitTimeoutNs()) + " ms");
+                fail(whatDidNotHappen.get() + " within " + TimeUnit.NANOSECONDS.toMillis(waitTimeoutNs()) + " ms; " +
+                    countersOfAll());
             }
             if (pollAll() == 0)
             {
