@@ -2,7 +2,6 @@ package io.octopii.log;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.ByteBuffer;
 
 /**
  * The segment files a {@link RaftLog} rolls into: a few slots, each holding one file under a fixed spare
@@ -69,7 +68,6 @@ final class SparePool
     // per NAMING slot: the segment rolled into the slot's file, which the flusher renames to the segment's name
     private final Segment[] naming;
     private volatile int pendingNames;
-    private final UnsafeBuffer noHeader = new UnsafeBuffer(ByteBuffer.allocateDirect(0));
     private boolean closed;
     private long recycledCount;
     private boolean preparedOnce;
@@ -399,10 +397,10 @@ final class SparePool
         }
         if (isZeroing)
         {
+            // the whole file, a step at a time: records beyond the old write position (superseded by a truncation)
+            // must go too
             final int length = Math.min(stepLength, segmentLength - busyOffset);
-            // the whole file: records beyond the old write position (superseded by a truncation) must go too
-            busyFile.buffer().setMemory(busyOffset, length, (byte)0);
-            busyFile.force(busyOffset, length);
+            zeroAndForce(busyFile, busyOffset, length);
             busyOffset += length;
         }
         else
@@ -619,7 +617,12 @@ final class SparePool
     static void zeroAndForce(final StorageFile file)
     {
         // the whole file: records beyond the old write position (superseded by a truncation) must go too
-        file.buffer().setMemory(0, file.length(), (byte)0);
-        file.force(0, file.length());
+        zeroAndForce(file, 0, file.length());
+    }
+
+    private static void zeroAndForce(final StorageFile file, final int offset, final int length)
+    {
+        file.buffer().setMemory(offset, length, (byte)0);
+        file.force(offset, length);
     }
 }

@@ -117,6 +117,26 @@ public interface Transport extends AutoCloseable
         throw new IndexOutOfBoundsException("no counter " + i);
     }
 
+    /**
+     * The counters that are not zero, as {@code NAME=value} separated by spaces, for logs and failure messages.
+     * Allocates: slow path.
+     *
+     * @return the summary; empty when every counter is zero.
+     */
+    default String countersSummary()
+    {
+        final StringBuilder builder = new StringBuilder();
+        for (int i = 0; i < counterCount(); i++)
+        {
+            final long value = counterValue(i);
+            if (value != 0)
+            {
+                builder.append(counterName(i)).append('=').append(value).append(' ');
+            }
+        }
+        return builder.toString();
+    }
+
     /** Stop all threads, close all sockets and files. Idempotent. */
     @Override
     void close();

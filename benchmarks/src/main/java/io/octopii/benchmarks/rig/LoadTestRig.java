@@ -342,6 +342,8 @@ public final class LoadTestRig
     /** Parsed command line of the rig. */
     static final class RigOptions
     {
+        static final int DEFAULT_SEGMENT_MIB = 256;
+
         static final String USAGE = "options: --mode open|closed|max (open) --rate OPS (10000, open mode) " +
             "--window N (closed 1, max 256) --transport quic|aeron (aeron) --fsync DURABLE|NONE (DURABLE) " +
             "--payload BYTES (64) --nodes N (3) --warmup-s S (30) --duration-s S (30) " +
@@ -349,7 +351,7 @@ public final class LoadTestRig
             "--certs DIR (reuse development certificates: generated there on first use; nodes 1..N, client 100) " +
             "--aeron-driver shared|dedicated|invoked|external:DIR (the nodes' aeron.driver; shared) " +
             "--idle backoff|backoff:<max park us>|yielding|busy-spin (the nodes' idle.strategy and the client's; backoff) " +
-            "--segment-mib N (the nodes' WAL segment length; 256) " +
+            "--segment-mib N (the nodes' WAL segment length; " + DEFAULT_SEGMENT_MIB + ") " +
             "--snapshot-mib N (a snapshot after N MiB of log, the log compacted below the older of two kept, so rolls " +
             "reuse compacted segments; 0: no snapshots; 0) --aeron-mtu BYTES (the nodes' aeron.mtu; the default 1408)";
 
@@ -368,7 +370,7 @@ public final class LoadTestRig
         File certs;
         String aeronDriver;
         String idle = "backoff";
-        int segmentMib = 256;
+        int segmentMib = DEFAULT_SEGMENT_MIB;
         int snapshotMib;
         int aeronMtu;
 
@@ -428,7 +430,7 @@ public final class LoadTestRig
                 transport.name().toLowerCase(Locale.ROOT) + (null != aeronDriver ? " (driver " + aeronDriver + ")" : "") +
                 ("backoff".equals(idle) ? "" : ", idle " + idle) + ", " + fsync + ", " + nodes + " nodes, " + payloadLength +
                 " B values, warm-up " + warmupSeconds + " s, " + durationSeconds + " s" +
-                (256 == segmentMib ? "" : ", " + segmentMib + " MiB segments") +
+                (DEFAULT_SEGMENT_MIB == segmentMib ? "" : ", " + segmentMib + " MiB segments") +
                 (0 == snapshotMib ? "" : ", snapshot every " + snapshotMib + " MiB") +
                 (0 == aeronMtu ? "" : ", Aeron MTU " + aeronMtu);
         }
@@ -438,7 +440,7 @@ public final class LoadTestRig
             return mode + ("open".equals(mode) ? "-" + rate : "-w" + window) + "-" + transport.name().toLowerCase(Locale.ROOT) +
                 (null != aeronDriver ? "-" + aeronDriver.replaceAll("[^a-z]", "") : "") +
                 ("backoff".equals(idle) ? "" : "-" + idle.replaceAll("[^a-z0-9]", "")) + "-" + fsync.name().toLowerCase(Locale.ROOT) + "-n" + nodes + "-p" + payloadLength +
-                (256 == segmentMib ? "" : "-seg" + segmentMib) + (0 == snapshotMib ? "" : "-snap" + snapshotMib) +
+                (DEFAULT_SEGMENT_MIB == segmentMib ? "" : "-seg" + segmentMib) + (0 == snapshotMib ? "" : "-snap" + snapshotMib) +
                 (0 == aeronMtu ? "" : "-mtu" + aeronMtu);
         }
 

@@ -372,19 +372,11 @@ public final class QuicTransport implements Transport
         return counters.get(i);
     }
 
-    /** Every non-zero counter as {@code NAME=value, ...}; for logs and failure messages. Allocates. */
+    /** This member's id, then {@link Transport#countersSummary()}; for logs and failure messages. Allocates. */
+    @Override
     public String countersSummary()
     {
-        final StringBuilder builder = new StringBuilder("member ").append(localMemberId).append(": ");
-        for (final TransportEvent event : TransportEvent.values())
-        {
-            final long value = count(event);
-            if (value != 0)
-            {
-                builder.append(event.name()).append('=').append(value).append(' ');
-            }
-        }
-        return builder.toString();
+        return "member " + localMemberId + ": " + Transport.super.countersSummary();
     }
 
     /** The message of the latest refusal on either side (empty when none). Any thread. */

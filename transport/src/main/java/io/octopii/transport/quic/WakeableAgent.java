@@ -5,9 +5,9 @@ import org.agrona.concurrent.Agent;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * An agent whose idle park a producer can cut short. The transport's sender agents run under backoff idle
- * strategies that park for up to 100-200 us once idle; a frame offered to an idle sender would wait for the rest of
- * that park. Here the producer, after writing to the agent's ring, calls {@link #wake()}: if the agent declared
+ * An agent whose idle park a producer can cut short. The transport's consensus sender runs under a backoff idle
+ * strategy that parks for up to 100 us once idle; a frame offered to an idle sender would wait for the rest of that
+ * park (the stream lanes are not wrapped: see {@link QuicTransport}). Here the producer, after writing to the agent's ring, calls {@link #wake()}: if the agent declared
  * itself idle it is unparked at once.
  *
  * <p><b>No lost wake-up beyond one park.</b> The agent stores {@code idle = true} (a volatile store) before the duty

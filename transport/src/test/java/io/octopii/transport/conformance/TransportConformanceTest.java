@@ -367,14 +367,7 @@ public abstract class TransportConformanceTest
             {
                 continue;
             }
-            sb.append("member ").append(memberId(i)).append(':');
-            for (int c = 0; c < transport.counterCount(); c++)
-            {
-                if (0 != transport.counterValue(c))
-                {
-                    sb.append(' ').append(transport.counterName(c)).append('=').append(transport.counterValue(c));
-                }
-            }
+            sb.append("member ").append(memberId(i)).append(": ").append(transport.countersSummary());
             for (int j = 0; j < MEMBER_COUNT; j++)
             {
                 if (j != i)
