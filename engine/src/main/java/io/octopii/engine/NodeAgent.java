@@ -201,9 +201,11 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         work += consensus.doWork();
         work += takeRequestedSnapshot();
         work += gateway.retryHeldAnswers();
+        // before any future completes: a caller whose proposal (or transfer) completed reads counters that
+        // include it (commit and applied index at least its entry's)
+        updateCounters();
         work += resultAdapter.poll(this, this, 256);
         work += transferProgress();
-        updateCounters();
         return work;
     }
 

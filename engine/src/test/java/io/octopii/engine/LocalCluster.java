@@ -142,7 +142,7 @@ final class LocalCluster implements AutoCloseable
     OctopiiNode awaitLeader(final long timeoutMs)
     {
         final OctopiiNode[] leader = new OctopiiNode[1];
-        await(timeoutMs, () -> "a leader agreed by all running nodes; roles " + describe(), () ->
+        await(timeoutMs, () -> "a leader agreed by all running nodes; roles " + describe() + describeTransports(), () ->
         {
             OctopiiNode found = null;
             for (int id = 1; id < nodes.length; id++)
@@ -182,6 +182,29 @@ final class LocalCluster implements AutoCloseable
             text.append(id).append('=').append(null == node ? "down" :
                 Role.name(node.role()) + "/t" + node.term() + "/c" + node.commitIndex() + "/a" + node.appliedIndex())
                 .append(' ');
+        }
+        return text.toString();
+    }
+
+    /** Every running node's transport counters and link states, for failure messages. */
+    String describeTransports()
+    {
+        final StringBuilder text = new StringBuilder();
+        for (int id = 1; id < nodes.length; id++)
+        {
+            final OctopiiNode node = nodes[id];
+            if (null != node)
+            {
+                text.append("\n  node ").append(id).append(" links");
+                for (int peer = 1; peer < nodes.length; peer++)
+                {
+                    if (peer != id)
+                    {
+                        text.append(' ').append(peer).append('=').append(node.transport().linkState(peer));
+                    }
+                }
+                text.append("; ").append(node.transport().countersSummary());
+            }
         }
         return text.toString();
     }

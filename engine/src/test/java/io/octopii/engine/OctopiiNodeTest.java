@@ -26,9 +26,16 @@ class OctopiiNodeTest
         try (LocalCluster cluster = new LocalCluster(3, root, ctx -> {}).startAll())
         {
             OctopiiNode leader = cluster.awaitLeader(30_000);
+            long appliedBefore = leader.appliedIndex();
             for (int i = 0; i < 200; i++)
             {
                 assertEquals("OK", text(leader.propose(command("SET key-" + i + " value " + i)).get(10, TimeUnit.SECONDS)));
+                // the counters are published before the future completes: they include the write just acknowledged
+                final long applied = leader.appliedIndex();
+                assertTrue(applied > appliedBefore && leader.commitIndex() >= applied,
+                    "write " + i + " acknowledged with applied index " + applied + " (before it " + appliedBefore +
+                    "), commit index " + leader.commitIndex());
+                appliedBefore = applied;
             }
 
             final OctopiiNode follower = follower(cluster, leader);
@@ -158,8 +165,17 @@ class OctopiiNodeTest
             assertEquals(OctopiiException.TIMED_OUT, ((OctopiiException)timedOut.getCause()).status(),
                 timedOut.getCause().getMessage());
             assertTrue(follower.isLeader(), cluster.describe());
-            assertEquals("OK", text(follower.propose(command("SET k v3")).get(10, TimeUnit.SECONDS)),
-                "proposals accepted again after the failed transfer");
+            final byte[] v3;
+            try
+            {
+                v3 = follower.propose(command("SET k v3")).get(10, TimeUnit.SECONDS);
+            }
+            catch (final ExecutionException ex)
+            {
+                throw new AssertionError("proposal after the failed transfer: " + ex.getCause().getMessage() +
+                    "; nodes " + cluster.describe() + cluster.describeTransports(), ex);
+            }
+            assertEquals("OK", text(v3), "proposals accepted again after the failed transfer");
         }
     }
 
