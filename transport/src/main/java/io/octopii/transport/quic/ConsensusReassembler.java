@@ -18,7 +18,9 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
  * otherwise {@value #ACK_DELAY_US} µs after the first unacknowledged one, and soon after a duplicate
  * (whose ack was probably lost).
  *
- * <p><b>Thread:</b> the transport's datagram thread only; the hold timer runs on that same thread.
+ * <p><b>Threads:</b> fragments arrive on the Kwik receiver thread of the session's connection (see
+ * {@link KwikThreadExecutor}); the acknowledgement timer runs on the transport's datagram timer thread. Both
+ * hold this object's lock.
  * Slot buffers grow on demand to the largest message seen, then are reused.
  */
 final class ConsensusReassembler
@@ -50,7 +52,7 @@ final class ConsensusReassembler
         UnsafeBuffer buffer;
     }
 
-    /** Where whole messages and counted events go; called on the datagram thread. */
+    /** Where whole messages and counted events go; called with the reassembler's lock held. */
     interface Sink
     {
         void onConsensusMessage(UnsafeBuffer buffer, int offset, int length);
@@ -74,7 +76,7 @@ final class ConsensusReassembler
         }
     }
 
-    void onFragment(final UnsafeBuffer datagram, final int datagramLength)
+    synchronized void onFragment(final UnsafeBuffer datagram, final int datagramLength)
     {
         final int length = datagramLength - FRAGMENT_HEADER_LENGTH;
         final int sequence = datagram.getInt(SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN);
@@ -208,7 +210,7 @@ final class ConsensusReassembler
         }
     }
 
-    private void sendScheduledAck()
+    private synchronized void sendScheduledAck()
     {
         isAckScheduled = false;
         if (!sink.isClosed())

@@ -23,8 +23,8 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
  * traffic only once {@link #isAuthenticated()}; before that every datagram and every stream but the
  * handshake stream is dropped and counted.
  *
- * <p><b>Threads:</b> datagrams arrive on the transport's single datagram thread, which alone owns the
- * reassembly state; stream batches are delivered by reader threads under a per-channel lock; the
+ * <p><b>Threads:</b> datagrams arrive on the connection's Kwik receiver thread, run there directly (no hand-off
+ * to another thread) under this session's lock, which guards the reassembly state; stream batches are delivered by reader threads under a per-channel lock; the
  * consensus sender alone owns the send sequence. Close is idempotent and may come from any thread.
  */
 final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
@@ -79,7 +79,7 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     ConsensusRetransmitBuffer retransmitBuffer;
     KwikSendQueue kwikQueue;
 
-    // Datagram thread only.
+    // Guarded by this session's lock (onDatagram).
     private final ConsensusReassembler reassembler;
     private final FrameDispatcher datagramValidator;
     private final UnsafeBuffer datagramView = new UnsafeBuffer(0, 0);
@@ -148,7 +148,7 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
         }
     }
 
-    /** A whole consensus message, in sequence order, from the reassembler (datagram thread). */
+    /** A whole consensus message, in sequence order, from the reassembler (under this session's lock). */
     @Override
     public void onConsensusMessage(final UnsafeBuffer buffer, final int offset, final int length)
     {
@@ -249,8 +249,8 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
         }
     }
 
-    /** Called on the transport's datagram thread for every datagram this connection receives. */
-    void onDatagram(final byte[] data)
+    /** Called on the connection's Kwik receiver thread for every datagram it receives. */
+    synchronized void onDatagram(final byte[] data)
     {
         if (!isAuthenticated)
         {

@@ -71,7 +71,8 @@ import static io.octopii.transport.quic.StreamBatchDescriptor.*;
  * <p><b>Threads:</b> {@link #offer} is safe from any thread (the outbound rings are many-to-one);
  * {@link #poll} from one thread (the engine's agent). The transport starts, all named
  * {@code octopii-quic-*}: one consensus sender, two lanes per peer, one dialler per peer with a
- * higher id, one datagram thread, a timer and a pool of stream readers; Kwik starts its own threads
+ * higher id, one datagram timer (consensus acknowledgements), a timer and a pool of stream readers; datagrams
+ * are handled on Kwik's receiver threads; Kwik starts its own threads
  * per connection. {@link #close()} stops all of them, Kwik's included, and closes every socket.
  *
  * <p><b>Failure:</b> nothing here ends the JVM: the server's UDP socket is a
@@ -469,7 +470,7 @@ public final class QuicTransport implements Transport
         final LinkSession session = new LinkSession(this, connection, true, datagramExecutor);
         sessions.add(session);
         connection.setConnectionListener(session);
-        connection.setDatagramHandler(session::onDatagram, datagramExecutor);
+        connection.setDatagramHandler(session::onDatagram, KwikThreadExecutor.INSTANCE);
         connection.setPeerInitiatedStreamCallback(stream -> readers.execute(() -> onStream(session, stream)));
         try
         {
@@ -594,7 +595,7 @@ public final class QuicTransport implements Transport
             }
             sessions.add(session);
             connection.setConnectionListener(session);
-            connection.setDatagramHandler(session::onDatagram, datagramExecutor);
+            connection.setDatagramHandler(session::onDatagram, KwikThreadExecutor.INSTANCE);
             timer.schedule(() -> handshakeTimedOut(session, "an inbound connection"),
                 ctx.handshakeTimeoutNs(), TimeUnit.NANOSECONDS);
             return new ApplicationProtocolConnection()
