@@ -142,7 +142,8 @@ final class LocalCluster implements AutoCloseable
     OctopiiNode awaitLeader(final long timeoutMs)
     {
         final OctopiiNode[] leader = new OctopiiNode[1];
-        await(timeoutMs, () -> "a leader agreed by all running nodes; roles " + describe() + describeTransports(), () ->
+        await(timeoutMs, () -> "a leader agreed by all running nodes; roles " + describe() + describeTransports() +
+            threadDump(), () ->
         {
             OctopiiNode found = null;
             for (int id = 1; id < nodes.length; id++)
@@ -204,6 +205,23 @@ final class LocalCluster implements AutoCloseable
                     }
                 }
                 text.append("; ").append(node.transport().countersSummary());
+            }
+        }
+        return text.toString();
+    }
+
+    /** Where the JVM's threads are (Octopii's, Kwik's and the test's), for failure messages about a stuck cluster. */
+    static String threadDump()
+    {
+        final StringBuilder text = new StringBuilder("\n  threads:");
+        for (final java.util.Map.Entry<Thread, StackTraceElement[]> entry : Thread.getAllStackTraces().entrySet())
+        {
+            final Thread thread = entry.getKey();
+            text.append("\n  \"").append(thread.getName()).append("\" ").append(thread.getState());
+            final StackTraceElement[] frames = entry.getValue();
+            for (int i = 0; i < Math.min(24, frames.length); i++)
+            {
+                text.append("\n      at ").append(frames[i]);
             }
         }
         return text.toString();
