@@ -272,9 +272,10 @@ class RpcEndpointTest
         //
         // Eight windows are measured. A call that allocated even the smallest object (16 B) would show in every window
         // (8,000 B or more each); what the gate still met now and then after all of the above was one window of
-        // 96-392 B with the others at 0 (JDK 17, 2 of 8 runs alone at e7be9f5), not repeated within a run and not
-        // traced to a call site (no deoptimization on the calling thread in JFR). So at least six windows must be
-        // exactly 0 and all eight together under 1 KiB: per-call allocation fails it, a rare one-off does not.
+        // 96-1,128 B with the others at 0 (JDK 17: 2 of 8 runs alone at e7be9f5, and once under CPU load), not
+        // repeated within a run and not traced to a call site (no deoptimization on the calling thread in JFR). So
+        // at least six windows must be exactly 0 and all eight together under 4 KiB: per-call allocation fails it,
+        // a rare one-off does not.
         int sent = 0;
         final long[] windows = new long[8];
         for (int round = 0; round < 2 + windows.length; round++)
@@ -308,7 +309,7 @@ class RpcEndpointTest
             allocatedInAll += allocated;
             zeroWindows += 0 == allocated ? 1 : 0;
         }
-        assertTrue(zeroWindows >= 6 && allocatedInAll < 1024,
+        assertTrue(zeroWindows >= 6 && allocatedInAll < 4096,
             "bytes allocated by request() on the calling thread per window of 500 calls: " + Arrays.toString(windows));
     }
 

@@ -20,7 +20,8 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
  *
  * <p><b>Threads:</b> fragments arrive on the Kwik receiver thread of the session's connection (see
  * {@link KwikThreadExecutor}); the acknowledgement timer runs on the transport's datagram timer thread. Both
- * hold this object's lock.
+ * take this object's lock; the timer sends its acknowledgement after releasing it, so it never holds the lock
+ * while calling into Kwik.
  * Slot buffers grow on demand to the largest message seen, then are reused.
  */
 final class ConsensusReassembler
@@ -52,7 +53,7 @@ final class ConsensusReassembler
         UnsafeBuffer buffer;
     }
 
-    /** Where whole messages and counted events go; called with the reassembler's lock held. */
+    /** Where whole messages and counted events go (with the reassembler's lock held) and acknowledgements (either way). */
     interface Sink
     {
         void onConsensusMessage(UnsafeBuffer buffer, int offset, int length);
@@ -210,14 +211,21 @@ final class ConsensusReassembler
         }
     }
 
-    private synchronized void sendScheduledAck()
+    /** The timer's acknowledgement: decided under the lock, sent outside it (acknowledgements are cumulative). */
+    private void sendScheduledAck()
     {
-        isAckScheduled = false;
-        if (!sink.isClosed())
+        final int delivered;
+        synchronized (this)
         {
+            isAckScheduled = false;
+            if (sink.isClosed())
+            {
+                return;
+            }
             lastAcked = nextDeliver - 1;
-            sink.sendConsensusAck(lastAcked);
+            delivered = lastAcked;
         }
+        sink.sendConsensusAck(delivered);
     }
 
     private void deliver(final UnsafeBuffer buffer, final int offset, final int length)

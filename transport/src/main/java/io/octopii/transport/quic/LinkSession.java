@@ -24,8 +24,8 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
  * handshake stream is dropped and counted.
  *
  * <p><b>Threads:</b> datagrams arrive on the connection's Kwik receiver thread, run there directly (no hand-off
- * to another thread) under this session's lock, which guards the reassembly state; stream batches are delivered by reader threads under a per-channel lock; the
- * consensus sender alone owns the send sequence. Close is idempotent and may come from any thread.
+ * to another thread) under this session's lock, which guards the reassembly state; stream batches are delivered
+ * by reader threads under a per-channel lock; the consensus sender alone owns the send sequence. Close is idempotent and may come from any thread.
  */
 final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
 {
@@ -64,6 +64,8 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     volatile long lastReceiveNs;
 
     volatile int ackedConsensus;
+    /** The thread running this session's link handshake, while it runs (see {@link HandshakeWatch}). */
+    volatile HandshakeWatch handshakeWatch;
 
     // Consensus sender thread only.
     int sendSequence;

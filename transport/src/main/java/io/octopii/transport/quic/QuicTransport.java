@@ -479,8 +479,17 @@ public final class QuicTransport implements Transport
                 link.memberId()), ctx.handshakeTimeoutNs(), TimeUnit.NANOSECONDS);
             final QuicStream stream = connection.createStream(true);
             final LinkHandshake handshake = new LinkHandshake(ctx.clusterId(), localMemberId, ctx.clusterSecret());
-            handshake.dial(stream.getInputStream(), stream.getOutputStream(), link.memberId());
-            stream.getOutputStream().close();
+            final HandshakeWatch watch = new HandshakeWatch();
+            session.handshakeWatch = watch;
+            try
+            {
+                handshake.dial(stream.getInputStream(), stream.getOutputStream(), link.memberId());
+                stream.getOutputStream().close();
+            }
+            finally
+            {
+                watch.finish();
+            }
             watchdog.cancel(false);
             if (session.isClosed() || isClosed)
             {
@@ -577,6 +586,11 @@ public final class QuicTransport implements Transport
                 TimeUnit.NANOSECONDS.toMillis(ctx.handshakeTimeoutNs()) + " ms");
             increment(TransportEvent.REFUSED_HANDSHAKE_TIMEOUT);
             session.close("handshake timeout");
+            final HandshakeWatch watch = session.handshakeWatch;
+            if (null != watch)
+            {
+                watch.interrupt(); // in case Kwik's close left the handshake's read blocked
+            }
         }
     }
 
@@ -659,6 +673,8 @@ public final class QuicTransport implements Transport
     private void acceptHandshake(final LinkSession session, final QuicStream stream) throws IOException
     {
         final LinkHandshake handshake = new LinkHandshake(ctx.clusterId(), localMemberId, ctx.clusterSecret());
+        final HandshakeWatch watch = new HandshakeWatch();
+        session.handshakeWatch = watch;
         try
         {
             handshake.accept(stream.getInputStream(), stream.getOutputStream(),
@@ -689,6 +705,10 @@ public final class QuicTransport implements Transport
             }
             timer.schedule(() -> session.close(refusal.status.name()), REFUSAL_CLOSE_DELAY_MS, TimeUnit.MILLISECONDS);
             return;
+        }
+        finally
+        {
+            watch.finish();
         }
         if (session.isClosed() || isClosed)
         {
