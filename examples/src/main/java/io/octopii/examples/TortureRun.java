@@ -216,6 +216,9 @@ final class TortureRun
                         workload.start(client, clientId, random.split());
                     }
                     awaitProgress(50, 60, "the first 50 operations");
+                    // every node holds those operations before the first fault: a CORRUPT_WAL cycle needs records to
+                    // damage on the follower, and a follower still lagging here is itself worth a failure naming it
+                    awaitCaughtUp("before the first fault");
                     workload.resetAvailability();
 
                     final long endNs = startNs + settings.durationNs;
