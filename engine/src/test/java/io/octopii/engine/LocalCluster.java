@@ -196,15 +196,15 @@ final class LocalCluster implements AutoCloseable
             final OctopiiNode node = nodes[id];
             if (null != node)
             {
-                text.append("\n  node ").append(id).append(" links");
-                for (int peer = 1; peer < nodes.length; peer++)
+                final int[] peers = new int[nodes.length - 2];
+                for (int peer = 1, p = 0; peer < nodes.length; peer++)
                 {
                     if (peer != id)
                     {
-                        text.append(' ').append(peer).append('=').append(node.transport().linkState(peer));
+                        peers[p++] = peer;
                     }
                 }
-                text.append("; ").append(node.transport().countersSummary());
+                text.append("\n  node ").append(id).append(": ").append(node.transport().statusSummary(peers));
             }
         }
         return text.toString();

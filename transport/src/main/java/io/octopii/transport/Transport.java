@@ -137,6 +137,23 @@ public interface Transport extends AutoCloseable
         return builder.toString();
     }
 
+    /**
+     * {@link #countersSummary()}, then the state of the link to each of the given members; for failure messages and
+     * logs. Allocates: slow path.
+     *
+     * @param memberIds the members whose links to describe.
+     * @return the summary.
+     */
+    default String statusSummary(final int... memberIds)
+    {
+        final StringBuilder builder = new StringBuilder(countersSummary()).append("links");
+        for (final int memberId : memberIds)
+        {
+            builder.append(' ').append(memberId).append('=').append(linkState(memberId));
+        }
+        return builder.toString();
+    }
+
     /** Stop all threads, close all sockets and files. Idempotent. */
     @Override
     void close();

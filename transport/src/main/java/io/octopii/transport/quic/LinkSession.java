@@ -25,7 +25,8 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
  *
  * <p><b>Threads:</b> datagrams arrive on the connection's Kwik receiver thread, run there directly (no hand-off
  * to another thread) under this session's lock, which guards the reassembly state; stream batches are delivered
- * by reader threads under a per-channel lock; the consensus sender alone owns the send sequence. Close is idempotent and may come from any thread.
+ * by reader threads under a per-channel lock; the consensus sender alone owns the send sequence. Close is
+ * idempotent and may come from any thread.
  */
 final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
 {
@@ -65,7 +66,7 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
 
     volatile int ackedConsensus;
     /** The thread running this session's link handshake, while it runs (see {@link HandshakeWatch}). */
-    volatile HandshakeWatch handshakeWatch;
+    private volatile HandshakeWatch handshakeWatch;
 
     // Consensus sender thread only.
     int sendSequence;
@@ -107,6 +108,24 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
         }
         lastReceiveNs = System.nanoTime();
         lastSendNs = lastReceiveNs;
+    }
+
+    /** The calling thread starts this session's link handshake: the watchdog may interrupt it until it finishes. */
+    HandshakeWatch watchHandshake()
+    {
+        final HandshakeWatch watch = new HandshakeWatch();
+        handshakeWatch = watch;
+        return watch;
+    }
+
+    /** Watchdog: interrupt the thread in this session's handshake, if one is (Kwik's close may leave it blocked). */
+    void interruptHandshake()
+    {
+        final HandshakeWatch watch = handshakeWatch;
+        if (null != watch)
+        {
+            watch.interrupt();
+        }
     }
 
     PeerLink link()

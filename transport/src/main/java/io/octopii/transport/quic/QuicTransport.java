@@ -479,8 +479,7 @@ public final class QuicTransport implements Transport
                 link.memberId()), ctx.handshakeTimeoutNs(), TimeUnit.NANOSECONDS);
             final QuicStream stream = connection.createStream(true);
             final LinkHandshake handshake = new LinkHandshake(ctx.clusterId(), localMemberId, ctx.clusterSecret());
-            final HandshakeWatch watch = new HandshakeWatch();
-            session.handshakeWatch = watch;
+            final HandshakeWatch watch = session.watchHandshake();
             try
             {
                 handshake.dial(stream.getInputStream(), stream.getOutputStream(), link.memberId());
@@ -586,11 +585,7 @@ public final class QuicTransport implements Transport
                 TimeUnit.NANOSECONDS.toMillis(ctx.handshakeTimeoutNs()) + " ms");
             increment(TransportEvent.REFUSED_HANDSHAKE_TIMEOUT);
             session.close("handshake timeout");
-            final HandshakeWatch watch = session.handshakeWatch;
-            if (null != watch)
-            {
-                watch.interrupt(); // in case Kwik's close left the handshake's read blocked
-            }
+            session.interruptHandshake();
         }
     }
 
@@ -673,8 +668,7 @@ public final class QuicTransport implements Transport
     private void acceptHandshake(final LinkSession session, final QuicStream stream) throws IOException
     {
         final LinkHandshake handshake = new LinkHandshake(ctx.clusterId(), localMemberId, ctx.clusterSecret());
-        final HandshakeWatch watch = new HandshakeWatch();
-        session.handshakeWatch = watch;
+        final HandshakeWatch watch = session.watchHandshake();
         try
         {
             handshake.accept(stream.getInputStream(), stream.getOutputStream(),

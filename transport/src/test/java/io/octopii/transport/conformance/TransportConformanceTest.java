@@ -367,15 +367,15 @@ public abstract class TransportConformanceTest
             {
                 continue;
             }
-            sb.append("member ").append(memberId(i)).append(": ").append(transport.countersSummary());
-            for (int j = 0; j < MEMBER_COUNT; j++)
+            final int[] peers = new int[MEMBER_COUNT - 1];
+            for (int j = 0, p = 0; j < MEMBER_COUNT; j++)
             {
                 if (j != i)
                 {
-                    sb.append(" link ").append(memberId(j)).append('=').append(transport.linkState(memberId(j)));
+                    peers[p++] = memberId(j);
                 }
             }
-            sb.append("; ");
+            sb.append("member ").append(memberId(i)).append(": ").append(transport.statusSummary(peers)).append("; ");
         }
         return sb.toString();
     }
