@@ -62,6 +62,8 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     private final AtomicBoolean isClosed = new AtomicBoolean();
     private volatile PeerLink link;
     private volatile boolean isAuthenticated;
+    /** The acceptor refused this session's handshake and waits for the dialler to hang up. */
+    private volatile boolean isRefused;
     volatile long lastReceiveNs;
 
     volatile int ackedConsensus;
@@ -136,6 +138,17 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     boolean isAuthenticated()
     {
         return isAuthenticated;
+    }
+
+    /** The acceptor refused the handshake: the session only waits to be closed, and is no handshake timeout. */
+    void refused()
+    {
+        isRefused = true;
+    }
+
+    boolean isRefused()
+    {
+        return isRefused;
     }
 
     @Override

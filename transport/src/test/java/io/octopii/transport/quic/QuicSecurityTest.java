@@ -4,14 +4,19 @@ import io.octopii.codec.sbe.HandshakeStatus;
 import io.octopii.transport.Transport;
 import io.octopii.transport.Transport.Channel;
 import org.agrona.concurrent.UnsafeBuffer;
+import tech.kwik.core.QuicStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static io.octopii.transport.quic.QuicTestCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,7 +68,7 @@ class QuicSecurityTest
     {
         try (RogueClient rogue = rogue())
         {
-            final LinkHandshake.Refusal refusal = rogue.handshake(new LinkHandshake(
+            final LinkHandshake.Refusal refusal = handshake(rogue, new LinkHandshake(
                 QuicTestCluster.CLUSTER_ID, 1, "not-the-cluster-secret-at-all!!".getBytes()).skipPeerProofCheck(), 2);
             assertNotNull(refusal, "a wrong secret must be refused");
             assertEquals(HandshakeStatus.BAD_PROOF, refusal.status, refusal.getMessage());
@@ -79,7 +84,7 @@ class QuicSecurityTest
         try (RogueClient rogue = rogue())
         {
             final LinkHandshake.Refusal refusal =
-                rogue.handshake(new LinkHandshake(777, 1, QuicTestCluster.SECRET), 2);
+                handshake(rogue, new LinkHandshake(777, 1, QuicTestCluster.SECRET), 2);
             assertNotNull(refusal);
             assertEquals(HandshakeStatus.WRONG_CLUSTER, refusal.status, refusal.getMessage());
         }
@@ -89,12 +94,47 @@ class QuicSecurityTest
     }
 
     @Test
+    void shouldLetASlowDiallerReadWhyItWasRefused() throws Exception
+    {
+        final long timeoutsBefore = member2().count(TransportEvent.REFUSED_HANDSHAKE_TIMEOUT);
+        try (RogueClient rogue = rogue())
+        {
+            final QuicStream stream = rogue.connection.createStream(true);
+            // the rogue reads the refusal only once member 2 has counted it, and a second later: a dialler held up
+            // that long by a loaded host (until session 8 the acceptor hung up after 100 ms and took the reason along)
+            final InputStream slowReader = new FilterInputStream(stream.getInputStream())
+            {
+                private boolean isFirstRead = true;
+
+                @Override
+                public int read(final byte[] bytes, final int offset, final int length) throws IOException
+                {
+                    if (isFirstRead)
+                    {
+                        isFirstRead = false;
+                        awaitCount(TransportEvent.REFUSED_WRONG_CLUSTER);
+                        LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));
+                    }
+                    return super.read(bytes, offset, length);
+                }
+            };
+            final LinkHandshake.Refusal refusal = assertThrows(LinkHandshake.Refusal.class,
+                () -> new LinkHandshake(777, 1, QuicTestCluster.SECRET).dial(slowReader, stream.getOutputStream(), 2),
+                "a wrong cluster must be refused");
+            assertEquals(HandshakeStatus.WRONG_CLUSTER, refusal.status, refusal.getMessage());
+        }
+        assertEquals(timeoutsBefore, member2().count(TransportEvent.REFUSED_HANDSHAKE_TIMEOUT),
+            "a refused session is no handshake timeout: " + member2().countersSummary());
+        assertRealPeersStillServed();
+    }
+
+    @Test
     void shouldRefuseANodeThatIsNotAMember() throws Exception
     {
         try (RogueClient rogue = rogue())
         {
             final LinkHandshake.Refusal refusal =
-                rogue.handshake(new LinkHandshake(QuicTestCluster.CLUSTER_ID, 9, QuicTestCluster.SECRET), 2);
+                handshake(rogue, new LinkHandshake(QuicTestCluster.CLUSTER_ID, 9, QuicTestCluster.SECRET), 2);
             assertNotNull(refusal);
             assertEquals(HandshakeStatus.UNKNOWN_MEMBER, refusal.status, refusal.getMessage());
         }
@@ -107,7 +147,7 @@ class QuicSecurityTest
     {
         try (RogueClient rogue = rogue())
         {
-            final LinkHandshake.Refusal refusal = rogue.handshake(
+            final LinkHandshake.Refusal refusal = handshake(rogue,
                 new LinkHandshake(QuicTestCluster.CLUSTER_ID, 1, QuicTestCluster.SECRET).versions(7, 9), 2);
             assertNotNull(refusal);
             assertEquals(HandshakeStatus.PROTOCOL_VERSION_MISMATCH, refusal.status, refusal.getMessage());
@@ -138,7 +178,7 @@ class QuicSecurityTest
     @Test
     void shouldRefuseAServerWhoseCertificateComesFromAnotherCa() throws Exception
     {
-        assertThrows(java.io.IOException.class, () -> new RogueClient(
+        assertThrows(IOException.class, () -> new RogueClient(
             cluster.members().get(1), QuicTestCluster.foreignCertificates()).close(),
             "TLS with a foreign trust store must fail");
         cluster.close();
@@ -160,7 +200,7 @@ class QuicSecurityTest
     {
         try (RogueClient rogue = rogue())
         {
-            assertNull(rogue.handshake(new LinkHandshake(QuicTestCluster.CLUSTER_ID, 1, QuicTestCluster.SECRET), 2));
+            assertNull(handshake(rogue, new LinkHandshake(QuicTestCluster.CLUSTER_ID, 1, QuicTestCluster.SECRET), 2));
             await(5_000, "member 2 accepted the rogue as member 1",
                 () -> member2().linkState(1) == Transport.LinkState.CONNECTED);
 
@@ -184,6 +224,20 @@ class QuicSecurityTest
             }, 10));
         }
         assertRealPeersStillServed();
+    }
+
+    /** The rogue's handshake with member 2; a broken-off one fails with member 2's account of it. */
+    private LinkHandshake.Refusal handshake(final RogueClient rogue, final LinkHandshake handshake, final int targetId)
+    {
+        try
+        {
+            return rogue.handshake(handshake, targetId);
+        }
+        catch (final IOException ex)
+        {
+            throw new AssertionError("the rogue's handshake broke off (" + ex + "); member 2's last refusal: " +
+                member2().lastRefusal() + "; " + member2().countersSummary(), ex);
+        }
     }
 
     /** The refusal is counted just after the rogue reads the HandshakeResult: wait for it, bounded. */
