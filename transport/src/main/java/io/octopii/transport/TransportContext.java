@@ -161,24 +161,7 @@ public final class TransportContext
             throw new IllegalStateException("streamWindow (" + streamWindow + ") must exceed maxBatchLength (" +
                 maxBatchLength + ") and be <= connectionWindow (" + connectionWindow + ")");
         }
-        if (keyStore == null)
-        {
-            if (keyStorePath == null)
-            {
-                throw new IllegalStateException("keyStore or keyStorePath must be set: a node presents a certificate " +
-                    "whose CN or DNS SAN is its host (generate dev ones with io.octopii.transport.quic.DevCertificates)");
-            }
-            keyStore = load("keyStorePath", keyStorePath, keyStorePassword);
-        }
-        if (trustStore == null)
-        {
-            if (trustStorePath == null)
-            {
-                throw new IllegalStateException("trustStore or trustStorePath must be set: peers' certificates are " +
-                    "checked against it (there is no accept-any-certificate mode)");
-            }
-            trustStore = load("trustStorePath", trustStorePath, trustStorePassword);
-        }
+        loadKeyStores();
         try
         {
             if (!keyStore.isKeyEntry(keyAlias))
@@ -199,6 +182,35 @@ public final class TransportContext
             errorHandler = Throwable::printStackTrace;
         }
         isConcluded = true;
+        return this;
+    }
+
+    /**
+     * Load the key store and the trust store from their paths, where not given loaded; {@link #conclude()} does
+     * this. Public for tools that use the stores without a transport (the benchmarks' bare-Kwik baselines).
+     *
+     * @throws IllegalStateException naming the store that is missing or cannot be loaded.
+     */
+    public TransportContext loadKeyStores()
+    {
+        if (keyStore == null)
+        {
+            if (keyStorePath == null)
+            {
+                throw new IllegalStateException("keyStore or keyStorePath must be set: a node presents a certificate " +
+                    "whose CN or DNS SAN is its host (generate dev ones with io.octopii.transport.quic.DevCertificates)");
+            }
+            keyStore = load("keyStorePath", keyStorePath, keyStorePassword);
+        }
+        if (trustStore == null)
+        {
+            if (trustStorePath == null)
+            {
+                throw new IllegalStateException("trustStore or trustStorePath must be set: peers' certificates are " +
+                    "checked against it (there is no accept-any-certificate mode)");
+            }
+            trustStore = load("trustStorePath", trustStorePath, trustStorePassword);
+        }
         return this;
     }
 

@@ -1,26 +1,18 @@
 package io.octopii.benchmarks.shipping;
 
+import io.octopii.benchmarks.transport.BareKwik;
 import io.octopii.transport.MemberAddress;
-import io.octopii.transport.TransportContext;
-import io.octopii.transport.quic.ClusterTrustManager;
 import io.octopii.transport.quic.DevCertificates;
 import tech.kwik.core.QuicClientConnection;
 import tech.kwik.core.QuicConnection;
 import tech.kwik.core.QuicStream;
-import tech.kwik.core.log.NullLogger;
 import tech.kwik.core.server.ApplicationProtocolConnection;
 import tech.kwik.core.server.ApplicationProtocolConnectionFactory;
-import tech.kwik.core.server.ServerConnectionConfig;
-import tech.kwik.core.server.ServerConnector;
 
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -63,12 +55,6 @@ final class KwikBulkStream
         Files.createDirectories(certificates);
         final String password = "octopii-bench";
         DevCertificates.generate(certificates, password, List.of(server, new MemberAddress(2, "localhost", 2)));
-        final TransportContext keys = new TransportContext()
-            .keyStorePath(DevCertificates.nodeKeyStore(certificates, 1))
-            .keyStorePassword(password.toCharArray())
-            .trustStorePath(DevCertificates.trustStore(certificates))
-            .trustStorePassword(password.toCharArray());
-
         final AtomicLong received = new AtomicLong();
         final AtomicLong lastReadNs = new AtomicLong();
         final long messages = bytes / MESSAGE_LENGTH;
@@ -80,21 +66,7 @@ final class KwikBulkStream
             thread.setDaemon(true);
             return thread;
         });
-        final DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        final ServerConnector connector = ServerConnector.builder()
-            .withSocket(socket)
-            .withKeyStore(loadKeyStore(keys), keys.keyAlias(), password.toCharArray())
-            .withConfiguration(ServerConnectionConfig.builder()
-                .maxIdleTimeout(30_000)
-                .maxConnectionBufferSize(TransportContext.DEFAULT_CONNECTION_WINDOW)
-                .maxUnidirectionalStreamBufferSize(TransportContext.DEFAULT_STREAM_WINDOW)
-                .maxBidirectionalStreamBufferSize(64 * 1024)
-                .maxOpenPeerInitiatedUnidirectionalStreams(256)
-                .maxOpenPeerInitiatedBidirectionalStreams(4)
-                .build())
-            .withLogger(new NullLogger())
-            .build();
-        connector.registerApplicationProtocol(ALPN, new ApplicationProtocolConnectionFactory()
+        final ApplicationProtocolConnectionFactory factory = new ApplicationProtocolConnectionFactory()
         {
             @Override
             public ApplicationProtocolConnection createConnection(final String protocol, final QuicConnection connection)
@@ -114,25 +86,11 @@ final class KwikBulkStream
             {
                 return 256;
             }
-        });
-        connector.start();
-        QuicClientConnection client = null;
-        try
+        };
+        try (BareKwik kwik = new BareKwik(certificates, password, 1, ALPN, factory, null))
         {
-            client = QuicClientConnection.newBuilder()
-                .host("localhost")
-                .port(socket.getLocalPort())
-                .preferIPv4()
-                .applicationProtocol(ALPN)
-                .customTrustManager(new ClusterTrustManager(loadTrustStore(keys)))
-                .connectTimeout(Duration.ofSeconds(10))
-                .maxIdleTimeout(Duration.ofSeconds(30))
-                .defaultStreamReceiveBufferSize(TransportContext.DEFAULT_STREAM_WINDOW)
-                .logger(new NullLogger())
-                .build();
-            client.connect();
             final byte[] message = new byte[MESSAGE_LENGTH];
-            final QuicClientConnection connection = client;
+            final QuicClientConnection connection = kwik.client();
             final long startNs = System.nanoTime();
             lastReadNs.set(startNs);
             final Thread writer = new Thread(() ->
@@ -161,12 +119,6 @@ final class KwikBulkStream
         }
         finally
         {
-            if (client != null)
-            {
-                client.close();
-            }
-            connector.close();
-            socket.close();
             readers.shutdownNow();
         }
     }
@@ -229,25 +181,5 @@ final class KwikBulkStream
         {
             System.out.println("Kwik bulk reader failed: " + ex);
         }
-    }
-
-    private static java.security.KeyStore loadKeyStore(final TransportContext keys) throws Exception
-    {
-        return load(keys.keyStorePath(), keys.keyStorePassword());
-    }
-
-    private static java.security.KeyStore loadTrustStore(final TransportContext keys) throws Exception
-    {
-        return load(keys.trustStorePath(), keys.trustStorePassword());
-    }
-
-    private static java.security.KeyStore load(final Path path, final char[] password) throws Exception
-    {
-        final java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(path))
-        {
-            store.load(in, password);
-        }
-        return store;
     }
 }

@@ -79,6 +79,7 @@ public final class QuicLinkLatencyRig
 
         final Histogram tcp = tcpRoundTrips(roundTrips);
         print("TCP NIO (TCP_NODELAY) 64 B round trip", tcp);
+        kwikFloor(certificates, roundTrips, window, frames);
 
         try (QuicTransport a = launch(members, 1, certificates); QuicTransport b = launch(members, 2, certificates))
         {
@@ -244,6 +245,35 @@ public final class QuicLinkLatencyRig
         receiver.join();
         System.out.printf("QUIC %s channel, 64 B frames, window %d: %d frames in %.2f s = %.0f frames/s%n",
             channel, window, received.get(), seconds, received.get() / seconds);
+        printCpu(cpuBefore, cpuAfter, seconds);
+        System.out.println("  transport counters that moved (sender a, receiver b):" + countersMoved(a, b, countersBefore));
+    }
+
+    /**
+     * The same two legs over bare Kwik (see {@link KwikDatagramFloor}): what Kwik costs on this machine, in the run
+     * that measures what the transport costs on top of it.
+     */
+    private static void kwikFloor(final Path certificates, final int roundTrips, final int window, final int frames)
+        throws Exception
+    {
+        try (KwikDatagramFloor floor = new KwikDatagramFloor(certificates, PASSWORD))
+        {
+            final long[] lost = {0};
+            print("Kwik alone, 64 B datagram round trip (the floor)",
+                floor.roundTrips(roundTrips, FRAME_LENGTH, new BackoffIdleStrategy(1000, 100, 1_000, 20_000), lost));
+            System.out.println("  datagrams lost and re-sent: " + lost[0]);
+            final Map<String, Long> cpuBefore = cpuByGroup();
+            final long[] result =
+                floor.throughput(frames, FRAME_LENGTH, window, new BackoffIdleStrategy(1000, 100, 1_000, 20_000));
+            final double seconds = result[1] / 1e9;
+            System.out.printf("Kwik alone, one-way 64 B datagrams, window %d: %d frames in %.2f s = %.0f frames/s" +
+                " (%d counted lost)%n", window, result[0], seconds, result[0] / seconds, result[2]);
+            printCpu(cpuBefore, cpuByGroup(), seconds);
+        }
+    }
+
+    private static void printCpu(final Map<String, Long> cpuBefore, final Map<String, Long> cpuAfter, final double seconds)
+    {
         final StringBuilder profile = new StringBuilder("  CPU time by thread group during the run:");
         long total = 0;
         for (final Map.Entry<String, Long> e : cpuAfter.entrySet())
@@ -259,7 +289,6 @@ public final class QuicLinkLatencyRig
             }
         }
         System.out.println(profile + String.format(" (total %.2f CPU-s in %.2f s)", total / 1e9, seconds));
-        System.out.println("  transport counters that moved (sender a, receiver b):" + countersMoved(a, b, countersBefore));
     }
 
     private static long[] counters(final Transport a, final Transport b)
