@@ -46,6 +46,8 @@ public abstract class TransportConformanceTest
 {
     protected static final int MEMBER_COUNT = 3;
     private static final Channel[] CHANNELS = Channel.values();
+    /** How long a message offered once may take to arrive before it is offered again. */
+    private static final long RE_OFFER_AFTER_NS = TimeUnit.SECONDS.toNanos(3);
 
     protected List<MemberAddress> members;
     protected final Transport[] transports = new Transport[MEMBER_COUNT];
@@ -202,8 +204,7 @@ public abstract class TransportConformanceTest
             " ms after the peer stopped");
 
         // The survivors still talk to each other.
-        offerUntilQueued(0, 1, Channel.CONSENSUS, 7, length);
-        await(() -> countFrom(1, 0, Channel.CONSENSUS) >= 1, () -> "1 -> 2 stopped working after member 3 stopped");
+        offerUntilReceived(0, 1, Channel.CONSENSUS, 7, length, "after member " + memberId(stopped) + " stopped");
 
         receivedBy.get(stopped).clear();
         final long restartNs = System.nanoTime();
@@ -213,12 +214,47 @@ public abstract class TransportConformanceTest
         System.out.println(getClass().getSimpleName() + ": restarted peer launched in " + launchedMs +
             " ms, every link CONNECTED " + millisSince(restartNs) + " ms after restart");
 
-        offerUntilQueued(0, stopped, Channel.CONSENSUS, 11, length);
-        offerUntilQueued(stopped, 0, Channel.RPC, 12, length);
-        offerUntilQueued(1, stopped, Channel.SHIPPING, 13, length);
-        await(() -> countFrom(stopped, 0, Channel.CONSENSUS) >= 1 && countFrom(0, stopped, Channel.RPC) >= 1 &&
-            countFrom(stopped, 1, Channel.SHIPPING) >= 1,
-            () -> "messages did not flow after member " + memberId(stopped) + " restarted");
+        final String restarted = "after member " + memberId(stopped) + " restarted";
+        offerUntilReceived(0, stopped, Channel.CONSENSUS, 11, length, restarted);
+        offerUntilReceived(stopped, 0, Channel.RPC, 12, length, restarted);
+        offerUntilReceived(1, stopped, Channel.SHIPPING, 13, length, restarted);
+    }
+
+    /**
+     * Offer one message until it arrives, again every {@link #RE_OFFER_AFTER_NS}: no transport promises delivery of
+     * a message queued on a connection that then drops (Raft re-sends), and a link may be replaced while the test
+     * runs (once on QUIC: the consensus watchdog closed a stalled 1 -> 2 connection just after member 3 stopped, and
+     * the one message it held was gone). How many offers it took is printed when more than one.
+     */
+    private void offerUntilReceived(
+        final int from, final int to, final Channel channel, final int seq, final int length, final String when)
+    {
+        final long startNs = System.nanoTime();
+        int offers = 0;
+        while (countFrom(to, from, channel) == 0)
+        {
+            if (System.nanoTime() - startNs > waitTimeoutNs())
+            {
+                fail(memberId(from) + " -> " + memberId(to) + " on " + channel + " delivered none of " + offers +
+                    " offers " + when + " within " + TimeUnit.NANOSECONDS.toMillis(waitTimeoutNs()) + " ms; " +
+                    countersOfAll());
+            }
+            offerUntilQueued(from, to, channel, seq, length);
+            offers++;
+            final long offeredNs = System.nanoTime();
+            while (countFrom(to, from, channel) == 0 && System.nanoTime() - offeredNs < RE_OFFER_AFTER_NS)
+            {
+                if (pollAll() == 0)
+                {
+                    idle.idle();
+                }
+            }
+        }
+        if (offers > 1)
+        {
+            System.out.println(getClass().getSimpleName() + ": " + memberId(from) + " -> " + memberId(to) + " on " +
+                channel + " " + when + " took " + offers + " offers; " + countersOfAll());
+        }
     }
 
     @Test
