@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
 
 /**
- * Rebuilds one connection's consensus messages from datagram fragments that may arrive out of order
+ * Rebuilds one connection's consensus messages from datagram fragments and batches that may arrive out of order
  * (Kwik sends datagram bursts last-in-first-out), twice, or not at all, and delivers each exactly once
  * in sequence order. Messages ahead of a gap are held in a window of {@value #WINDOW} slots until the
  * sender's retransmission fills the gap; the sender never has more than {@value #WINDOW} messages
@@ -94,6 +94,50 @@ final class ConsensusReassembler
             sink.onEvent(TransportEvent.MALFORMED_FRAME);
             return;
         }
+        accept(sequence, index, count, stride, datagram, FRAGMENT_HEADER_LENGTH, length);
+        acknowledge();
+    }
+
+    /**
+     * A batch of whole messages with consecutive sequences. Its layout is checked to the last byte before any of
+     * it is taken: a malformed batch is dropped whole and counted once.
+     */
+    synchronized void onBatch(final UnsafeBuffer datagram, final int datagramLength)
+    {
+        final int firstSequence = datagram.getInt(SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        final int count = datagram.getShort(BATCH_COUNT_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        int position = BATCH_HEADER_LENGTH;
+        for (int i = 0; i < count && position >= 0; i++)
+        {
+            final int length = position + BATCH_LENGTH_PREFIX <= datagramLength ?
+                datagram.getShort(position, ByteOrder.LITTLE_ENDIAN) & 0xFFFF : 0;
+            position = length == 0 || length > maxMessageLength ? -1 : position + BATCH_LENGTH_PREFIX + length;
+        }
+        if (count == 0 || position != datagramLength)
+        {
+            sink.onEvent(TransportEvent.MALFORMED_FRAME);
+            return;
+        }
+        position = BATCH_HEADER_LENGTH;
+        for (int i = 0; i < count; i++)
+        {
+            final int length = datagram.getShort(position, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+            accept(firstSequence + i, 0, 1, length, datagram, position + BATCH_LENGTH_PREFIX, length);
+            position += BATCH_LENGTH_PREFIX + length;
+        }
+        acknowledge();
+    }
+
+    /** One fragment (or whole message when {@code count} is 1) of message {@code sequence}, checked. */
+    private void accept(
+        final int sequence,
+        final int index,
+        final int count,
+        final int fragmentStride,
+        final UnsafeBuffer buffer,
+        final int offset,
+        final int length)
+    {
         final int ahead = sequence - nextDeliver;
         if (ahead < 0)
         {
@@ -104,9 +148,8 @@ final class ConsensusReassembler
         if (count == 1 && ahead == 0)
         {
             nextDeliver++;
-            deliver(datagram, FRAGMENT_HEADER_LENGTH, length);
+            deliver(buffer, offset, length);
             drainInOrder();
-            acknowledge();
             return;
         }
         if (ahead >= WINDOW)
@@ -114,6 +157,9 @@ final class ConsensusReassembler
             sink.onEvent(TransportEvent.CONSENSUS_REASSEMBLY_DROPPED);
             return;
         }
+        // a whole message's stride is its length: the copy in a batch and a re-sent type 1 copy (stride of a full
+        // datagram) are the same message
+        final int stride = count == 1 ? length : fragmentStride;
         final Slot slot = slots[sequence & MASK];
         if (!slot.isUsed)
         {
@@ -131,14 +177,13 @@ final class ConsensusReassembler
             return;
         }
         slot.bitmap[index >> 6] |= bit;
-        slot.buffer.putBytes(index * stride, datagram, FRAGMENT_HEADER_LENGTH, length);
+        slot.buffer.putBytes(index * stride, buffer, offset, length);
         slot.received++;
         if (index == count - 1)
         {
             slot.length = index * stride + length;
         }
         drainInOrder();
-        acknowledge();
     }
 
     private void open(final Slot slot, final int sequence, final int count, final int stride)

@@ -85,6 +85,10 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
     private final int retransmitBufferLength;
     private final String roleName;
     private final UnsafeBuffer datagramBuffer = new UnsafeBuffer(0, 0);
+    /** The batch being packed for the current link (see {@link LinkDatagramDescriptor}, type 6). */
+    private final UnsafeBuffer batch = new UnsafeBuffer(new byte[LinkSession.MAX_DATAGRAM_LENGTH]);
+    private int batchCount;
+    private int batchLength;
     private LinkSession current;
     private long nowNs;
     /** Datagrams the current link may still hand to Kwik in this duty cycle. */
@@ -136,6 +140,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
             if (kwikBudget > 0)
             {
                 work += ring.controlledRead(this, 256);
+                sendBatch(session);
             }
             if (nowNs - session.lastReceiveNs > idleTimeoutNs)
             {
@@ -248,8 +253,47 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         }
         final int sequence = ++session.sendSequence;
         retransmitBuffer.append(sequence, buffer, index, length, nowNs);
-        sendFragments(session, sequence, buffer, index, length);
+        // the datagram limit (header included) is the fragments' payload plus their header
+        final int datagramLimit = session.maxDatagramPayload + FRAGMENT_HEADER_LENGTH;
+        if (BATCH_HEADER_LENGTH + BATCH_LENGTH_PREFIX + length <= datagramLimit)
+        {
+            if (batchCount > 0 && batchLength + BATCH_LENGTH_PREFIX + length > datagramLimit)
+            {
+                sendBatch(session);
+            }
+            if (batchCount == 0)
+            {
+                batch.putInt(SEQUENCE_OFFSET, sequence, ByteOrder.LITTLE_ENDIAN);
+                batchLength = BATCH_HEADER_LENGTH;
+                kwikBudget--;
+            }
+            batch.putShort(batchLength, (short)length, ByteOrder.LITTLE_ENDIAN);
+            batch.putBytes(batchLength + BATCH_LENGTH_PREFIX, buffer, index, length);
+            batchLength += BATCH_LENGTH_PREFIX + length;
+            batchCount++;
+        }
+        else
+        {
+            sendBatch(session);  // the batch holds the sequences before this one
+            sendFragments(session, sequence, buffer, index, length);
+        }
         return Action.CONTINUE;
+    }
+
+    /** Hand the packed batch, if any, to Kwik as one datagram (its budget was taken when it was started). */
+    private void sendBatch(final LinkSession session)
+    {
+        if (batchCount == 0)
+        {
+            return;
+        }
+        batch.putByte(TYPE_OFFSET, TYPE_CONSENSUS_BATCH);
+        batch.putShort(BATCH_COUNT_OFFSET, (short)batchCount, ByteOrder.LITTLE_ENDIAN);
+        final byte[] datagram = new byte[batchLength];
+        batch.getBytes(0, datagram);
+        batchCount = 0;
+        session.averageDatagramLength += (datagram.length - session.averageDatagramLength) >> 3;
+        sendDatagram(session, datagram);
     }
 
     @Override

@@ -21,6 +21,15 @@ package io.octopii.transport.quic;
  *
  * Keep-alive (type 3): one byte, sent on a link that has been quiet for keepAliveIntervalNs.
  *
+ * Consensus batch (type 6): consecutive whole consensus messages firstSequence, firstSequence + 1, ...,
+ * each short enough to share one datagram, each behind its length. The sender packs the small messages it
+ * takes off the ring in one duty cycle (heartbeats, acks, votes, small appends); Kwik's cost is per datagram,
+ * so a 64 B message costs a fraction of one. A re-sent message goes alone, as a type 1 fragment.
+ *   0        1                               5               7               9
+ *  +--------+-------------------------------+---------------+---------------+--------...+---------------+----
+ *  | type=6 |  firstSequence (int32)        | messageCount  | length (u16)  | bytes     | length (u16)  | ...
+ *  +--------+-------------------------------+---------------+---------------+--------...+---------------+----
+ *
  * Consensus acknowledgement (type 5): every consensus message up to deliveredSequence was delivered.
  *   0        1                               5
  *  +--------+-------------------------------+
@@ -42,6 +51,7 @@ final class LinkDatagramDescriptor
     static final byte TYPE_KEEP_ALIVE = 3;
     static final byte TYPE_RECEIPT = 4;
     static final byte TYPE_CONSENSUS_ACK = 5;
+    static final byte TYPE_CONSENSUS_BATCH = 6;
     static final int CONSENSUS_ACK_SEQUENCE_OFFSET = 1;
     static final int CONSENSUS_ACK_LENGTH = 5;
 
@@ -51,6 +61,9 @@ final class LinkDatagramDescriptor
     static final int FRAGMENT_COUNT_OFFSET = 7;
     static final int FRAGMENT_STRIDE_OFFSET = 9;
     static final int FRAGMENT_HEADER_LENGTH = 11;
+    static final int BATCH_COUNT_OFFSET = 5;
+    static final int BATCH_HEADER_LENGTH = 7;
+    static final int BATCH_LENGTH_PREFIX = 2;
 
     static final int ACK_CHANNEL_OFFSET = 1;
     static final int ACK_SEQUENCE_OFFSET = 2;

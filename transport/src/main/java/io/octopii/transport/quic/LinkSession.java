@@ -311,6 +311,17 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
                 }
                 break;
 
+            case TYPE_CONSENSUS_BATCH:
+                if (data.length < BATCH_HEADER_LENGTH + BATCH_LENGTH_PREFIX + 1)
+                {
+                    transport.increment(TransportEvent.MALFORMED_FRAME);
+                }
+                else
+                {
+                    reassembler.onBatch(datagramView, data.length);
+                }
+                break;
+
             case TYPE_ACK:
                 onAck(data, false);
                 break;

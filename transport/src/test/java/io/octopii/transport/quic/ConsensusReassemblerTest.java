@@ -2,6 +2,7 @@ package io.octopii.transport.quic;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -65,6 +66,12 @@ class ConsensusReassemblerTest
 
     private static List<byte[]> fragments(final int sequence, final long value, final int length)
     {
+        return split(sequence, message(value, length), STRIDE);
+    }
+
+    /** A message the sink checks: {@code value}, then bytes derived from it. */
+    private static byte[] message(final long value, final int length)
+    {
         final byte[] message = new byte[length];
         final UnsafeBuffer m = new UnsafeBuffer(message);
         m.putLong(0, value, ByteOrder.LITTLE_ENDIAN);
@@ -72,7 +79,42 @@ class ConsensusReassemblerTest
         {
             message[i] = (byte)(value + i);
         }
-        return split(sequence, message, STRIDE);
+        return message;
+    }
+
+    /** A type 6 datagram carrying {@code messages} as sequences {@code firstSequence} onwards. */
+    static byte[] batch(final int firstSequence, final List<byte[]> messages)
+    {
+        int length = BATCH_HEADER_LENGTH;
+        for (final byte[] m : messages)
+        {
+            length += BATCH_LENGTH_PREFIX + m.length;
+        }
+        final byte[] d = new byte[length];
+        final UnsafeBuffer b = new UnsafeBuffer(d);
+        b.putByte(TYPE_OFFSET, TYPE_CONSENSUS_BATCH);
+        b.putInt(SEQUENCE_OFFSET, firstSequence, ByteOrder.LITTLE_ENDIAN);
+        b.putShort(BATCH_COUNT_OFFSET, (short)messages.size(), ByteOrder.LITTLE_ENDIAN);
+        int position = BATCH_HEADER_LENGTH;
+        for (final byte[] m : messages)
+        {
+            b.putShort(position, (short)m.length, ByteOrder.LITTLE_ENDIAN);
+            b.putBytes(position + BATCH_LENGTH_PREFIX, m);
+            position += BATCH_LENGTH_PREFIX + m.length;
+        }
+        return d;
+    }
+
+    private static void arrive(final ConsensusReassembler reassembler, final byte[] datagram)
+    {
+        if (datagram[TYPE_OFFSET] == TYPE_CONSENSUS_BATCH)
+        {
+            reassembler.onBatch(new UnsafeBuffer(datagram), datagram.length);
+        }
+        else
+        {
+            reassembler.onFragment(new UnsafeBuffer(datagram), datagram.length);
+        }
     }
 
     /** The consensus datagrams that carry {@code message} as {@code sequence}, {@code stride} bytes each. */
@@ -175,5 +217,117 @@ class ConsensusReassemblerTest
         QuicTestCluster.await(5_000, () -> "ack of 10, acks " + acks + ", seed " + seed, () -> acks.contains(10));
         assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L), new ArrayList<>(delivered));
         assertEquals(List.of(), events, "seed " + seed);
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {5, 2024, 0xBADC0DEL})
+    void shouldDeliverBatchedFragmentedAndResentMessagesOnceInOrder(final long seed) throws Exception
+    {
+        final Random random = new Random(seed);
+        final ConsensusReassembler reassembler = new ConsensusReassembler(64 * 1024, thread, sink);
+        final int messages = 400;
+        final List<byte[]> datagrams = new ArrayList<>();
+        int sequence = 1;
+        while (sequence <= messages)
+        {
+            if (random.nextInt(4) == 0)
+            {
+                datagrams.addAll(fragments(sequence, sequence, 100 + random.nextInt(900)));
+                sequence++;
+                continue;
+            }
+            // consecutive small messages packed as the sender packs them, at most a 1,024-byte datagram
+            final int first = sequence;
+            final List<byte[]> packed = new ArrayList<>();
+            int length = BATCH_HEADER_LENGTH;
+            while (sequence <= messages)
+            {
+                final byte[] m = message(sequence, 8 + random.nextInt(120));
+                if (length + BATCH_LENGTH_PREFIX + m.length > 1024 || (!packed.isEmpty() && random.nextInt(8) == 0))
+                {
+                    break;
+                }
+                packed.add(m);
+                length += BATCH_LENGTH_PREFIX + m.length;
+                sequence++;
+            }
+            datagrams.add(batch(first, packed));
+            if (random.nextInt(3) == 0)
+            {
+                // the sender re-sends one message of a batch alone, as a type 1 fragment with a full stride
+                final int pick = random.nextInt(packed.size());
+                datagrams.addAll(split(first + pick, packed.get(pick), 1013));
+            }
+        }
+        final List<byte[]> arrival = new ArrayList<>();
+        for (int i = 0; i < datagrams.size(); i += 30)
+        {
+            final List<byte[]> burst = new ArrayList<>(datagrams.subList(i, Math.min(i + 30, datagrams.size())));
+            Collections.reverse(burst);
+            if (random.nextBoolean())
+            {
+                Collections.shuffle(burst, random);
+            }
+            for (final byte[] d : burst)
+            {
+                arrival.add(d);
+                if (random.nextInt(10) == 0)
+                {
+                    arrival.add(d);
+                }
+            }
+        }
+        thread.submit(() ->
+        {
+            for (final byte[] d : arrival)
+            {
+                arrive(reassembler, d);
+            }
+        }).get();
+        final List<Long> expected = new ArrayList<>();
+        for (long s = 1; s <= messages; s++)
+        {
+            expected.add(s);
+        }
+        assertEquals(expected, new ArrayList<>(delivered), "seed " + seed);
+        assertEquals(0, events.stream().filter((e) -> e != TransportEvent.DUPLICATE_DATAGRAM).count(),
+            "seed " + seed + " events " + events);
+    }
+
+    @Test
+    void shouldDropAMalformedBatchWholeAndCountItOnce() throws Exception
+    {
+        final ConsensusReassembler reassembler = new ConsensusReassembler(1000, thread, sink);
+        final byte[] good = batch(1, List.of(message(1, 20), message(2, 30)));
+        final List<byte[]> malformed = new ArrayList<>();
+        final byte[] countZero = good.clone();
+        new UnsafeBuffer(countZero).putShort(BATCH_COUNT_OFFSET, (short)0, ByteOrder.LITTLE_ENDIAN);
+        malformed.add(countZero);
+        final byte[] countTooHigh = good.clone();
+        new UnsafeBuffer(countTooHigh).putShort(BATCH_COUNT_OFFSET, (short)3, ByteOrder.LITTLE_ENDIAN);
+        malformed.add(countTooHigh);
+        final byte[] trailingByte = java.util.Arrays.copyOf(good, good.length + 1);
+        malformed.add(trailingByte);
+        final byte[] lengthPastTheEnd = good.clone();
+        new UnsafeBuffer(lengthPastTheEnd).putShort(BATCH_HEADER_LENGTH, (short)500, ByteOrder.LITTLE_ENDIAN);
+        malformed.add(lengthPastTheEnd);
+        final byte[] lengthZero = good.clone();
+        new UnsafeBuffer(lengthZero).putShort(BATCH_HEADER_LENGTH + BATCH_LENGTH_PREFIX + 20, (short)0,
+            ByteOrder.LITTLE_ENDIAN);
+        malformed.add(lengthZero);
+        malformed.add(batch(1, List.of(message(1, 1001))));  // over the maximum message length
+        thread.submit(() ->
+        {
+            for (final byte[] d : malformed)
+            {
+                arrive(reassembler, d);
+            }
+        }).get();
+        assertEquals(List.of(), new ArrayList<>(delivered), "a malformed batch delivered part of itself");
+        assertEquals(Collections.nCopies(malformed.size(), TransportEvent.MALFORMED_FRAME), new ArrayList<>(events));
+
+        thread.submit(() -> arrive(reassembler, good)).get();
+        assertEquals(List.of(1L, 2L), new ArrayList<>(delivered), "the honest batch after the malformed ones");
+        QuicTestCluster.await(5_000, () -> "ack of 2, acks " + acks, () -> acks.contains(2));
     }
 }
