@@ -38,8 +38,15 @@ final class ConsensusReassembler
     private final Runnable ackTask = this::sendScheduledAck;
     private int nextDeliver = 1;
     private int held;
+    /** Acknowledged, by an acknowledgement datagram or in an outbound batch. */
     private int lastAcked;
     private boolean isAckScheduled;
+    /** A duplicate arrived since the last acknowledgement datagram: the peer may have missed it, send one. */
+    private boolean isDuplicateSeen;
+    /** Every sequence up to this one was delivered; written under the lock, read by the consensus sender. */
+    private volatile int deliveredSequence;
+    /** The highest delivered sequence an outbound batch has carried (consensus sender thread). */
+    private volatile int piggybacked;
 
     private static final class Slot
     {
@@ -142,7 +149,7 @@ final class ConsensusReassembler
         if (ahead < 0)
         {
             sink.onEvent(TransportEvent.DUPLICATE_DATAGRAM);
-            scheduleAck();
+            isDuplicateSeen = true;
             return;
         }
         if (count == 1 && ahead == 0)
@@ -234,17 +241,42 @@ final class ConsensusReassembler
         }
     }
 
+    /**
+     * Consensus sender: the acknowledgement to put in the batch it is about to send. The reassembler then sends
+     * no acknowledgement datagram for what the batch carried, unless a duplicate since says the peer missed one.
+     */
+    int piggyback()
+    {
+        final int delivered = deliveredSequence;
+        piggybacked = delivered;
+        return delivered;
+    }
+
+    /** After taking datagrams: acknowledge at once every {@value #ACK_EVERY} messages, else after a delay. */
     private void acknowledge()
     {
-        if (nextDeliver - 1 - lastAcked >= ACK_EVERY)
+        final int delivered = nextDeliver - 1;
+        deliveredSequence = delivered;
+        if (isCarried(delivered))
         {
-            lastAcked = nextDeliver - 1;
-            sink.sendConsensusAck(lastAcked);
+            lastAcked = delivered;
         }
-        else if (nextDeliver - 1 != lastAcked)
+        else if (delivered - lastAcked >= ACK_EVERY)
+        {
+            lastAcked = delivered;
+            isDuplicateSeen = false;
+            sink.sendConsensusAck(delivered);
+        }
+        else if (delivered != lastAcked || isDuplicateSeen)
         {
             scheduleAck();
         }
+    }
+
+    /** An outbound batch already carried this acknowledgement, and no duplicate since says it was lost. */
+    private boolean isCarried(final int delivered)
+    {
+        return !isDuplicateSeen && piggybacked - delivered >= 0;
     }
 
     private void scheduleAck()
@@ -256,19 +288,24 @@ final class ConsensusReassembler
         }
     }
 
-    /** The timer's acknowledgement: decided under the lock, sent outside it (acknowledgements are cumulative). */
+    /**
+     * The timer's acknowledgement: decided under the lock, sent outside it (acknowledgements are cumulative). None
+     * when an outbound batch has carried it meanwhile: in request/response traffic the response carries it.
+     */
     private void sendScheduledAck()
     {
         final int delivered;
         synchronized (this)
         {
             isAckScheduled = false;
-            if (sink.isClosed())
+            delivered = nextDeliver - 1;
+            if (sink.isClosed() || isCarried(delivered))
             {
+                lastAcked = delivered;
                 return;
             }
-            lastAcked = nextDeliver - 1;
-            delivered = lastAcked;
+            lastAcked = delivered;
+            isDuplicateSeen = false;
         }
         sink.sendConsensusAck(delivered);
     }

@@ -289,6 +289,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         }
         batch.putByte(TYPE_OFFSET, TYPE_CONSENSUS_BATCH);
         batch.putShort(BATCH_COUNT_OFFSET, (short)batchCount, ByteOrder.LITTLE_ENDIAN);
+        batch.putInt(BATCH_ACK_OFFSET, session.piggybackAck(), ByteOrder.LITTLE_ENDIAN);
         final byte[] datagram = new byte[batchLength];
         batch.getBytes(0, datagram);
         batchCount = 0;

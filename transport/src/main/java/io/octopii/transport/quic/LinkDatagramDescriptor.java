@@ -24,11 +24,14 @@ package io.octopii.transport.quic;
  * Consensus batch (type 6): consecutive whole consensus messages firstSequence, firstSequence + 1, ...,
  * each short enough to share one datagram, each behind its length. The sender packs the small messages it
  * takes off the ring in one duty cycle (heartbeats, acks, votes, small appends); Kwik's cost is per datagram,
- * so a 64 B message costs a fraction of one. A re-sent message goes alone, as a type 1 fragment.
- *   0        1                               5               7               9
- *  +--------+-------------------------------+---------------+---------------+--------...+---------------+----
- *  | type=6 |  firstSequence (int32)        | messageCount  | length (u16)  | bytes     | length (u16)  | ...
- *  +--------+-------------------------------+---------------+---------------+--------...+---------------+----
+ * so a 64 B message costs a fraction of one. A re-sent message goes alone, as a type 1 fragment. A batch also
+ * carries the sender's consensus acknowledgement for the other direction (deliveredSequence as in type 5, 0 for
+ * none), so traffic both ways (appends one way, their responses the other) needs no acknowledgement datagrams.
+ *   0        1                               5               7                               11
+ *  +--------+-------------------------------+---------------+-------------------------------+--------------+----
+ *  | type=6 |  firstSequence (int32)        | messageCount  |  deliveredSequence (int32)    | length (u16) | ...
+ *  +--------+-------------------------------+---------------+-------------------------------+--------------+----
+ *  then each message's bytes after its length.
  *
  * Consensus acknowledgement (type 5): every consensus message up to deliveredSequence was delivered.
  *   0        1                               5
@@ -62,7 +65,8 @@ final class LinkDatagramDescriptor
     static final int FRAGMENT_STRIDE_OFFSET = 9;
     static final int FRAGMENT_HEADER_LENGTH = 11;
     static final int BATCH_COUNT_OFFSET = 5;
-    static final int BATCH_HEADER_LENGTH = 7;
+    static final int BATCH_ACK_OFFSET = 7;
+    static final int BATCH_HEADER_LENGTH = 11;
     static final int BATCH_LENGTH_PREFIX = 2;
 
     static final int ACK_CHANNEL_OFFSET = 1;

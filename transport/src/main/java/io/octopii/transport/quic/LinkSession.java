@@ -254,6 +254,21 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
         }
     }
 
+    /** The peer delivered every consensus message up to {@code delivered} (cumulative; an older one is ignored). */
+    private void onConsensusAck(final int delivered)
+    {
+        if (delivered - ackedConsensus > 0)
+        {
+            ackedConsensus = delivered;
+        }
+    }
+
+    /** Consensus sender: the acknowledgement an outbound batch carries (see {@link ConsensusReassembler#piggyback}). */
+    int piggybackAck()
+    {
+        return reassembler.piggyback();
+    }
+
     /** Whether the peer has reported reading outbound batch {@code sequence} of a channel off its stream. */
     boolean hasReceipt(final int channel, final long sequence)
     {
@@ -318,6 +333,7 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
                 }
                 else
                 {
+                    onConsensusAck(datagramView.getInt(BATCH_ACK_OFFSET, ByteOrder.LITTLE_ENDIAN));
                     reassembler.onBatch(datagramView, data.length);
                 }
                 break;
@@ -336,11 +352,7 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
             case TYPE_CONSENSUS_ACK:
                 if (data.length == CONSENSUS_ACK_LENGTH)
                 {
-                    final int delivered = datagramView.getInt(CONSENSUS_ACK_SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN);
-                    if (delivered - ackedConsensus > 0)
-                    {
-                        ackedConsensus = delivered;
-                    }
+                    onConsensusAck(datagramView.getInt(CONSENSUS_ACK_SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN));
                 }
                 else
                 {

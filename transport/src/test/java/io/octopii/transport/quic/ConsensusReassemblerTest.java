@@ -330,4 +330,33 @@ class ConsensusReassemblerTest
         assertEquals(List.of(1L, 2L), new ArrayList<>(delivered), "the honest batch after the malformed ones");
         QuicTestCluster.await(5_000, () -> "ack of 2, acks " + acks, () -> acks.contains(2));
     }
+
+    @Test
+    void shouldSendNoAcknowledgementDatagramForWhatAnOutboundBatchCarriedUnlessADuplicateArrives() throws Exception
+    {
+        final ConsensusReassembler reassembler = new ConsensusReassembler(64 * 1024, thread, sink);
+        final byte[] first = batch(1, List.of(message(1, 40), message(2, 40)));
+        final int[] carried = new int[1];
+        // delivered and carried in one task on the timer's thread: the delayed acknowledgement cannot run between
+        thread.submit(() ->
+        {
+            arrive(reassembler, first);
+            carried[0] = reassembler.piggyback();
+        }).get();
+        assertEquals(2, carried[0], "the acknowledgement an outbound batch carries");
+        awaitTimerPast(ConsensusReassembler.ACK_DELAY_US);
+        assertEquals(List.of(), new ArrayList<>(acks), "acknowledged again although a batch carried it");
+
+        // the sender re-sends message 2: its acknowledgement was lost with the batch, so a datagram goes now
+        thread.submit(() -> arrive(reassembler, split(2, message(2, 40), 1013).get(0))).get();
+        QuicTestCluster.await(5_000, () -> "an acknowledgement datagram after the duplicate, acks " + acks,
+            () -> acks.contains(2));
+        assertEquals(List.of(1L, 2L), new ArrayList<>(delivered));
+    }
+
+    /** Wait until the timer thread has run every task due within {@code delayUs}: it runs them in order of time. */
+    private void awaitTimerPast(final long delayUs) throws Exception
+    {
+        thread.schedule(() -> { }, delayUs * 10, TimeUnit.MICROSECONDS).get(5, TimeUnit.SECONDS);
+    }
 }
