@@ -17,14 +17,20 @@ import java.util.concurrent.TimeUnit;
 
 import static io.octopii.transport.quic.LinkDatagramDescriptor.FRAGMENT_COUNT_OFFSET;
 import static io.octopii.transport.quic.LinkDatagramDescriptor.FRAGMENT_HEADER_LENGTH;
+import static io.octopii.transport.quic.LinkDatagramDescriptor.BATCH_ACK_OFFSET;
+import static io.octopii.transport.quic.LinkDatagramDescriptor.BATCH_COUNT_OFFSET;
+import static io.octopii.transport.quic.LinkDatagramDescriptor.BATCH_HEADER_LENGTH;
+import static io.octopii.transport.quic.LinkDatagramDescriptor.BATCH_LENGTH_PREFIX;
 import static io.octopii.transport.quic.LinkDatagramDescriptor.FRAGMENT_INDEX_OFFSET;
 import static io.octopii.transport.quic.LinkDatagramDescriptor.FRAGMENT_STRIDE_OFFSET;
 import static io.octopii.transport.quic.LinkDatagramDescriptor.SEQUENCE_OFFSET;
+import static io.octopii.transport.quic.LinkDatagramDescriptor.TYPE_CONSENSUS_BATCH;
+import static io.octopii.transport.quic.LinkDatagramDescriptor.TYPE_OFFSET;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Decoder family "quic-datagram": the consensus datagram reassembler ({@link ConsensusReassembler}) fed an
- * honest stream of fragmented consensus messages (in order, reversed in bursts, duplicated) interleaved with
+ * honest stream of fragmented and batched consensus messages (in order, reversed in bursts, duplicated) interleaved with
  * mutations of recent and upcoming fragments: corrupted sequence numbers, fragment index, count and stride,
  * truncated or extended datagrams. Runs on the reassembler's own thread, as in the transport.
  *
@@ -126,7 +132,18 @@ class DatagramFuzzTest
                     {
                         if (honest.isEmpty())
                         {
-                            final List<FrameSeeds.Seed> next = fragments(nextSequence[0]++, random);
+                            final List<FrameSeeds.Seed> next;
+                            if (random.nextInt(3) == 0)
+                            {
+                                final int messages = 1 + random.nextInt(12);
+                                next = List.of(batch(nextSequence[0], messages, random));
+                                nextSequence[0] += messages;
+                                honestSent += messages - 1;
+                            }
+                            else
+                            {
+                                next = fragments(nextSequence[0]++, random);
+                            }
                             honestSent++;
                             for (final FrameSeeds.Seed fragment : next)
                             {
@@ -150,13 +167,21 @@ class DatagramFuzzTest
                         length = mutator.next();
                         datagram = mutator.bytes();
                     }
-                    if (length <= FRAGMENT_HEADER_LENGTH)
+                    final boolean isBatch = datagram[TYPE_OFFSET] == TYPE_CONSENSUS_BATCH;
+                    if (length <= (isBatch ? BATCH_HEADER_LENGTH + BATCH_LENGTH_PREFIX : FRAGMENT_HEADER_LENGTH))
                     {
                         continue; // LinkSession counts these as malformed before the reassembler
                     }
                     try
                     {
-                        reassembler[0].onFragment(new UnsafeBuffer(datagram, 0, length), length);
+                        if (isBatch)
+                        {
+                            reassembler[0].onBatch(new UnsafeBuffer(datagram, 0, length), length);
+                        }
+                        else
+                        {
+                            reassembler[0].onFragment(new UnsafeBuffer(datagram, 0, length), length);
+                        }
                     }
                     catch (final Throwable ex)
                     {
@@ -170,6 +195,20 @@ class DatagramFuzzTest
         FuzzSettings.report("quic-datagram", seed, inputs, startNs, "reassemblers=" + reassemblers +
             " honest messages sent=" + honestSent + " delivered=" + delivered + " (" + deliveredBytes + " bytes) acks=" + acks + " events=" + events);
         assertTrue(delivered > 0 && !events.isEmpty(), "both outcomes reached");
+    }
+
+    /** Consecutive small messages of random length packed in one batch datagram, as the sender packs them. */
+    private static FrameSeeds.Seed batch(final int firstSequence, final int messages, final SplittableRandom random)
+    {
+        final List<byte[]> packed = new ArrayList<>();
+        for (int i = 0; i < messages; i++)
+        {
+            final byte[] message = new byte[1 + random.nextInt(80)];
+            random.nextBytes(message);
+            packed.add(message);
+        }
+        return FrameSeeds.raw("batch from " + firstSequence, ConsensusReassemblerTest.batch(firstSequence, packed),
+            SEQUENCE_OFFSET, BATCH_COUNT_OFFSET, BATCH_ACK_OFFSET, BATCH_HEADER_LENGTH);
     }
 
     /** A message of random length split into fragments of {@value #STRIDE} bytes. */
