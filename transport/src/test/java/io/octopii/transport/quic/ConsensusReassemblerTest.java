@@ -150,11 +150,20 @@ class ConsensusReassemblerTest
         {
             datagrams.addAll(fragments(s, s, 8 + random.nextInt(random.nextBoolean() ? 90 : 900)));
         }
-        // Reverse bursts (Kwik's LIFO), shuffle locally and duplicate some.
+        arriveInDisorder(reassembler, datagrams, 40, random);
+        assertDeliveredOnceInOrder(messages, seed);
+    }
+
+    /** Reverse bursts (Kwik's LIFO), shuffle some of them and duplicate a datagram in ten, then feed them. */
+    private void arriveInDisorder(
+        final ConsensusReassembler reassembler, final List<byte[]> datagrams, final int burstLength, final Random random)
+        throws Exception
+    {
         final List<byte[]> arrival = new ArrayList<>();
-        for (int i = 0; i < datagrams.size(); i += 40)
+        for (int i = 0; i < datagrams.size(); i += burstLength)
         {
-            final List<byte[]> burst = new ArrayList<>(datagrams.subList(i, Math.min(i + 40, datagrams.size())));
+            final List<byte[]> burst =
+                new ArrayList<>(datagrams.subList(i, Math.min(i + burstLength, datagrams.size())));
             Collections.reverse(burst);
             if (random.nextBoolean())
             {
@@ -173,9 +182,13 @@ class ConsensusReassemblerTest
         {
             for (final byte[] d : arrival)
             {
-                reassembler.onFragment(new UnsafeBuffer(d), d.length);
+                arrive(reassembler, d);
             }
         }).get();
+    }
+
+    private void assertDeliveredOnceInOrder(final int messages, final long seed)
+    {
         final List<Long> expected = new ArrayList<>();
         for (long s = 1; s <= messages; s++)
         {
@@ -259,39 +272,8 @@ class ConsensusReassemblerTest
                 datagrams.addAll(split(first + pick, packed.get(pick), 1013));
             }
         }
-        final List<byte[]> arrival = new ArrayList<>();
-        for (int i = 0; i < datagrams.size(); i += 30)
-        {
-            final List<byte[]> burst = new ArrayList<>(datagrams.subList(i, Math.min(i + 30, datagrams.size())));
-            Collections.reverse(burst);
-            if (random.nextBoolean())
-            {
-                Collections.shuffle(burst, random);
-            }
-            for (final byte[] d : burst)
-            {
-                arrival.add(d);
-                if (random.nextInt(10) == 0)
-                {
-                    arrival.add(d);
-                }
-            }
-        }
-        thread.submit(() ->
-        {
-            for (final byte[] d : arrival)
-            {
-                arrive(reassembler, d);
-            }
-        }).get();
-        final List<Long> expected = new ArrayList<>();
-        for (long s = 1; s <= messages; s++)
-        {
-            expected.add(s);
-        }
-        assertEquals(expected, new ArrayList<>(delivered), "seed " + seed);
-        assertEquals(0, events.stream().filter((e) -> e != TransportEvent.DUPLICATE_DATAGRAM).count(),
-            "seed " + seed + " events " + events);
+        arriveInDisorder(reassembler, datagrams, 30, random);
+        assertDeliveredOnceInOrder(messages, seed);
     }
 
     @Test
