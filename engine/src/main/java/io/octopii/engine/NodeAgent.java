@@ -1,6 +1,7 @@
 package io.octopii.engine;
 
 import io.octopii.engine.internal.ClientGateway;
+import io.octopii.engine.internal.RoutingTransport;
 import io.octopii.log.RaftLog;
 import io.octopii.transport.Transport;
 import org.agrona.DirectBuffer;
@@ -90,6 +91,8 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
     private final AtomicCounter remoteProposals;
     private final AtomicCounter droppedAnswers;
     private final AtomicCounter heldAnswers;
+    private final AtomicCounter droppedRpcMessages;
+    private final RoutingTransport routing;
     private final Transport transport;
     private final AtomicCounter[] peerMatchIndex;
     private final AtomicCounter[] peerNextIndex;
@@ -122,10 +125,11 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         final ClientGateway gateway,
         final StatusFile statusFile,
         final EpochClock epochClock,
-        final Transport transport)
+        final RoutingTransport routing)
     {
         this.ctx = ctx;
-        this.transport = transport;
+        this.routing = routing;
+        this.transport = routing.delegate();
         this.consensus = consensus;
         this.log = log;
         this.resultAdapter = consensus.proposalResultAdapter();
@@ -147,6 +151,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         remoteProposals = counters.newCounter("client proposals received");
         droppedAnswers = counters.newCounter("client answers dropped (transport full or down)");
         heldAnswers = counters.newCounter("client answer bytes held back (transport back pressure)");
+        droppedRpcMessages = counters.newCounter("rpc messages dropped (no RPC endpoint yet: node.rpc() not called)");
         snapshotsTaken = counters.newCounter("snapshots taken");
         snapshotBytes = counters.newCounter("snapshot bytes written");
         lastSnapshotIndex = counters.newCounter("last snapshot index");
@@ -504,6 +509,7 @@ final class NodeAgent implements Agent, ProposalListener, QueryListener, ClientG
         remoteProposals.setOrdered(gateway.remoteProposals());
         droppedAnswers.setOrdered(gateway.droppedAnswers());
         heldAnswers.setOrdered(gateway.heldAnswers());
+        droppedRpcMessages.setOrdered(routing.droppedRpcMessages());
         snapshotsTaken.setOrdered(consensus.snapshotsTaken());
         snapshotBytes.setOrdered(consensus.snapshotBytes());
         lastSnapshotIndex.setOrdered(consensus.lastSnapshotIndex());

@@ -2,6 +2,7 @@ package io.octopii.engine;
 
 import io.octopii.log.FsyncPolicy;
 import io.octopii.log.RaftLog;
+import io.octopii.rpc.RpcEndpoint;
 import io.octopii.shipping.ShippingLane;
 import io.octopii.transport.MemberAddress;
 import io.octopii.transport.Transport;
@@ -89,6 +90,7 @@ public final class NodeContext
     private ProposalListener proposalListener;
     private ProposalForwarding proposalForwarding = DEFAULT_PROPOSAL_FORWARDING;
     private ShippingLane.Context shippingContext = new ShippingLane.Context();
+    private RpcEndpoint.Context rpcContext = new RpcEndpoint.Context();
     private long snapshotIntervalEntries;
     private long snapshotLogBytes;
     private int snapshotRetain = 2;
@@ -248,6 +250,10 @@ public final class NodeContext
         if (null == stateMachine)
         {
             problems.add("stateMachine must be set");
+        }
+        if (null == rpcContext)
+        {
+            problems.add("rpcContext must not be null");
         }
         if (null == dataDir)
         {
@@ -678,6 +684,23 @@ public final class NodeContext
         return this;
     }
 
+    /**
+     * Settings of the node's RPC endpoint ({@link OctopiiNode#rpc()}): handler worker threads, pending and queued
+     * requests, inbound ring. The node sets the transport (its own) and, when none is set, the error handler (its
+     * status file's error log); the endpoint concludes them when it starts, at the first {@code rpc()} call.
+     */
+    public RpcEndpoint.Context rpcContext()
+    {
+        return rpcContext;
+    }
+
+    /** @param rpcContext held by reference; one per node (the node sets its transport). @return this. */
+    public NodeContext rpcContext(final RpcEndpoint.Context rpcContext)
+    {
+        this.rpcContext = rpcContext;
+        return this;
+    }
+
     /** @return take a snapshot after this many applied entries since the last one (0, the default: never). */
     public long snapshotIntervalEntries()
     {
@@ -831,6 +854,7 @@ public final class NodeContext
             "\n  clientSessionWindow=" + clientSessionWindow +
             "\n  maxQueryLength=" + maxQueryLength +
             "\n  readTimeoutNs=" + readTimeoutNs +
+            "\n  rpc=" + rpcContext +
             "\n}";
     }
 }

@@ -8,6 +8,9 @@ import io.octopii.log.MappedFileStorage;
 import io.octopii.log.RaftLog;
 import io.octopii.log.SnapshotStore;
 import io.octopii.log.TermVoteFile;
+import io.octopii.rpc.RpcEndpoint;
+import io.octopii.rpc.RpcEvent;
+import io.octopii.rpc.RpcStatus;
 import io.octopii.shipping.ShippingLane;
 import io.octopii.transport.FaultInjectionTransport;
 import io.octopii.transport.MemberAddress;
@@ -50,13 +53,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p><b>Threads:</b> in {@link ThreadingMode#DEDICATED} (default) the consensus agent and the log flusher
  * run on their own threads; {@link ThreadingMode#SHARED} runs both on one; {@link ThreadingMode#INVOKER}
  * starts none and the embedder calls {@link #invoker()}{@code .invoke()} from its own loop. The transport
- * runs its own I/O threads. Every public method here is safe to call from any thread: state accessors
- * read counters the agent publishes each duty cycle.
+ * runs its own I/O threads, the Shipping Lane one, and the RPC endpoint ({@link #rpc()}) its own once asked
+ * for. Every public method here is safe to call from any thread: state accessors read counters the agent
+ * publishes each duty cycle.
  *
  * <p><b>Lifecycle:</b> {@link #launch} validates the context, opens (or recovers) the data directory,
  * starts the transport and the agents; {@link #close()} stops them, answers every pending future with
- * {@link ProposalStatus#CLOSED} and closes files and sockets. A node that failed (fail-stop) keeps its
- * {@link #role()} at {@link Role#FAILED} and its reason in {@link #failure()} and the status file.
+ * {@link ProposalStatus#CLOSED} (and every pending RPC request with {@link RpcStatus#CLOSED}) and closes
+ * files and sockets. A node that failed (fail-stop) keeps its {@link #role()} at {@link Role#FAILED} and
+ * its reason in {@link #failure()} and the status file.
  *
  * <p><b>Failure:</b> bad configuration fails {@link #launch} with a message naming the setting; a port in
  * use or an unusable data directory likewise. Expected outcomes of proposals are status codes (the
@@ -78,6 +83,7 @@ public final class OctopiiNode implements AutoCloseable
     private final LogFlusher flusher;
     private final Transport transport;
     private final boolean ownsTransport;
+    private final RoutingTransport routing;
     private final ConsensusAgent consensus;
     private final NodeAgent nodeAgent;
     private final ShippingLane shippingLane;
@@ -86,6 +92,9 @@ public final class OctopiiNode implements AutoCloseable
     private final AgentRunner nodeRunner;
     private final AgentRunner flusherRunner;
     private final AgentInvoker invoker;
+    /** Guards starting the RPC endpoint against a concurrent first call and against close. */
+    private final Object rpcLock = new Object();
+    private volatile RpcEndpoint rpc;
     private volatile boolean isClosed;
 
     private OctopiiNode(final NodeContext ctx)
@@ -128,7 +137,7 @@ public final class OctopiiNode implements AutoCloseable
         ownsTransport = null == ctx.transport();
 
         final int[] voterIds = ctx.members().stream().mapToInt(MemberAddress::id).toArray();
-        final RoutingTransport routing = new RoutingTransport(transport, voterIds);
+        routing = new RoutingTransport(transport, voterIds);
         final SnapshotStore snapshotStore = new SnapshotStore(
             snapshotStorage, message -> System.err.println("octopii node " + ctx.nodeId() + ": " + message));
         final LaneSnapshotTransport snapshotTransport =
@@ -178,7 +187,7 @@ public final class OctopiiNode implements AutoCloseable
         shippingLane = ShippingLane.launch(shippingCtx);
         snapshotTransport.lane(shippingLane);
         routing.shippingHandler((from, channel, buffer, offset, length) -> shippingLane.onMessage(from, buffer, offset, length));
-        nodeAgent = new NodeAgent(ctx, consensus, log, gateway, statusFile, SystemEpochClock.INSTANCE, transport);
+        nodeAgent = new NodeAgent(ctx, consensus, log, gateway, statusFile, SystemEpochClock.INSTANCE, routing);
         publishers = ThreadLocal.withInitial(consensus::newProposalPublisher);
         if (ctx.initialLeader() == ctx.nodeId() && 0 == log.lastIndex() && 0 == termVoteFile.currentTerm())
         {
@@ -484,10 +493,65 @@ public final class OctopiiNode implements AutoCloseable
         return invoker;
     }
 
-    /** The transport the node runs on (for RPC registration and diagnostics). */
+    /**
+     * The transport the node runs on, for diagnostics. For RPC use {@link #rpc()}: an {@link RpcEndpoint} launched
+     * on this transport by hand competes with the node for RPC messages (QUIC diverts them to one endpoint) and, on
+     * a transport that does not divert (Aeron), never receives any.
+     */
     public Transport transport()
     {
         return transport;
+    }
+
+    /**
+     * The node's RPC endpoint: named handlers ({@link RpcEndpoint#registerHandler}, many per node, at any time) and
+     * requests and one-way messages to other members or declared clients, over the node's own transport beside
+     * consensus, remote clients and the Shipping Lane. Handler ids are the application's; the endpoint's
+     * configuration is {@link NodeContext#rpcContext()}.
+     *
+     * <p>The first call starts the endpoint (its agent thread {@code octopii-rpc-<id>}; handler workers start as
+     * requests arrive), so a node that never uses RPC runs no extra thread; later calls return the same endpoint.
+     * Until then the node drops RPC messages sent to it, counting them in its status file, and their callers time
+     * out: members that serve each other call {@code rpc()} when they start.
+     *
+     * <p>A transport that supports {@link Transport#divertRpc} (QUIC) hands RPC messages to the endpoint on its I/O
+     * threads; with one that does not (Aeron) they arrive through the node's poll and the consensus thread copies
+     * each into the endpoint's inbound ring, without allocating or waiting (a full ring drops and counts
+     * {@link RpcEvent#INBOUND_DROPPED}). Client proposals and Raft traffic are routed as before.
+     *
+     * <p><b>Thread:</b> any. <b>Lifecycle:</b> closed by {@link #close()}, first, so pending requests fail with
+     * {@link RpcStatus#CLOSED}; do not close it yourself (it would not be started again).
+     *
+     * @return the endpoint, the same one on every call.
+     * @throws IllegalStateException when the node was closed before the endpoint started, or when
+     *                               {@link NodeContext#rpcContext()} is invalid (the message names the setting).
+     */
+    public RpcEndpoint rpc()
+    {
+        final RpcEndpoint started = rpc;
+        if (null != started)
+        {
+            return started;
+        }
+        synchronized (rpcLock)
+        {
+            if (null == rpc)
+            {
+                if (isClosed)
+                {
+                    throw new IllegalStateException("node " + ctx.nodeId() + " is closed: it has no RPC endpoint");
+                }
+                final RpcEndpoint.Context rpcCtx = ctx.rpcContext().transport(transport);
+                if (null == rpcCtx.errorHandler())
+                {
+                    rpcCtx.errorHandler(this::onError);
+                }
+                final RpcEndpoint endpoint = RpcEndpoint.launch(rpcCtx);
+                routing.rpcHandler(endpoint::onMessage); // for a transport that does not divert, or did not yet
+                rpc = endpoint;
+            }
+            return rpc;
+        }
     }
 
     /**
@@ -514,6 +578,11 @@ public final class OctopiiNode implements AutoCloseable
             return;
         }
         isClosed = true;
+        synchronized (rpcLock)
+        {
+            // first: its callers learn CLOSED at once, and its threads stop before the transport they send on
+            CloseHelper.quietClose(rpc);
+        }
         if (null != nodeRunner)
         {
             CloseHelper.quietClose(nodeRunner);

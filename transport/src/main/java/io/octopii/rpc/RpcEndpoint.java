@@ -58,7 +58,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p><b>Transports:</b> one that supports {@link Transport#divertRpc} hands RPC messages straight to
  * the endpoint; with one that does not, whoever polls the transport forwards RPC messages (template
- * ids 30-39) to {@link #onMessage}.
+ * ids 30-39, {@link Transport#isRpcMessage}) to {@link #onMessage}. An {@code OctopiiNode} does both
+ * for the endpoint it hosts ({@code node.rpc()}); one endpoint per transport, as diverting hands the
+ * messages to the last endpoint launched.
  */
 public final class RpcEndpoint implements AutoCloseable
 {

@@ -161,8 +161,16 @@ public final class FaultInjectionTransport implements Transport
         handler.onMessage(fromMemberId, channel, buffer, offset, length);
     }
 
+    /**
+     * Divert through the drop rules; null stops diverting (an RPC endpoint closing), which must reach the delegate as
+     * null: a wrapper around null would throw on the delegate's I/O thread at the next RPC message.
+     */
     public boolean divertRpc(final InboundHandler receiver)
     {
+        if (null == receiver)
+        {
+            return delegate.divertRpc(null);
+        }
         return delegate.divertRpc((from, channel, buffer, offset, length) ->
         {
             if (rules.isDroppingFrom(from))

@@ -1,5 +1,6 @@
 package io.octopii.transport;
 
+import io.octopii.codec.sbe.MessageHeaderDecoder;
 import org.agrona.DirectBuffer;
 
 /**
@@ -33,6 +34,10 @@ public interface Transport extends AutoCloseable
     long CLOSED = -4;
     /** The member id is not a member this transport knows. */
     long UNKNOWN_MEMBER = -5;
+    /** Lowest SBE template id the schema reserves for the RPC framework ({@code RpcRequest} .. {@code RpcError}). */
+    int RPC_TEMPLATE_ID_MIN = 30;
+    /** Highest SBE template id the schema reserves for the RPC framework. */
+    int RPC_TEMPLATE_ID_MAX = 39;
 
     /**
      * Queue one message (a complete SBE message including its header, no length prefix) for a member
@@ -83,6 +88,23 @@ public interface Transport extends AutoCloseable
     default boolean divertRpc(final InboundHandler receiver)
     {
         return false;
+    }
+
+    /**
+     * Whether a message belongs to the RPC framework ({@code io.octopii.rpc.RpcEndpoint}): its template id is in
+     * {@link #RPC_TEMPLATE_ID_MIN}..{@link #RPC_TEMPLATE_ID_MAX}. The RPC channel also carries the engine's client
+     * protocol (template ids 20-29), so whoever dispatches that channel, a diverting transport or a node's agent,
+     * tells the two apart with this one rule. Allocation-free; any thread.
+     *
+     * @param buffer holds a message that passed frame validation, starting with its SBE header.
+     * @param offset where the SBE header starts.
+     * @return true for template ids 30-39.
+     */
+    static boolean isRpcMessage(final DirectBuffer buffer, final int offset)
+    {
+        final int templateIdOffset = offset + MessageHeaderDecoder.templateIdEncodingOffset();
+        final int templateId = buffer.getShort(templateIdOffset, MessageHeaderDecoder.BYTE_ORDER) & 0xFFFF;
+        return templateId >= RPC_TEMPLATE_ID_MIN && templateId <= RPC_TEMPLATE_ID_MAX;
     }
 
     /**

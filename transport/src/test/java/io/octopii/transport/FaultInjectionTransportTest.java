@@ -11,6 +11,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,6 +63,62 @@ class FaultInjectionTransportTest
         network.nowNs(2 * MS);
         t1.poll(handler, 10);
         assertTrue(received.contains(4L) && received.contains(2005L), "healed: " + received);
+    }
+
+    @Test
+    void shouldDivertRpcThroughTheRulesAndHandTheDelegateNullWhenDivertingStops()
+    {
+        final Transport.InboundHandler[] diverted = new Transport.InboundHandler[1];
+        final Transport delegate = new Transport()
+        {
+            public long offer(final int memberId, final Channel channel, final org.agrona.DirectBuffer buffer,
+                final int offset, final int length)
+            {
+                return length;
+            }
+
+            public int poll(final InboundHandler inboundHandler, final int limit)
+            {
+                return 0;
+            }
+
+            public LinkState linkState(final int memberId)
+            {
+                return LinkState.CONNECTED;
+            }
+
+            public int maxMessageLength()
+            {
+                return 1024;
+            }
+
+            public int localMemberId()
+            {
+                return 1;
+            }
+
+            public boolean divertRpc(final InboundHandler receiver)
+            {
+                diverted[0] = receiver; // as QUIC does: the receiver its I/O threads call, or null
+                return true;
+            }
+
+            public void close()
+            {
+            }
+        };
+        final FaultInjectionTransport.Rules rules = new FaultInjectionTransport.Rules();
+        final FaultInjectionTransport transport = new FaultInjectionTransport(delegate, rules);
+
+        assertTrue(transport.divertRpc(handler));
+        rules.set(new int[0], new int[] { 2 });
+        diverted[0].onMessage(2, Transport.Channel.RPC, buffer, 0, encode(6));
+        diverted[0].onMessage(3, Transport.Channel.RPC, buffer, 0, encode(7));
+        assertEquals(List.of(3007L), received, "the diverted message from 2 is dropped by the rules");
+        assertEquals(1, transport.droppedInbound());
+
+        transport.divertRpc(null);
+        assertNull(diverted[0], "an endpoint that stops diverting leaves the delegate no receiver, not a wrapped null");
     }
 
     @Test

@@ -5,12 +5,18 @@ import org.agrona.DirectBuffer;
 
 /**
  * Sits between a node's {@link Transport} and its consensus agent: Raft traffic from voting members goes
- * to the agent's handler; client traffic on the RPC channel goes to the {@link ClientGateway}; Shipping
- * Lane traffic to the shipping handler when one is set. Anything else (consensus messages from a
- * non-voter, shipping with no lane) is dropped and counted.
+ * to the agent's handler; on the RPC channel, RPC-framework messages (template ids 30-39, see
+ * {@link Transport#isRpcMessage}) go to the RPC handler (the node's {@code RpcEndpoint}) and client traffic
+ * to the {@link ClientGateway}; Shipping Lane traffic to the shipping handler when one is set. Anything
+ * else (consensus messages from a non-voter, shipping with no lane) is dropped and counted, RPC-framework
+ * messages with no endpoint yet on a counter of their own.
  *
- * <p><b>Thread:</b> {@link #poll} on the agent thread; {@link #offer} from any thread (delegated).
- * <b>Allocation:</b> none.
+ * <p>A transport that diverts RPC messages ({@link Transport#divertRpc}, QUIC) hands them to the endpoint
+ * on its own threads, so only those queued before the endpoint existed come this way; with one that does
+ * not (Aeron) every RPC message does, on the agent thread.
+ *
+ * <p><b>Thread:</b> {@link #poll} on the agent thread; {@link #offer} from any thread (delegated);
+ * {@link #rpcHandler} from any thread. <b>Allocation:</b> none.
  */
 public final class RoutingTransport implements Transport, Transport.InboundHandler
 {
@@ -19,7 +25,10 @@ public final class RoutingTransport implements Transport, Transport.InboundHandl
     private Transport.InboundHandler consensusHandler;
     private Transport.InboundHandler clientHandler;
     private Transport.InboundHandler shippingHandler;
+    /** Set once, from whichever thread first asks the node for its RPC endpoint, while the agent polls. */
+    private volatile Transport.InboundHandler rpcHandler;
     private long droppedMessages;
+    private long droppedRpcMessages;
 
     /**
      * @param delegate the real transport; not closed by this wrapper.
@@ -43,10 +52,25 @@ public final class RoutingTransport implements Transport, Transport.InboundHandl
         this.shippingHandler = shippingHandler;
     }
 
-    /** Messages dropped because nobody may receive them. */
+    /**
+     * @param rpcHandler receives RPC-framework messages (template ids 30-39) on the agent thread; it must copy
+     *                   and return without blocking (an {@code RpcEndpoint}'s {@code onMessage} does). Null drops them.
+     */
+    public void rpcHandler(final Transport.InboundHandler rpcHandler)
+    {
+        this.rpcHandler = rpcHandler;
+    }
+
+    /** Messages dropped because nobody may receive them (RPC-framework ones aside). */
     public long droppedMessages()
     {
         return droppedMessages;
+    }
+
+    /** RPC-framework messages dropped because the node had no RPC endpoint yet. Agent thread. */
+    public long droppedRpcMessages()
+    {
+        return droppedRpcMessages;
     }
 
     /** The wrapped transport. */
@@ -80,6 +104,11 @@ public final class RoutingTransport implements Transport, Transport.InboundHandl
                 break;
 
             case RPC:
+                if (Transport.isRpcMessage(buffer, offset))
+                {
+                    onRpcMessage(fromMemberId, channel, buffer, offset, length);
+                    return;
+                }
                 if (null != clientHandler)
                 {
                     clientHandler.onMessage(fromMemberId, channel, buffer, offset, length);
@@ -99,6 +128,20 @@ public final class RoutingTransport implements Transport, Transport.InboundHandl
                 break;
         }
         droppedMessages++;
+    }
+
+    private void onRpcMessage(
+        final int fromMemberId, final Channel channel, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final Transport.InboundHandler handler = rpcHandler;
+        if (null != handler)
+        {
+            handler.onMessage(fromMemberId, channel, buffer, offset, length);
+        }
+        else
+        {
+            droppedRpcMessages++;
+        }
     }
 
     private boolean isVoter(final int memberId)

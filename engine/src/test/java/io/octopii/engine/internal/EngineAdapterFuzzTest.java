@@ -86,6 +86,7 @@ class EngineAdapterFuzzTest
     private long clientDelivered;
     private long clientExpectedRejections;
     private long expectedRoutingDrops;
+    private long expectedRpcDrops;
     private long totalConsensusRejected;
     private long totalClientRejected;
     private long totalRoutingDrops;
@@ -226,6 +227,10 @@ class EngineAdapterFuzzTest
                 final int claimed = isRaft ? buffer.getInt(offset + Framing.HEADER_LENGTH + 8, ByteOrder.LITTLE_ENDIAN) : -1;
                 consensusExpectedRejections += isRaft && claimed == fromMemberId ? 0 : 1;
             }
+            else if (templateId >= RPC_TEMPLATE_ID_MIN && templateId <= RPC_TEMPLATE_ID_MAX)
+            {
+                expectedRpcDrops++; // an RPC-framework message, and the node has no RPC endpoint
+            }
             else
             {
                 clientDelivered++;
@@ -327,6 +332,8 @@ class EngineAdapterFuzzTest
                 assertEquals(clientExpectedRejections, node.gateway.rejectedMessages() - gatewayRejectedBefore,
                     "client messages rejected");
                 assertEquals(expectedRoutingDrops, node.routing.droppedMessages(), "consensus messages from non-voters dropped");
+                assertEquals(expectedRpcDrops, node.routing.droppedRpcMessages(),
+                    "RPC-framework messages dropped (no endpoint)");
             }
             catch (final Throwable ex)
             {
@@ -358,6 +365,7 @@ class EngineAdapterFuzzTest
         consensusExpectedRejections = 0;
         clientExpectedRejections = 0;
         expectedRoutingDrops = 0;
+        expectedRpcDrops = 0;
         rejectedBefore = node.consensus.rejectedMessages();
         gatewayRejectedBefore = node.gateway.rejectedMessages();
     }

@@ -14,7 +14,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -22,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * Three {@link OctopiiNode}s with the built-in {@link KvStateMachine} in one JVM, over QUIC on
  * localhost with development certificates: wait for a leader, SET and GET through the log, see a
  * follower refuse a proposal with NOT_LEADER and the leader's address, read the key on every node with
- * {@link QueryPolicy#LOCAL}, close.
+ * {@link QueryPolicy#LOCAL}, register an RPC handler on every running node ({@link OctopiiNode#rpc()}) and call
+ * the leader's from a follower, close.
  *
  * <pre>
  * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp examples/target/octopii.jar \
@@ -32,6 +35,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NodeExample
 {
+    // docs:start node-rpc-handler-id
+    static final int WHO_ARE_YOU = 1;
+    // docs:end node-rpc-handler-id
+
     /** What the example saw, for its test. */
     public static final class Result
     {
@@ -42,6 +49,7 @@ public final class NodeExample
         public int followerSaysLeaderIs = -1;
         public String followerSaysLeaderAddress;
         public final String[] localReads = new String[4];
+        public String rpcAnswer;
     }
 
     private NodeExample()
@@ -107,6 +115,23 @@ public final class NodeExample
                 result.localReads[id] = text;
             }
             // docs:end node-local-query
+
+            // docs:start node-rpc
+            for (int id = 1; id <= 3; id++)
+            {
+                final OctopiiNode node = nodes[id];
+                node.rpc().registerHandler(WHO_ARE_YOU, (from, payload, offset, length, responder) ->
+                {
+                    final String who = "node " + node.nodeId() + " (" + Role.name(node.role()) + ")";
+                    responder.respond((who + " answers node " + from).getBytes(StandardCharsets.UTF_8));
+                });
+            }
+            final byte[] answer = follower.rpc()
+                .request(leader.nodeId(), WHO_ARE_YOU, new byte[0], Duration.ofSeconds(5))
+                .get(10, TimeUnit.SECONDS);
+            out.println("RPC: " + new String(answer, StandardCharsets.UTF_8));
+            // docs:end node-rpc
+            result.rpcAnswer = new String(answer, StandardCharsets.UTF_8);
         }
         finally
         {

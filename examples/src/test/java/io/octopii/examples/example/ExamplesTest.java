@@ -41,7 +41,7 @@ class ExamplesTest
     }
 
     @Test
-    void nodeExampleShouldReplicateTheKeyToEveryNodeAndRedirectFollowerProposals() throws Exception
+    void nodeExampleShouldReplicateTheKeyToEveryNodeRedirectFollowerProposalsAndServeRpc() throws Exception
     {
         final NodeExample.Result result = NodeExample.run(tmp, ExampleCertificates.dir(), out);
 
@@ -54,6 +54,8 @@ class ExamplesTest
         {
             assertEquals("hello, replicated world", result.localReads[id], "node " + id + output());
         }
+        final int follower = result.leaderId % 3 + 1;
+        assertEquals("node " + result.leaderId + " (LEADER) answers node " + follower, result.rpcAnswer, output());
     }
 
     @Test

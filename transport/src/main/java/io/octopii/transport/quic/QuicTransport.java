@@ -88,8 +88,6 @@ public final class QuicTransport implements Transport
     static final long STREAM_MALFORMED_CODE = 2;
     private static final System.Logger LOGGER = System.getLogger("io.octopii.transport.quic");
     private static final Channel[] CHANNELS = Channel.values();
-    private static final int RPC_TEMPLATE_MIN = 30;
-    private static final int RPC_TEMPLATE_MAX = 39;
     private static final long DIALLER_POLL_NS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final long REORDER_WAIT_SLICE_NS = TimeUnit.MILLISECONDS.toNanos(50);
 
@@ -945,8 +943,7 @@ public final class QuicTransport implements Transport
         if (channel == Channel.RPC)
         {
             final InboundHandler receiver = rpcReceiver;
-            final int templateId = buffer.getShort(offset + 2, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
-            if (receiver != null && templateId >= RPC_TEMPLATE_MIN && templateId <= RPC_TEMPLATE_MAX)
+            if (receiver != null && Transport.isRpcMessage(buffer, offset))
             {
                 receiver.onMessage(link.memberId(), channel, buffer, offset, length);
                 return true;
