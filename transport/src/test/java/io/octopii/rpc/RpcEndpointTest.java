@@ -1,5 +1,6 @@
 package io.octopii.rpc;
 
+import io.octopii.transport.quic.PauseDetector;
 import io.octopii.transport.quic.QuicTestCluster;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -146,50 +147,100 @@ class RpcEndpointTest
     }
 
     @Test
-    void shouldTimeOutWithinTheDeadlinePlusFiftyMilliseconds()
+    void shouldTimeOutEveryRequestWithinItsDeadlinePlusFiftyMilliseconds() throws Exception
     {
-        final long timeoutMs = 200;
-        final int requests = 7;
-        final long[] lateMs = new long[requests];
-        final UnsafeBuffer payload = new UnsafeBuffer(bytes("x"));
-        for (int i = 0; i < requests; i++)
+        final long timeoutNs = TimeUnit.MILLISECONDS.toNanos(100);
+        final long boundNs = TimeUnit.MILLISECONDS.toNanos(50);
+        final int required = 20;
+        final int maxAttempts = 60;
+        final long[] lateNs = new long[required];
+        final List<String> excused = new ArrayList<>();
+        int measured = 0;
+        int attempts = 0;
+        try (PauseDetector pauses = new PauseDetector())
         {
-            final AtomicLong firedNs = new AtomicLong();
-            final AtomicInteger status = new AtomicInteger();
-            final long start = System.nanoTime();
-            // Time the firing where it happens (the listener, on the endpoint's agent thread), not when
-            // this thread gets scheduled again on a loaded machine.
-            assertTrue(client.request(2, SILENT, payload, 0, 1, TimeUnit.MILLISECONDS.toNanos(timeoutMs),
-                new RpcResponseListener()
+            while (measured < required && attempts < maxAttempts)
+            {
+                final boolean isFuture = (attempts++ & 1) == 1;
+                final long startNs = System.nanoTime();
+                final long firedNs = isFuture ? timeOutThroughAFuture(timeoutNs) : timeOutThroughAListener(timeoutNs);
+                final long deadlineNs = startNs + timeoutNs;
+                final long late = firedNs - deadlineNs;
+                assertTrue(late >= 0, "timed out " + -late / 1000 + " us before the deadline");
+                if (late <= boundNs)
                 {
-                    @Override
-                    public void onResponse(final long correlationId, final DirectBuffer buffer, final int offset,
-                        final int length)
-                    {
-                        status.set(1);
-                        firedNs.set(System.nanoTime());
-                    }
-
-                    @Override
-                    public void onFailure(final long correlationId, final int code, final String detail)
-                    {
-                        status.set(code);
-                        firedNs.set(System.nanoTime());
-                    }
-                }) > 0);
-            await(10_000, "the timeout fires", () -> firedNs.get() != 0);
-            assertEquals(RpcStatus.TIMED_OUT, status.get());
-            final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(firedNs.get() - start);
-            assertTrue(elapsedMs >= timeoutMs, "timed out early: " + elapsedMs + " ms");
-            lateMs[i] = elapsedMs - timeoutMs;
+                    lateNs[measured++] = late;
+                    continue;
+                }
+                // Tolerated only where a stall of the whole JVM or machine, seen by a separate ticker thread,
+                // covers all but 50 ms of the delay; such a request is reported and does not count as measured.
+                final long stalledNs = pauses.stalledWithin(deadlineNs, firedNs);
+                final String report = String.format("request %d (%s) fired %.1f ms after its deadline, %.1f ms of it " +
+                    "a JVM-wide stall", attempts, isFuture ? "future" : "listener", late / 1e6, stalledNs / 1e6);
+                assertTrue(late - stalledNs <= boundNs,
+                    () -> report + "; more than deadline + 50 ms; excused before: " + excused);
+                excused.add(report);
+            }
         }
-        java.util.Arrays.sort(lateMs);
-        System.out.println("RPC timeout firing after the deadline (ms, sorted): " + java.util.Arrays.toString(lateMs));
-        // The median, so one scheduling stall of the shared test machine does not decide the outcome.
-        assertTrue(lateMs[requests / 2] <= 50, "median timeout firing " + lateMs[requests / 2] + " ms after the deadline: " +
-            java.util.Arrays.toString(lateMs));
-        assertEquals(requests, client.count(RpcEvent.TIMED_OUT));
+        final long[] sorted = Arrays.copyOf(lateNs, measured);
+        Arrays.sort(sorted);
+        System.out.println("RPC timeout firing after the deadline (us, sorted): " + Arrays.toString(toMicros(sorted)) +
+            "; excused for a JVM-wide stall: " + excused);
+        assertEquals(required, measured, "the machine stalled through too many timeouts to judge the bound: " +
+            excused);
+        assertEquals(attempts, client.count(RpcEvent.TIMED_OUT));
         assertEquals(0, client.pendingRequests());
+    }
+
+    /** A request that nobody answers, completed through a listener; when the listener ran (on the agent thread). */
+    private long timeOutThroughAListener(final long timeoutNs)
+    {
+        final AtomicLong firedNs = new AtomicLong();
+        final AtomicInteger status = new AtomicInteger();
+        final UnsafeBuffer payload = new UnsafeBuffer(bytes("x"));
+        // Timed where the timeout fires, not when this thread is scheduled again on a loaded machine.
+        assertTrue(client.request(2, SILENT, payload, 0, 1, timeoutNs, new RpcResponseListener()
+        {
+            @Override
+            public void onResponse(final long correlationId, final DirectBuffer buffer, final int offset,
+                final int length)
+            {
+                status.set(1);
+                firedNs.set(System.nanoTime());
+            }
+
+            @Override
+            public void onFailure(final long correlationId, final int code, final String detail)
+            {
+                status.set(code);
+                firedNs.set(System.nanoTime());
+            }
+        }) > 0);
+        await(10_000, "the timeout fires", () -> firedNs.get() != 0);
+        assertEquals(RpcStatus.TIMED_OUT, status.get(), RpcStatus.describe(status.get()));
+        return firedNs.get();
+    }
+
+    /** A request that nobody answers, completed through its future; when the future completed (on the agent thread). */
+    private long timeOutThroughAFuture(final long timeoutNs) throws Exception
+    {
+        final AtomicLong firedNs = new AtomicLong();
+        final CompletableFuture<byte[]> future = client.request(2, SILENT, bytes("x"), Duration.ofNanos(timeoutNs));
+        future.whenComplete((answer, failure) -> firedNs.set(System.nanoTime()));
+        final RpcException failed = failure(future);
+        assertEquals(RpcStatus.TIMED_OUT, failed.status(), failed.getMessage());
+        await(10_000, "the future's completion is timed", () -> firedNs.get() != 0);
+        return firedNs.get();
+    }
+
+    private static long[] toMicros(final long[] nanos)
+    {
+        final long[] micros = new long[nanos.length];
+        for (int i = 0; i < nanos.length; i++)
+        {
+            micros[i] = nanos[i] / 1000;
+        }
+        return micros;
     }
 
     @Test
@@ -331,7 +382,8 @@ class RpcEndpointTest
 
     private static String counters(final RpcEndpoint endpoint)
     {
-        final StringBuilder builder = new StringBuilder("member ").append(endpoint.context().transport().localMemberId());
+        final StringBuilder builder = new StringBuilder("member ")
+            .append(endpoint.context().transport().localMemberId());
         for (final RpcEvent event : RpcEvent.values())
         {
             builder.append(' ').append(event).append('=').append(endpoint.count(event));
