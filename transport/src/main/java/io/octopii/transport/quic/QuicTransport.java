@@ -65,8 +65,8 @@ import static io.octopii.transport.quic.StreamBatchDescriptor.*;
  * ({@link ConsensusSenderAgent}, {@link ConsensusReassembler});
  * RPC and shipping messages as acknowledged batches on fresh streams ({@link StreamLaneAgent}), one lane
  * thread per link and channel, so bulk bytes never delay heartbeats and a stalled Kwik stream costs a
- * stall timeout, not the link. Links re-dial with exponential back-off and jitter; quiet links send
- * keep-alives and a peer silent for the idle timeout is disconnected.
+ * stall timeout, not the link. Links re-dial with exponential back-off and jitter ({@link ReconnectBackoff});
+ * quiet links send keep-alives and a peer silent for the idle timeout is disconnected.
  *
  * <p><b>Threads:</b> {@link #offer} is safe from any thread (the outbound rings are many-to-one);
  * {@link #poll} from one thread (the engine's agent). The transport starts, all named
@@ -414,7 +414,8 @@ public final class QuicTransport implements Transport
 
     private void dialLoop(final PeerLink link)
     {
-        long backoffNs = ctx.reconnectBackoffMinNs();
+        final ReconnectBackoff backoff = new ReconnectBackoff(
+            ctx.reconnectBackoffMinNs(), ctx.reconnectBackoffMaxNs(), ThreadLocalRandom.current());
         while (!isClosed)
         {
             if (link.session() != null)
@@ -424,16 +425,14 @@ public final class QuicTransport implements Transport
             }
             if (dialOnce(link))
             {
-                backoffNs = ctx.reconnectBackoffMinNs();
+                backoff.onDialSucceeded();
                 continue;
             }
-            final long sleepNs = backoffNs / 2 + ThreadLocalRandom.current().nextLong(backoffNs / 2 + 1);
-            final long deadlineNs = System.nanoTime() + sleepNs;
+            final long deadlineNs = System.nanoTime() + backoff.onDialFailed();
             while (!isClosed && deadlineNs - System.nanoTime() > 0)
             {
                 LockSupport.parkNanos(Math.min(DIALLER_POLL_NS, deadlineNs - System.nanoTime()));
             }
-            backoffNs = Math.min(ctx.reconnectBackoffMaxNs(), backoffNs * 2);
         }
     }
 
