@@ -101,7 +101,7 @@ public final class QuicTransport implements Transport
     private final Int2IntHashMap linkIndexByMember = new Int2IntHashMap(16, 0.5f, -1, true);
     private final ManyToOneRingBuffer inbound;
     private final AtomicLongArray counters = new AtomicLongArray(TransportEvent.COUNT);
-    private final KwikLogRouter kwikLog = new KwikLogRouter(this);
+    private final KwikLogRouter kwikLog = new KwikLogRouter(() -> increment(TransportEvent.KWIK_ERROR_LOGGED));
     private final InetAddress localAddress;
     private final ClusterTrustManager trustManager;
     private final ContainedDatagramSocket serverSocket;
@@ -402,6 +402,12 @@ public final class QuicTransport implements Transport
     public TransportContext context()
     {
         return ctx;
+    }
+
+    /** The logger this transport gives Kwik (its server connector and every connection it dials). */
+    KwikLogRouter kwikLog()
+    {
+        return kwikLog;
     }
 
     /** Test hook: make the server's OS socket fail under Kwik's blocked receive (a real SocketException). */
