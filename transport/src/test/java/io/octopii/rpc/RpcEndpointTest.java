@@ -1,5 +1,6 @@
 package io.octopii.rpc;
 
+import io.octopii.transport.quic.PauseDetector;
 import io.octopii.transport.quic.QuicTestCluster;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -39,12 +40,14 @@ class RpcEndpointTest
     private static final int FAILING = 3;
     private static final int SILENT = 4;
     private static final int ONE_WAY = 5;
+    private static final int COUNTING = 6;
 
     private QuicTestCluster cluster;
     private RpcEndpoint client;
     private volatile RpcEndpoint server;
     private final CountDownLatch releaseSlow = new CountDownLatch(1);
     private final AtomicInteger oneWayReceived = new AtomicInteger();
+    private final AtomicInteger countingCalls = new AtomicInteger();
 
     @BeforeEach
     void setUp()
@@ -81,6 +84,11 @@ class RpcEndpointTest
         {
             assertTrue(responder.isOneWay());
             oneWayReceived.incrementAndGet();
+        });
+        endpoint.registerHandler(COUNTING, (from, payload, offset, length, responder) ->
+        {
+            countingCalls.incrementAndGet();
+            responder.respond(payload, offset, length);
         });
     }
 
@@ -139,50 +147,100 @@ class RpcEndpointTest
     }
 
     @Test
-    void shouldTimeOutWithinTheDeadlinePlusFiftyMilliseconds()
+    void shouldTimeOutEveryRequestWithinItsDeadlinePlusFiftyMilliseconds() throws Exception
     {
-        final long timeoutMs = 200;
-        final int requests = 7;
-        final long[] lateMs = new long[requests];
-        final UnsafeBuffer payload = new UnsafeBuffer(bytes("x"));
-        for (int i = 0; i < requests; i++)
+        final long timeoutNs = TimeUnit.MILLISECONDS.toNanos(100);
+        final long boundNs = TimeUnit.MILLISECONDS.toNanos(50);
+        final int required = 20;
+        final int maxAttempts = 60;
+        final long[] lateNs = new long[required];
+        final List<String> excused = new ArrayList<>();
+        int measured = 0;
+        int attempts = 0;
+        try (PauseDetector pauses = new PauseDetector())
         {
-            final AtomicLong firedNs = new AtomicLong();
-            final AtomicInteger status = new AtomicInteger();
-            final long start = System.nanoTime();
-            // Time the firing where it happens (the listener, on the endpoint's agent thread), not when
-            // this thread gets scheduled again on a loaded machine.
-            assertTrue(client.request(2, SILENT, payload, 0, 1, TimeUnit.MILLISECONDS.toNanos(timeoutMs),
-                new RpcResponseListener()
+            while (measured < required && attempts < maxAttempts)
+            {
+                final boolean isFuture = (attempts++ & 1) == 1;
+                final long startNs = System.nanoTime();
+                final long firedNs = isFuture ? timeOutThroughAFuture(timeoutNs) : timeOutThroughAListener(timeoutNs);
+                final long deadlineNs = startNs + timeoutNs;
+                final long late = firedNs - deadlineNs;
+                assertTrue(late >= 0, "timed out " + -late / 1000 + " us before the deadline");
+                if (late <= boundNs)
                 {
-                    @Override
-                    public void onResponse(final long correlationId, final DirectBuffer buffer, final int offset,
-                        final int length)
-                    {
-                        status.set(1);
-                        firedNs.set(System.nanoTime());
-                    }
-
-                    @Override
-                    public void onFailure(final long correlationId, final int code, final String detail)
-                    {
-                        status.set(code);
-                        firedNs.set(System.nanoTime());
-                    }
-                }) > 0);
-            await(10_000, "the timeout fires", () -> firedNs.get() != 0);
-            assertEquals(RpcStatus.TIMED_OUT, status.get());
-            final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(firedNs.get() - start);
-            assertTrue(elapsedMs >= timeoutMs, "timed out early: " + elapsedMs + " ms");
-            lateMs[i] = elapsedMs - timeoutMs;
+                    lateNs[measured++] = late;
+                    continue;
+                }
+                // Tolerated only where a stall of the whole JVM or machine, seen by a separate ticker thread,
+                // covers all but 50 ms of the delay; such a request is reported and does not count as measured.
+                final long stalledNs = pauses.stalledWithin(deadlineNs, firedNs);
+                final String report = String.format("request %d (%s) fired %.1f ms after its deadline, %.1f ms of it " +
+                    "a JVM-wide stall", attempts, isFuture ? "future" : "listener", late / 1e6, stalledNs / 1e6);
+                assertTrue(late - stalledNs <= boundNs,
+                    () -> report + "; more than deadline + 50 ms; excused before: " + excused);
+                excused.add(report);
+            }
         }
-        java.util.Arrays.sort(lateMs);
-        System.out.println("RPC timeout firing after the deadline (ms, sorted): " + java.util.Arrays.toString(lateMs));
-        // The median, so one scheduling stall of the shared test machine does not decide the outcome.
-        assertTrue(lateMs[requests / 2] <= 50, "median timeout firing " + lateMs[requests / 2] + " ms after the deadline: " +
-            java.util.Arrays.toString(lateMs));
-        assertEquals(requests, client.count(RpcEvent.TIMED_OUT));
+        final long[] sorted = Arrays.copyOf(lateNs, measured);
+        Arrays.sort(sorted);
+        System.out.println("RPC timeout firing after the deadline (us, sorted): " + Arrays.toString(toMicros(sorted)) +
+            "; excused for a JVM-wide stall: " + excused);
+        assertEquals(required, measured, "the machine stalled through too many timeouts to judge the bound: " +
+            excused);
+        assertEquals(attempts, client.count(RpcEvent.TIMED_OUT));
         assertEquals(0, client.pendingRequests());
+    }
+
+    /** A request that nobody answers, completed through a listener; when the listener ran (on the agent thread). */
+    private long timeOutThroughAListener(final long timeoutNs)
+    {
+        final AtomicLong firedNs = new AtomicLong();
+        final AtomicInteger status = new AtomicInteger();
+        final UnsafeBuffer payload = new UnsafeBuffer(bytes("x"));
+        // Timed where the timeout fires, not when this thread is scheduled again on a loaded machine.
+        assertTrue(client.request(2, SILENT, payload, 0, 1, timeoutNs, new RpcResponseListener()
+        {
+            @Override
+            public void onResponse(final long correlationId, final DirectBuffer buffer, final int offset,
+                final int length)
+            {
+                status.set(1);
+                firedNs.set(System.nanoTime());
+            }
+
+            @Override
+            public void onFailure(final long correlationId, final int code, final String detail)
+            {
+                status.set(code);
+                firedNs.set(System.nanoTime());
+            }
+        }) > 0);
+        await(10_000, "the timeout fires", () -> firedNs.get() != 0);
+        assertEquals(RpcStatus.TIMED_OUT, status.get(), RpcStatus.describe(status.get()));
+        return firedNs.get();
+    }
+
+    /** A request that nobody answers, completed through its future; when the future completed (on the agent thread). */
+    private long timeOutThroughAFuture(final long timeoutNs) throws Exception
+    {
+        final AtomicLong firedNs = new AtomicLong();
+        final CompletableFuture<byte[]> future = client.request(2, SILENT, bytes("x"), Duration.ofNanos(timeoutNs));
+        future.whenComplete((answer, failure) -> firedNs.set(System.nanoTime()));
+        final RpcException failed = failure(future);
+        assertEquals(RpcStatus.TIMED_OUT, failed.status(), failed.getMessage());
+        await(10_000, "the future's completion is timed", () -> firedNs.get() != 0);
+        return firedNs.get();
+    }
+
+    private static long[] toMicros(final long[] nanos)
+    {
+        final long[] micros = new long[nanos.length];
+        for (int i = 0; i < nanos.length; i++)
+        {
+            micros[i] = nanos[i] / 1000;
+        }
+        return micros;
     }
 
     @Test
@@ -213,8 +271,7 @@ class RpcEndpointTest
     void shouldDropResponsesAfterTheDeadlineAndCountLateOnes() throws Exception
     {
         // The callee's clock runs 10 s behind, so it answers after the caller has given up.
-        server.close();
-        server = RpcEndpoint.launch(new RpcEndpoint.Context().transport(cluster.transport(2))
+        restartServer(new RpcEndpoint.Context()
             .clock(() -> System.currentTimeMillis() * 1_000_000L - TimeUnit.SECONDS.toNanos(10)));
         final CountDownLatch answer = new CountDownLatch(1);
         server.registerHandler(SLOW, (from, payload, offset, length, responder) ->
@@ -227,6 +284,111 @@ class RpcEndpointTest
         answer.countDown();
         await(10_000, "the late response is counted", () -> client.count(RpcEvent.LATE_RESPONSES) == 1);
         assertEquals(1, client.count(RpcEvent.TIMED_OUT));
+    }
+
+    @Test
+    void shouldDropARequestWhoseDeadlinePassedWhileItWaitedForAWorker() throws Exception
+    {
+        restartServer(new RpcEndpoint.Context().workerThreads(1));
+        final CompletableFuture<byte[]> blocker = client.request(2, SLOW, bytes("blocker"), Duration.ofSeconds(60));
+        await(10_000, "the slow request occupies the callee's only worker", () -> server.count(RpcEvent.HANDLED) == 1);
+        final CompletableFuture<byte[]> queued = client.request(2, COUNTING, bytes("queued"), Duration.ofSeconds(3));
+        // The callee's agent takes a link's requests in order and answers NO_HANDLER itself: once that answer is
+        // back, the queued request went to the worker queue (it was not dropped on arrival, nor refused).
+        final RpcException noHandler = failure(client.request(2, 99, bytes("?"), Duration.ofSeconds(10)));
+        assertEquals(RpcStatus.NO_HANDLER, noHandler.status(), noHandler.getMessage());
+        assertEquals(0, server.count(RpcEvent.DEADLINE_EXCEEDED_AT_CALLEE) + server.count(RpcEvent.OVERLOADED),
+            "the request should wait in the callee's queue, within its 3 s deadline: " + counters(server));
+
+        final RpcException timedOut = failure(queued);
+        assertEquals(RpcStatus.TIMED_OUT, timedOut.status(), "the caller times out; the callee sends nothing back");
+        releaseSlow.countDown();
+        assertArrayEquals(bytes("blocker"), blocker.get(10, TimeUnit.SECONDS));
+        await(10_000, () -> "the worker drops the queued request as past its deadline: " + counters(server),
+            () -> server.count(RpcEvent.DEADLINE_EXCEEDED_AT_CALLEE) == 1);
+        assertEquals(0, countingCalls.get(), "the handler ran for a request past its deadline");
+        assertEquals(1, server.count(RpcEvent.HANDLED), counters(server));
+        assertNothingSentAfterTheDeadline();
+    }
+
+    @Test
+    void shouldDropARequestThatArrivesPastItsDeadlineWithoutQueueingIt() throws Exception
+    {
+        // The callee's clock runs 10 s ahead: a request with a 1 s deadline has expired when it arrives.
+        restartServer(new RpcEndpoint.Context().workerThreads(1)
+            .clock(() -> System.currentTimeMillis() * 1_000_000L + TimeUnit.SECONDS.toNanos(10)));
+        final CompletableFuture<byte[]> blocker = client.request(2, SLOW, bytes("blocker"), Duration.ofSeconds(60));
+        await(10_000, "the slow request occupies the callee's only worker", () -> server.count(RpcEvent.HANDLED) == 1);
+        final CompletableFuture<byte[]> expired = client.request(2, COUNTING, bytes("expired"), Duration.ofSeconds(1));
+        // Counted while the only worker is still blocked: the agent dropped it, it never waited for a worker.
+        await(10_000, () -> "the callee's agent drops the request on arrival: " + counters(server),
+            () -> server.count(RpcEvent.DEADLINE_EXCEEDED_AT_CALLEE) == 1);
+        assertFalse(blocker.isDone(), "the worker is still blocked");
+
+        final RpcException timedOut = failure(expired);
+        assertEquals(RpcStatus.TIMED_OUT, timedOut.status(), "the caller times out; the callee sends nothing back");
+        releaseSlow.countDown();
+        assertArrayEquals(bytes("blocker"), blocker.get(10, TimeUnit.SECONDS));
+        assertEquals(0, countingCalls.get(), "the handler ran for a request past its deadline");
+        assertEquals(1, server.count(RpcEvent.HANDLED), counters(server));
+        assertEquals(1, server.count(RpcEvent.DEADLINE_EXCEEDED_AT_CALLEE), counters(server));
+        assertNothingSentAfterTheDeadline();
+    }
+
+    @Test
+    void shouldCountAndDropAnAnswerTheHandlerGivesAfterTheDeadline() throws Exception
+    {
+        final int late = 7;
+        final CountDownLatch callerGaveUp = new CountDownLatch(1);
+        final CountDownLatch answered = new CountDownLatch(1);
+        server.registerHandler(late, (from, payload, offset, length, responder) ->
+        {
+            callerGaveUp.await(30, TimeUnit.SECONDS);
+            // the callee's own clock decides, and two endpoints' clocks may differ by a fraction of a millisecond
+            await(5_000, "the callee's clock passes the deadline",
+                () -> server.context().clock().nanoTime() - responder.deadlineEpochNs() > 0);
+            responder.respond(payload, offset, length);
+            answered.countDown();
+        });
+        final RpcException timedOut = failure(client.request(2, late, bytes("x"), Duration.ofMillis(200)));
+        assertEquals(RpcStatus.TIMED_OUT, timedOut.status());
+        callerGaveUp.countDown();
+        assertTrue(answered.await(10, TimeUnit.SECONDS), "the handler answered after the deadline");
+        assertEquals(1, server.count(RpcEvent.RESPONSES_AFTER_DEADLINE), counters(server));
+        assertEquals(0, server.count(RpcEvent.RESPONSES_NOT_SENT), counters(server));
+        assertNothingSentAfterTheDeadline();
+    }
+
+    /**
+     * The callee answered nothing for a request past its deadline: an answer sent afterwards on the same link
+     * arrives, and responses reach the caller's agent in order, so one sent for the expired request would have
+     * been counted late by then.
+     */
+    private void assertNothingSentAfterTheDeadline() throws Exception
+    {
+        // 60 s: longer than any callee clock skew these tests set up
+        assertArrayEquals(bytes("after"), client.request(2, ECHO, bytes("after"), Duration.ofSeconds(60))
+            .get(10, TimeUnit.SECONDS));
+        assertEquals(0, client.count(RpcEvent.LATE_RESPONSES), "the callee answered a request past its deadline");
+    }
+
+    /** Replace the server endpoint with one on the same transport, configured by {@code ctx}. */
+    private void restartServer(final RpcEndpoint.Context ctx)
+    {
+        server.close();
+        server = RpcEndpoint.launch(ctx.transport(cluster.transport(2)));
+        registerHandlers(server);
+    }
+
+    private static String counters(final RpcEndpoint endpoint)
+    {
+        final StringBuilder builder = new StringBuilder("member ")
+            .append(endpoint.context().transport().localMemberId());
+        for (final RpcEvent event : RpcEvent.values())
+        {
+            builder.append(' ').append(event).append('=').append(endpoint.count(event));
+        }
+        return builder.toString();
     }
 
     @Test

@@ -6,33 +6,34 @@ import java.nio.ByteBuffer;
 
 /**
  * Kwik's logger, routed: Kwik logs only errors through it (all other categories stay off, so Kwik
- * builds no log strings on its hot paths); each error is counted and passed to the JDK platform
- * logger {@code io.octopii.transport.quic.kwik} at DEBUG (normal peer closes log an error line in
+ * builds no log strings on its hot paths); each error is counted (the transport counts
+ * {@link TransportEvent#KWIK_ERROR_LOGGED}) and passed to the JDK platform logger
+ * {@code io.octopii.transport.quic.kwik} at DEBUG (normal peer closes log an error line in
  * Kwik 0.10.8, so these are not ours to shout about).
  *
- * <p><b>Thread:</b> called by any Kwik thread.
+ * <p><b>Thread:</b> called by any Kwik thread; {@code onErrorLogged} must be thread-safe.
  */
 final class KwikLogRouter extends BaseLogger
 {
     private static final System.Logger LOGGER = System.getLogger("io.octopii.transport.quic.kwik");
-    private final QuicTransport transport;
+    private final Runnable onErrorLogged;
 
-    KwikLogRouter(final QuicTransport transport)
+    KwikLogRouter(final Runnable onErrorLogged)
     {
-        this.transport = transport;
+        this.onErrorLogged = onErrorLogged;
     }
 
     @Override
     protected void log(final String message)
     {
-        transport.increment(TransportEvent.KWIK_ERROR_LOGGED);
+        onErrorLogged.run();
         LOGGER.log(System.Logger.Level.DEBUG, message);
     }
 
     @Override
     protected void log(final String message, final Throwable ex)
     {
-        transport.increment(TransportEvent.KWIK_ERROR_LOGGED);
+        onErrorLogged.run();
         LOGGER.log(System.Logger.Level.DEBUG, message, ex);
     }
 

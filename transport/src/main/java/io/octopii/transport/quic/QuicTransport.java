@@ -65,8 +65,8 @@ import static io.octopii.transport.quic.StreamBatchDescriptor.*;
  * ({@link ConsensusSenderAgent}, {@link ConsensusReassembler});
  * RPC and shipping messages as acknowledged batches on fresh streams ({@link StreamLaneAgent}), one lane
  * thread per link and channel, so bulk bytes never delay heartbeats and a stalled Kwik stream costs a
- * stall timeout, not the link. Links re-dial with exponential back-off and jitter; quiet links send
- * keep-alives and a peer silent for the idle timeout is disconnected.
+ * stall timeout, not the link. Links re-dial with exponential back-off and jitter ({@link ReconnectBackoff});
+ * quiet links send keep-alives and a peer silent for the idle timeout is disconnected.
  *
  * <p><b>Threads:</b> {@link #offer} is safe from any thread (the outbound rings are many-to-one);
  * {@link #poll} from one thread (the engine's agent). The transport starts, all named
@@ -99,7 +99,7 @@ public final class QuicTransport implements Transport
     private final Int2IntHashMap linkIndexByMember = new Int2IntHashMap(16, 0.5f, -1, true);
     private final ManyToOneRingBuffer inbound;
     private final AtomicLongArray counters = new AtomicLongArray(TransportEvent.COUNT);
-    private final KwikLogRouter kwikLog = new KwikLogRouter(this);
+    private final KwikLogRouter kwikLog = new KwikLogRouter(() -> increment(TransportEvent.KWIK_ERROR_LOGGED));
     private final InetAddress localAddress;
     private final ClusterTrustManager trustManager;
     private final ContainedDatagramSocket serverSocket;
@@ -402,6 +402,12 @@ public final class QuicTransport implements Transport
         return ctx;
     }
 
+    /** The logger this transport gives Kwik (its server connector and every connection it dials). */
+    KwikLogRouter kwikLog()
+    {
+        return kwikLog;
+    }
+
     /** Test hook: make the server's OS socket fail under Kwik's blocked receive (a real SocketException). */
     void failServerSocket()
     {
@@ -412,7 +418,8 @@ public final class QuicTransport implements Transport
 
     private void dialLoop(final PeerLink link)
     {
-        long backoffNs = ctx.reconnectBackoffMinNs();
+        final ReconnectBackoff backoff = new ReconnectBackoff(
+            ctx.reconnectBackoffMinNs(), ctx.reconnectBackoffMaxNs(), ThreadLocalRandom.current());
         while (!isClosed)
         {
             if (link.session() != null)
@@ -422,16 +429,14 @@ public final class QuicTransport implements Transport
             }
             if (dialOnce(link))
             {
-                backoffNs = ctx.reconnectBackoffMinNs();
+                backoff.onDialSucceeded();
                 continue;
             }
-            final long sleepNs = backoffNs / 2 + ThreadLocalRandom.current().nextLong(backoffNs / 2 + 1);
-            final long deadlineNs = System.nanoTime() + sleepNs;
+            final long deadlineNs = System.nanoTime() + backoff.onDialFailed();
             while (!isClosed && deadlineNs - System.nanoTime() > 0)
             {
                 LockSupport.parkNanos(Math.min(DIALLER_POLL_NS, deadlineNs - System.nanoTime()));
             }
-            backoffNs = Math.min(ctx.reconnectBackoffMaxNs(), backoffNs * 2);
         }
     }
 

@@ -8,16 +8,16 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Records stalls of the whole JVM or machine (GC pauses, CPU starvation on a shared host): a thread
  * that asks to sleep 1 ms and notes every time it overslept by more than a threshold. A latency gap
- * that coincides with such a stall is the machine's, not the transport's.
+ * that coincides with such a stall is the machine's, not the transport's. Public for the RPC tests.
  */
-final class PauseDetector implements AutoCloseable
+public final class PauseDetector implements AutoCloseable
 {
     private static final long THRESHOLD_NS = TimeUnit.MILLISECONDS.toNanos(10);
     private final List<long[]> pauses = new ArrayList<>();
     private final Thread thread;
     private volatile boolean running = true;
 
-    PauseDetector()
+    public PauseDetector()
     {
         thread = new Thread(this::run, "pause-detector");
         thread.setDaemon(true);
@@ -44,7 +44,7 @@ final class PauseDetector implements AutoCloseable
     }
 
     /** Nanoseconds of detected stalls overlapping [startNs, endNs]. */
-    long stalledWithin(final long startNs, final long endNs)
+    public long stalledWithin(final long startNs, final long endNs)
     {
         long total = 0;
         synchronized (pauses)
@@ -61,7 +61,7 @@ final class PauseDetector implements AutoCloseable
         return total;
     }
 
-    long longestPauseNs()
+    public long longestPauseNs()
     {
         long longest = 0;
         synchronized (pauses)

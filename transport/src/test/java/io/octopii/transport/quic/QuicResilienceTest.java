@@ -2,6 +2,11 @@ package io.octopii.transport.quic;
 
 import io.octopii.transport.Transport;
 import io.octopii.transport.Transport.Channel;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordingFile;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -13,6 +18,8 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -22,6 +29,7 @@ import java.util.stream.Collectors;
 
 import static io.octopii.transport.quic.QuicTestCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,6 +118,95 @@ class QuicResilienceTest
             started(before).isEmpty());
     }
 
+    /**
+     * Every thread the transport starts itself is named {@code octopii-quic-*}; Kwik's own threads keep Kwik's names.
+     * Who started a thread is read from the stack of its {@code start()} call (JFR's ThreadStart event): the first
+     * frame outside the JDK and Agrona is the transport's code or Kwik's.
+     */
+    @Test
+    void shouldNameEveryThreadItStartsOctopiiQuic() throws Exception
+    {
+        final Set<Thread> before = Thread.getAllStackTraces().keySet();
+        final List<String> alive = new ArrayList<>();
+        final Path events = Files.createTempFile("octopii-thread-starts", ".jfr");
+        try
+        {
+            try (Recording recording = new Recording())
+            {
+                recording.enable("jdk.ThreadStart").withStackTrace();
+                recording.start();
+                try (QuicTestCluster cluster = QuicTestCluster.start(2))
+                {
+                    cluster.awaitFullyConnected(20_000);
+                    for (final Channel channel : Channel.values())
+                    {
+                        exchange(cluster, 1, 2, channel, 1);
+                        exchange(cluster, 2, 1, channel, 2);
+                    }
+                    alive.addAll(started(before));
+                }
+                recording.stop();
+                recording.dump(events);
+            }
+            final List<String> transports = new ArrayList<>();
+            final List<String> kwiks = new ArrayList<>();
+            final List<String> others = new ArrayList<>();
+            for (final RecordedEvent event : RecordingFile.readAllEvents(events))
+            {
+                final String name = event.getThread("thread").getJavaName();
+                final String starter = starter(event.getStackTrace());
+                if (starter.startsWith("io.octopii."))
+                {
+                    transports.add(name);
+                    assertTrue(name.startsWith("octopii-quic-"),
+                        () -> "the transport (" + starter + ") started a thread not named octopii-quic-*: " + name);
+                }
+                else
+                {
+                    (starter.startsWith("tech.kwik.") ? kwiks : others).add(name);
+                }
+            }
+            final String seen = "started by the transports: " + transports + "; by Kwik: " + kwiks + "; by others: " +
+                others + "; new threads alive: " + alive;
+            for (final String expected : new String[]{"octopii-quic-consensus-1", "octopii-quic-dial-1-2",
+                "octopii-quic-lane-1-1-2", "octopii-quic-lane-2-2-1", "octopii-quic-timer-2-1", "octopii-quic-reader-"})
+            {
+                assertTrue(transports.stream().anyMatch((thread) -> thread.startsWith(expected)),
+                    () -> "no " + expected + " thread attributed to the transport: " + seen);
+            }
+            assertFalse(kwiks.isEmpty(), seen);
+            for (final String thread : alive)
+            {
+                // JFR's own threads are started by the JVM, unrecorded
+                assertTrue(transports.contains(thread) || kwiks.contains(thread) || others.contains(thread) ||
+                    thread.startsWith("JFR "),
+                    () -> "a new thread whose start was not recorded: " + thread + "; " + seen);
+            }
+        }
+        finally
+        {
+            Files.deleteIfExists(events);
+        }
+    }
+
+    /** The class of the first frame, from the top, outside the JDK and Agrona: whose code called start(). */
+    private static String starter(final RecordedStackTrace stack)
+    {
+        if (stack != null)
+        {
+            for (final RecordedFrame frame : stack.getFrames())
+            {
+                final String type = frame.getMethod().getType().getName();
+                if (!type.startsWith("java.") && !type.startsWith("jdk.internal.") && !type.startsWith("sun.") &&
+                    !type.startsWith("org.agrona."))
+                {
+                    return type;
+                }
+            }
+        }
+        return "";
+    }
+
     private static List<String> started(final Set<Thread> before)
     {
         final List<String> names = new ArrayList<>();
@@ -126,13 +223,20 @@ class QuicResilienceTest
 
     private void exchange(final QuicTestCluster cluster, final int from, final int to, final long value)
     {
+        exchange(cluster, from, to, Channel.CONSENSUS, value);
+    }
+
+    private void exchange(
+        final QuicTestCluster cluster, final int from, final int to, final Channel on, final long value)
+    {
         final int length = messages.small(buffer, 0, value, from);
-        await(10_000, "offer " + from + " -> " + to, () ->
-            cluster.transport(from).offer(to, Channel.CONSENSUS, buffer, 0, length) > 0);
+        await(10_000, "offer " + from + " -> " + to + " on " + on, () ->
+            cluster.transport(from).offer(to, on, buffer, 0, length) > 0);
         final boolean[] got = {false};
-        await(10_000, "message " + from + " -> " + to + " arrives", () ->
+        await(10_000, "message " + from + " -> " + to + " on " + on + " arrives", () ->
         {
-            cluster.transport(to).poll((sender, channel, buf, offset, len) -> got[0] |= sender == from, 10);
+            cluster.transport(to).poll(
+                (sender, channel, buf, offset, len) -> got[0] |= sender == from && channel == on, 10);
             return got[0];
         });
     }

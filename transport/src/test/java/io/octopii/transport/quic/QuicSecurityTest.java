@@ -1,6 +1,8 @@
 package io.octopii.transport.quic;
 
+import io.octopii.codec.Framing;
 import io.octopii.codec.sbe.HandshakeStatus;
+import io.octopii.transport.MemberAddress;
 import io.octopii.transport.Transport;
 import io.octopii.transport.Transport.Channel;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -15,6 +17,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -28,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Peers that do not belong are refused and counted, garbage closes only its stream, and real peers
- * are served throughout. Members 2 and 3 run; the rogue plays member 1 (or a stranger).
+ * are served throughout. Members 2 and 3 run; the rogue plays member 1 (or a stranger). Also: a member
+ * that connects again replaces its older session, and a dialler refuses a certificate for another host.
  */
 @Timeout(120)
 class QuicSecurityTest
@@ -207,16 +213,12 @@ class QuicSecurityTest
             rogue.sendStream(new byte[]{9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9});
             await(5_000, "a garbage batch header is counted", () -> member2().count(TransportEvent.MALFORMED_BATCH) == 1);
 
-            final byte[] batch = new byte[StreamBatchDescriptor.HEADER_LENGTH + 4 + 12];
-            final UnsafeBuffer b = new UnsafeBuffer(batch);
-            b.putByte(StreamBatchDescriptor.CHANNEL_OFFSET, (byte)Channel.RPC.ordinal());
-            b.putLong(StreamBatchDescriptor.SEQUENCE_OFFSET, 1, ByteOrder.LITTLE_ENDIAN);
-            b.putInt(StreamBatchDescriptor.LENGTH_OFFSET, 16, ByteOrder.LITTLE_ENDIAN);
-            b.putInt(StreamBatchDescriptor.HEADER_LENGTH, 12, ByteOrder.LITTLE_ENDIAN);
-            b.putShort(StreamBatchDescriptor.HEADER_LENGTH + 4, (short)0, ByteOrder.LITTLE_ENDIAN);
-            b.putShort(StreamBatchDescriptor.HEADER_LENGTH + 6, (short)3, ByteOrder.LITTLE_ENDIAN);
-            b.putShort(StreamBatchDescriptor.HEADER_LENGTH + 8, (short)4242, ByteOrder.LITTLE_ENDIAN);  // wrong schema
-            rogue.sendStream(batch);
+            final byte[] message = new byte[12];
+            final UnsafeBuffer m = new UnsafeBuffer(message);
+            m.putShort(0, (short)0, ByteOrder.LITTLE_ENDIAN);
+            m.putShort(2, (short)3, ByteOrder.LITTLE_ENDIAN);
+            m.putShort(4, (short)4242, ByteOrder.LITTLE_ENDIAN);  // wrong schema
+            rogue.sendBatch(Channel.RPC, 1, message);
             await(5_000, "a malformed SBE frame is counted", () -> member2().count(TransportEvent.MALFORMED_FRAME) == 1);
             assertEquals(0, member2().poll((from, channel, buf, offset, length) ->
             {
@@ -224,6 +226,143 @@ class QuicSecurityTest
             }, 10));
         }
         assertRealPeersStillServed();
+    }
+
+    @Test
+    void shouldReplaceTheSessionOfAMemberThatConnectsAgainAndCarryItsTrafficOnTheNewOne() throws Exception
+    {
+        final long linkUpsBefore = member2().count(TransportEvent.LINK_UP);
+        final long linkDownsBefore = member2().count(TransportEvent.LINK_DOWN);
+        try (RogueClient first = rogue(); RogueClient second = rogue())
+        {
+            assertNull(handshake(first, new LinkHandshake(QuicTestCluster.CLUSTER_ID, 1, QuicTestCluster.SECRET), 2));
+            await(5_000, "member 2 accepted the first connection as member 1",
+                () -> member2().linkState(1) == Transport.LinkState.CONNECTED);
+            assertNull(handshake(second, new LinkHandshake(QuicTestCluster.CLUSTER_ID, 1, QuicTestCluster.SECRET), 2));
+            await(5_000, () -> "member 2 closes the connection the second one replaced: " + member2().countersSummary(),
+                () -> !first.connection.isConnected());
+            assertEquals(linkUpsBefore + 2, member2().count(TransportEvent.LINK_UP), member2().countersSummary());
+            assertEquals(linkDownsBefore, member2().count(TransportEvent.LINK_DOWN),
+                "the link stays up while its session is replaced: " + member2().countersSummary());
+            assertEquals(Transport.LinkState.CONNECTED, member2().linkState(1));
+
+            final int length = messages.small(buffer, 0, 4141, 1);
+            final byte[] message = new byte[length];
+            buffer.getBytes(0, message);
+            second.sendBatch(Channel.RPC, 1, message);
+            final long[] fromOne = {0};
+            await(10_000, () -> "member 2 receives member 1's message on the new connection: " +
+                member2().countersSummary(), () ->
+            {
+                member2().poll(
+                    (from, channel, buf, offset, len) -> fromOne[0] = from == 1 ? messages.value(buf, offset) : -1, 10);
+                return fromOne[0] != 0;
+            });
+            assertEquals(4141, fromOne[0]);
+
+            final int reply = messages.small(buffer, 0, 4242, 2);
+            await(10_000, "member 2 queues a message for member 1", () ->
+                member2().offer(1, Channel.RPC, buffer, 0, reply) > 0);
+            assertEquals(4242, readBatchValue(second), "member 2's message arrives on the new connection");
+            assertTrue(first.peerStreams.isEmpty(), "nothing went to the replaced connection");
+        }
+    }
+
+    @Test
+    void shouldRefuseADialFromAHigherIdSoThatOnlyTheLowerIdDials() throws Exception
+    {
+        // Only the lower id of a pair dials, so two members never dial each other at the same time: a dial from
+        // member 3, which member 2 dials itself, is refused and leaves the link member 2 dialled in place.
+        final long linkUpsBefore = member2().count(TransportEvent.LINK_UP);
+        try (RogueClient rogue = rogue())
+        {
+            final LinkHandshake.Refusal refusal =
+                handshake(rogue, new LinkHandshake(QuicTestCluster.CLUSTER_ID, 3, QuicTestCluster.SECRET), 2);
+            assertNotNull(refusal, "member 3 must not dial member 2");
+            assertEquals(HandshakeStatus.UNKNOWN_MEMBER, refusal.status, refusal.getMessage());
+        }
+        awaitCount(TransportEvent.REFUSED_UNKNOWN_MEMBER);
+        assertEquals(linkUpsBefore, member2().count(TransportEvent.LINK_UP), member2().countersSummary());
+        assertEquals(Transport.LinkState.CONNECTED, member2().linkState(3));
+        assertRealPeersStillServed();
+    }
+
+    @Test
+    void shouldRefuseAServerWhoseCertificateNamesAnotherHost() throws Exception
+    {
+        // The same server and trust store, dialled by the host its certificate names and by its address.
+        final MemberAddress byName = cluster.members().get(1);
+        new RogueClient(byName, QuicTestCluster.certificates()).close();
+        final IOException refused = assertThrows(IOException.class, () -> new RogueClient(
+            new MemberAddress(2, "127.0.0.1", byName.port()), QuicTestCluster.certificates()).close(),
+            "a certificate for localhost must not pass for 127.0.0.1");
+        assertTrue(String.valueOf(refused.getMessage()).contains("servername does not match"), refused.toString());
+        cluster.close();
+
+        try (QuicTestCluster matching = clusterDialling("127.0.0.1", "127.0.0.1"))
+        {
+            matching.awaitFullyConnected(20_000);
+        }
+        assertNeverConnects("127.0.0.1", "localhost");
+        assertNeverConnects("localhost", "127.0.0.1");
+    }
+
+    /** Two members that dial each other by {@code host}, with certificates (and CA) for {@code certificateHost}. */
+    private static QuicTestCluster clusterDialling(final String host, final String certificateHost)
+    {
+        final Path certificates = QuicTestCluster.certificates(certificateHost);
+        return QuicTestCluster.start(2, (ctx) ->
+        {
+            final List<MemberAddress> members = new ArrayList<>();
+            for (final MemberAddress member : ctx.members())
+            {
+                members.add(new MemberAddress(member.id(), host, member.port()));
+            }
+            ctx.members(members)
+                .keyStorePath(DevCertificates.nodeKeyStore(certificates, ctx.localMemberId()))
+                .trustStorePath(DevCertificates.trustStore(certificates));
+        });
+    }
+
+    private static void assertNeverConnects(final String host, final String certificateHost)
+    {
+        try (QuicTestCluster mismatched = clusterDialling(host, certificateHost))
+        {
+            final QuicTransport dialler = mismatched.transport(1);
+            await(10_000, () -> "member 1 fails three dials of " + host + " with a certificate for " + certificateHost +
+                ": " + dialler.countersSummary(), () -> dialler.count(TransportEvent.DIAL_FAILED) >= 3);
+            assertNotEquals(Transport.LinkState.CONNECTED, dialler.linkState(2), dialler.countersSummary());
+            assertNotEquals(Transport.LinkState.CONNECTED, mismatched.transport(2).linkState(1));
+            assertEquals(0, dialler.count(TransportEvent.LINK_UP), dialler.countersSummary());
+            final QuicTransport dialled = mismatched.transport(2);
+            assertEquals(0, dialled.count(TransportEvent.LINK_UP), dialled.countersSummary());
+        }
+    }
+
+    /** The value of the message in the next stream batch member 2 sent the rogue; a batch reset under it is skipped. */
+    private long readBatchValue(final RogueClient rogue) throws Exception
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() - deadlineNs < 0)
+        {
+            final QuicStream stream = rogue.peerStreams.poll(100, TimeUnit.MILLISECONDS);
+            if (stream == null)
+            {
+                continue;
+            }
+            try
+            {
+                final InputStream in = stream.getInputStream();
+                final UnsafeBuffer header = new UnsafeBuffer(in.readNBytes(StreamBatchDescriptor.HEADER_LENGTH));
+                final int length = header.getInt(StreamBatchDescriptor.LENGTH_OFFSET, ByteOrder.LITTLE_ENDIAN);
+                return messages.value(new UnsafeBuffer(in.readNBytes(length)), Framing.LENGTH_PREFIX);
+            }
+            catch (final IOException ex)
+            {
+                // member 2 abandoned this copy (no receipt from the rogue) and sends the batch again on a fresh stream
+            }
+        }
+        throw new AssertionError("no stream batch reached the rogue within 10 s: " + member2().countersSummary());
     }
 
     /** The rogue's handshake with member 2; a broken-off one fails with member 2's account of it. */
