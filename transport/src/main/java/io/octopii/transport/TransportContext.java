@@ -43,6 +43,7 @@ public final class TransportContext
     public static final long DEFAULT_RECONNECT_BACKOFF_MIN_NS = TimeUnit.MILLISECONDS.toNanos(50);
     public static final long DEFAULT_RECONNECT_BACKOFF_MAX_NS = TimeUnit.SECONDS.toNanos(2);
     public static final long DEFAULT_STALL_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(150);
+    public static final long DEFAULT_SHIPPING_YIELD_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(1);
     public static final long DEFAULT_CONNECTION_WINDOW = 16 * 1024 * 1024;
     public static final long DEFAULT_STREAM_WINDOW = 1024 * 1024;
     public static final String DEFAULT_KEY_ALIAS = "node";
@@ -75,6 +76,7 @@ public final class TransportContext
     private long reconnectBackoffMinNs = DEFAULT_RECONNECT_BACKOFF_MIN_NS;
     private long reconnectBackoffMaxNs = DEFAULT_RECONNECT_BACKOFF_MAX_NS;
     private long stallTimeoutNs = DEFAULT_STALL_TIMEOUT_NS;
+    private long shippingYieldDelayNs = DEFAULT_SHIPPING_YIELD_DELAY_NS;
     private long connectionWindow = DEFAULT_CONNECTION_WINDOW;
     private long streamWindow = DEFAULT_STREAM_WINDOW;
     private ErrorHandler errorHandler;
@@ -150,6 +152,11 @@ public final class TransportContext
         {
             throw new IllegalStateException("reconnectBackoffMinNs (" + reconnectBackoffMinNs + ") must be > 0 and " +
                 "<= reconnectBackoffMaxNs (" + reconnectBackoffMaxNs + ")");
+        }
+        if (shippingYieldDelayNs < 0)
+        {
+            throw new IllegalStateException("shippingYieldDelayNs (" + shippingYieldDelayNs + ") must be >= 0 " +
+                "(0: shipping never yields to consensus)");
         }
         if (stallTimeoutNs <= 0 || connectTimeoutNs <= 0 || handshakeTimeoutNs <= 0)
         {
@@ -575,6 +582,23 @@ public final class TransportContext
         return this;
     }
 
+    public long shippingYieldDelayNs()
+    {
+        return shippingYieldDelayNs;
+    }
+
+    /**
+     * Consensus messages on a link acknowledged later than this cut the shipping channel's batches in flight on that
+     * link (halved at most every 20 ms, one given back per batch acknowledged while they are not): bulk bytes share
+     * Kwik's one congestion window per connection with heartbeats, and a full shipping window delayed them by
+     * milliseconds. 0 turns it off (shipping always keeps {@link #batchWindow()} in flight). QUIC only.
+     */
+    public TransportContext shippingYieldDelayNs(final long shippingYieldDelayNs)
+    {
+        this.shippingYieldDelayNs = shippingYieldDelayNs;
+        return this;
+    }
+
     public long connectionWindow()
     {
         return connectionWindow;
@@ -637,6 +661,7 @@ public final class TransportContext
             ", reconnectBackoffMinNs=" + reconnectBackoffMinNs +
             ", reconnectBackoffMaxNs=" + reconnectBackoffMaxNs +
             ", stallTimeoutNs=" + stallTimeoutNs +
+            ", shippingYieldDelayNs=" + shippingYieldDelayNs +
             ", connectionWindow=" + connectionWindow +
             ", streamWindow=" + streamWindow +
             '}';

@@ -184,6 +184,8 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
             if (sentNs != 0)
             {
                 onAckSample(session, nowNs - sentNs);
+                session.consensusDelayNs = nowNs - sentNs;
+                session.consensusDelaySampledNs = nowNs;
             }
             session.retransmitTimeoutNs = retransmitTimeoutNs(session);
         }

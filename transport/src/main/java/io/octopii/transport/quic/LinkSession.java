@@ -77,6 +77,9 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     long retransmitTimeoutNs;
     long ackRttNs;
     long ackRttVarNs;
+    /** The latest consensus time to acknowledgement, and when it was measured, for {@link BulkYield}. */
+    volatile long consensusDelayNs;
+    volatile long consensusDelaySampledNs;
     int resendsSinceProgress;
     int averageDatagramLength = MAX_DATAGRAM_LENGTH;
     int lastSeenAck;

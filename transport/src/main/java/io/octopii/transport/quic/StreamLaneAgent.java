@@ -1,6 +1,7 @@
 package io.octopii.transport.quic;
 
 import io.octopii.codec.Framing;
+import io.octopii.transport.Transport;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ControlledMessageHandler;
@@ -55,6 +56,8 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
     private long oldestUnacked = 1;
     private long lastProgressNs;
     private Batch filling;
+    /** Shipping only (null for RPC): the window shrinks while consensus messages on the link are delayed. */
+    private final BulkYield bulkYield;
 
     /** One slot of the window: a batch from its first send to its acknowledgement. */
     private static final class Batch
@@ -88,6 +91,7 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         this.maxBackoffNs = stallTimeoutNs * 8;
         this.maxBatchLength = maxBatchLength;
         this.window = window;
+        this.bulkYield = channel == Transport.Channel.SHIPPING.ordinal() ? new BulkYield(window, transport.context().shippingYieldDelayNs()) : null;
         this.batches = new Batch[window];
         for (int i = 0; i < window; i++)
         {
@@ -127,7 +131,18 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         {
             lastProgressNs = nowNs;
         }
-        while (nextSequence - oldestUnacked < window)
+        int allowed = window;
+        if (bulkYield != null)
+        {
+            final long delayNs = session.consensusDelayNs;
+            final long sampledNs = session.consensusDelaySampledNs;
+            if (work > 0)
+            {
+                bulkYield.onAcknowledged(work, delayNs, sampledNs, nowNs);
+            }
+            allowed = bulkYield.allowed(delayNs, sampledNs, nowNs);
+        }
+        while (nextSequence - oldestUnacked < allowed)
         {
             final Batch batch = batch(nextSequence);
             filling = batch;
@@ -310,6 +325,10 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
             transport.add(TransportEvent.OUTBOUND_DISCARDED, nextSequence - oldestUnacked);
         }
         abandonAll();
+        if (bulkYield != null)
+        {
+            bulkYield.reset();
+        }
         boundSession = session;
         nextSequence = 1;
         oldestUnacked = 1;
