@@ -87,7 +87,7 @@ public final class QuicLinkLatencyRig
             awaitConnected(b, 1);
             final AtomicBoolean running = new AtomicBoolean(true);
             final AtomicLong echoed = new AtomicLong();
-            final Thread echo = new Thread(() -> echoLoop(b, 1, running, echoed), "echo");
+            final Thread echo = new Thread(() -> echoLoop(b, 1, running, echoed), "rig-echo");
             echo.start();
             final long[] engineAllocated = new long[1];
             final long jvmBefore = totalAllocatedBytes();
@@ -217,7 +217,7 @@ public final class QuicLinkLatencyRig
             {
                 idle.idle(b.poll(handler, 1024));
             }
-        }, "receiver");
+        }, "rig-receiver");
         receiver.start();
         final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(256));
         final int length = encode(buffer, 7);
@@ -345,9 +345,13 @@ public final class QuicLinkLatencyRig
             final int dash = rest.indexOf('-');
             return "octopii:" + (dash > 0 ? rest.substring(0, dash) : rest);
         }
-        if (name.equals("main") || name.equals("receiver") || name.equals("echo"))
+        if (name.equals("main"))
         {
-            return "rig:" + name;
+            return "rig:main";
+        }
+        if (name.startsWith("rig-"))
+        {
+            return "rig:" + name.substring("rig-".length());  // not Kwik's server thread, which is named "receiver"
         }
         final String stripped = name.replaceAll("[-0-9 ]+$", "");
         return "kwik:" + stripped;
