@@ -168,7 +168,7 @@ public interface Transport extends AutoCloseable
      */
     default String statusSummary(final int... memberIds)
     {
-        final StringBuilder builder = new StringBuilder(countersSummary()).append("links");
+        final StringBuilder builder = new StringBuilder(countersSummary().stripTrailing()).append(" links");
         for (final int memberId : memberIds)
         {
             builder.append(' ').append(memberId).append('=').append(linkState(memberId));

@@ -17,6 +17,7 @@ final class KwikLogRouter extends BaseLogger
 {
     private static final System.Logger LOGGER = System.getLogger("io.octopii.transport.quic.kwik");
     private final Runnable onErrorLogged;
+    private volatile String lastError = "";
 
     KwikLogRouter(final Runnable onErrorLogged)
     {
@@ -26,6 +27,7 @@ final class KwikLogRouter extends BaseLogger
     @Override
     protected void log(final String message)
     {
+        lastError = message;
         onErrorLogged.run();
         LOGGER.log(System.Logger.Level.DEBUG, message);
     }
@@ -33,6 +35,7 @@ final class KwikLogRouter extends BaseLogger
     @Override
     protected void log(final String message, final Throwable ex)
     {
+        lastError = message + ": " + ex;
         onErrorLogged.run();
         LOGGER.log(System.Logger.Level.DEBUG, message, ex);
     }
@@ -47,5 +50,11 @@ final class KwikLogRouter extends BaseLogger
     protected void logWithHexDump(final String message, final ByteBuffer data, final int offset, final int length)
     {
         log(message);
+    }
+
+    /** The latest error Kwik logged, for failure messages (empty when none). Any thread. */
+    String lastError()
+    {
+        return lastError;
     }
 }

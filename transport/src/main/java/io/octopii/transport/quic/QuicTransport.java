@@ -374,7 +374,9 @@ public final class QuicTransport implements Transport
     @Override
     public String countersSummary()
     {
-        return "member " + localMemberId + ": " + Transport.super.countersSummary();
+        final String kwikError = kwikLog.lastError();
+        return "member " + localMemberId + ": " + Transport.super.countersSummary().stripTrailing() +
+            (kwikError.isEmpty() ? "" : " (Kwik's last error, " + kwikError + ")");
     }
 
     /** The message of the latest refusal on either side (empty when none). Any thread. */
@@ -604,6 +606,7 @@ public final class QuicTransport implements Transport
                 connection.close();
                 return null;
             }
+            increment(TransportEvent.CONNECTION_ACCEPTED);
             sessions.add(session);
             connection.setConnectionListener(session);
             connection.setDatagramHandler(session::onDatagram, KwikThreadExecutor.INSTANCE);

@@ -68,7 +68,12 @@ public enum TransportEvent
     /** Errors reported by Kwik's logger. */
     KWIK_ERROR_LOGGED,
     /** Unexpected exceptions on transport threads (also passed to the error handler). */
-    UNEXPECTED_ERROR;
+    UNEXPECTED_ERROR,
+    /**
+     * A QUIC connection to this member's server completed its TLS handshake, before the link handshake: with
+     * {@link #DIAL_FAILED} on the other side, it tells a connection Kwik never finished setting up from one refused.
+     */
+    CONNECTION_ACCEPTED;
 
     static final TransportEvent[] VALUES = values();
     static final int COUNT = VALUES.length;

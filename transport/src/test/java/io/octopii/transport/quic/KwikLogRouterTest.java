@@ -91,6 +91,8 @@ class KwikLogRouterTest
             final long before = transport.count(TransportEvent.KWIK_ERROR_LOGGED);
             transport.kwikLog().error("connection lost");
             assertEquals(before + 1, transport.count(TransportEvent.KWIK_ERROR_LOGGED), transport.countersSummary());
+            assertTrue(transport.countersSummary().contains("Error: connection lost)"),
+                "the latest Kwik error is in the transport's summary: " + transport.countersSummary());
         }
     }
 
