@@ -115,7 +115,9 @@ public final class QuicLinkLatencyRig
             .keyStorePath(DevCertificates.nodeKeyStore(certificates, id))
             .keyStorePassword(PASSWORD.toCharArray())
             .trustStorePath(DevCertificates.trustStore(certificates))
-            .trustStorePassword(PASSWORD.toCharArray()));
+            .trustStorePassword(PASSWORD.toCharArray())
+            .stallTimeoutNs(TimeUnit.MILLISECONDS.toNanos(
+                Long.getLong("octopii.rig.stall.ms", TimeUnit.NANOSECONDS.toMillis(TransportContext.DEFAULT_STALL_TIMEOUT_NS)))));
     }
 
     private static final ProposalEncoder ENCODER = new ProposalEncoder();
