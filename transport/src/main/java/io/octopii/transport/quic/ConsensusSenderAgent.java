@@ -14,7 +14,8 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
 
 /**
  * Sends every link's consensus channel as sequence-numbered datagrams (see
- * {@link LinkDatagramDescriptor}), fragmenting messages longer than one datagram. Datagrams cannot
+ * {@link LinkDatagramDescriptor}), packing the small messages of one duty cycle into batches (which also carry
+ * this side's acknowledgement of the peer's messages) and fragmenting messages longer than one datagram. Datagrams cannot
  * stall the way Kwik's long-lived streams do and Kwik sends them ahead of stream data. Each message
  * is kept in the connection's {@link ConsensusRetransmitBuffer} until the peer acknowledges it, and
  * the unacknowledged ones are re-sent after a retransmission timeout (doubling while nothing is
