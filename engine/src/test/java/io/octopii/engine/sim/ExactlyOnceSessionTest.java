@@ -206,11 +206,12 @@ class ExactlyOnceSessionTest
     {
         final long seed = Long.getLong("octopii.sessions.seed", System.nanoTime());
         final int rounds = Integer.getInteger("octopii.sessions.rounds", 6);
+        long retriesCaught = 0;
         for (int round = 0; round < rounds; round++)
         {
             try
             {
-                runRandomSchedule(seed + round);
+                retriesCaught += runRandomSchedule(seed + round);
             }
             catch (final AssertionError | RuntimeException ex)
             {
@@ -218,10 +219,14 @@ class ExactlyOnceSessionTest
                     (seed + round) + " -Doctopii.sessions.rounds=1", ex);
             }
         }
+        // over all the schedules, not each: one schedule of six (seed 80175620908534) had no retry reach the table
+        assertTrue(retriesCaught > 0, "no retry reached the session table in " + rounds + " schedules from seed " +
+            seed + ": they tested nothing");
         System.out.println("ExactlyOnceSessionTest: " + rounds + " schedules from seed " + seed + " passed");
     }
 
-    private void runRandomSchedule(final long seed)
+    /** @return how many retries reached the nodes' session tables. */
+    private long runRandomSchedule(final long seed)
     {
         outcomes.clear();
         final SplittableRandom random = new SplittableRandom(seed);
@@ -316,7 +321,6 @@ class ExactlyOnceSessionTest
             {
                 retriesCaught += cluster.agent(node).sessionReplays() + cluster.agent(node).sessionDuplicates();
             }
-            assertTrue(retriesCaught > 0, "no retry reached the session table: the schedule tested nothing");
             long installs = 0;
             long loads = 0;
             for (int node = 0; node < cluster.nodeCount(); node++)
@@ -327,6 +331,7 @@ class ExactlyOnceSessionTest
             System.out.println("  seed " + seed + ": " + correlation + " offers, " + okAnswers[0] + " answered OK, " +
                 retriesCaught + " retries caught, " + cluster.crashes() + " crashes, " + installs + " snapshot installs, " + loads + " snapshot loads");
             assertTrue(okAnswers[0] > 0, "no exactly-once proposal was answered OK in the schedule");
+            return retriesCaught;
         }
     }
 }
