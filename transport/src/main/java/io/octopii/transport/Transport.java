@@ -153,7 +153,7 @@ public interface Transport extends AutoCloseable
             final long value = counterValue(i);
             if (value != 0)
             {
-                builder.append(counterName(i)).append('=').append(value).append(' ');
+                builder.append(builder.length() == 0 ? "" : " ").append(counterName(i)).append('=').append(value);
             }
         }
         return builder.toString();
@@ -168,7 +168,7 @@ public interface Transport extends AutoCloseable
      */
     default String statusSummary(final int... memberIds)
     {
-        final StringBuilder builder = new StringBuilder(countersSummary().stripTrailing()).append(" links");
+        final StringBuilder builder = new StringBuilder(countersSummary()).append(" links");
         for (final int memberId : memberIds)
         {
             builder.append(' ').append(memberId).append('=').append(linkState(memberId));

@@ -40,9 +40,11 @@ final class KwikDatagramFloor implements AutoCloseable
         kwik = new BareKwik(certificates, password, 2, ALPN, new ApplicationProtocolConnectionFactory()
         {
             @Override
-            public ApplicationProtocolConnection createConnection(final String protocol, final QuicConnection connection)
+            public ApplicationProtocolConnection createConnection(
+                final String protocol, final QuicConnection connection)
             {
-                connection.setDatagramHandler((data) -> onServerDatagram(connection, data), KwikThreadExecutor.INSTANCE);
+                connection.setDatagramHandler(
+                    (data) -> onServerDatagram(connection, data), KwikThreadExecutor.INSTANCE);
                 return new ApplicationProtocolConnection()
                 {
                 };

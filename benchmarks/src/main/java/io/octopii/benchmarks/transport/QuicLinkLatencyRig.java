@@ -116,8 +116,8 @@ public final class QuicLinkLatencyRig
             .keyStorePassword(PASSWORD.toCharArray())
             .trustStorePath(DevCertificates.trustStore(certificates))
             .trustStorePassword(PASSWORD.toCharArray())
-            .stallTimeoutNs(TimeUnit.MILLISECONDS.toNanos(
-                Long.getLong("octopii.rig.stall.ms", TimeUnit.NANOSECONDS.toMillis(TransportContext.DEFAULT_STALL_TIMEOUT_NS)))));
+            .stallTimeoutNs(TimeUnit.MILLISECONDS.toNanos(Long.getLong(
+                "octopii.rig.stall.ms", TimeUnit.NANOSECONDS.toMillis(TransportContext.DEFAULT_STALL_TIMEOUT_NS)))));
     }
 
     private static final ProposalEncoder ENCODER = new ProposalEncoder();

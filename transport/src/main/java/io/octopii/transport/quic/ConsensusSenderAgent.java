@@ -184,8 +184,9 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
             final long sentNs = buffer.releaseUpTo(acked);
             if (sentNs != 0)
             {
-                onAckSample(session, nowNs - sentNs);
-                session.consensusDelayNs = nowNs - sentNs;
+                final long delayNs = nowNs - sentNs;
+                onAckSample(session, delayNs);
+                session.consensusDelayNs = delayNs;
                 session.consensusDelaySampledNs = nowNs;
             }
             session.retransmitTimeoutNs = retransmitTimeoutNs(session);

@@ -375,7 +375,7 @@ public final class QuicTransport implements Transport
     public String countersSummary()
     {
         final String kwikError = kwikLog.lastError();
-        return "member " + localMemberId + ": " + Transport.super.countersSummary().stripTrailing() +
+        return "member " + localMemberId + ": " + Transport.super.countersSummary() +
             (kwikError.isEmpty() ? "" : " (Kwik's last error, " + kwikError + ")");
     }
 
