@@ -83,6 +83,7 @@ public final class TransportContext
     private long reconnectBackoffMaxNs = DEFAULT_RECONNECT_BACKOFF_MAX_NS;
     private long stallTimeoutNs = DEFAULT_STALL_TIMEOUT_NS;
     private long shippingYieldDelayNs = DEFAULT_SHIPPING_YIELD_DELAY_NS;
+    private boolean consensusDirectSend;
     private long connectionWindow = DEFAULT_CONNECTION_WINDOW;
     private long streamWindow = DEFAULT_STREAM_WINDOW;
     private ErrorHandler errorHandler;
@@ -641,6 +642,26 @@ public final class TransportContext
         return this;
     }
 
+    public boolean consensusDirectSend()
+    {
+        return consensusDirectSend;
+    }
+
+    /**
+     * QUIC only. When true, a consensus message offered to an idle link (nothing queued, nothing unacknowledged) is
+     * handed to Kwik by the thread that offers it, instead of through the outbound ring and the transport's consensus
+     * sender thread: one thread hand-off fewer each way, which on the 2-core test machine cut the 64 B round trip's
+     * median by a quarter (docs/BENCHMARKS.md). The price: Kwik's send API takes a new array and allocates its own
+     * queue entries, so the offering thread allocates (about 150 bytes per such message). Messages offered while the
+     * link is busy still go through the ring, batched, allocation-free. Off by default: the engine's duty cycle
+     * stays garbage-free.
+     */
+    public TransportContext consensusDirectSend(final boolean consensusDirectSend)
+    {
+        this.consensusDirectSend = consensusDirectSend;
+        return this;
+    }
+
     @Override
     public String toString()
     {
@@ -668,6 +689,7 @@ public final class TransportContext
             ", reconnectBackoffMaxNs=" + reconnectBackoffMaxNs +
             ", stallTimeoutNs=" + stallTimeoutNs +
             ", shippingYieldDelayNs=" + shippingYieldDelayNs +
+            ", consensusDirectSend=" + consensusDirectSend +
             ", connectionWindow=" + connectionWindow +
             ", streamWindow=" + streamWindow +
             '}';

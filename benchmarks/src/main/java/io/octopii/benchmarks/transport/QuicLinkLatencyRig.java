@@ -10,8 +10,10 @@ import io.octopii.transport.Transport.Channel;
 import io.octopii.transport.TransportContext;
 import io.octopii.transport.quic.DevCertificates;
 import io.octopii.transport.quic.QuicTransport;
+import io.octopii.transport.quic.TransportEvent;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -51,6 +53,7 @@ public final class QuicLinkLatencyRig
 {
     private static final int FRAME_LENGTH = 64;
     static final String PASSWORD = System.getProperty("octopii.certs.password", "octopii-bench");
+    static final String IDLE = System.getProperty("octopii.rig.idle", "backoff");
 
     public static void main(final String[] args) throws Exception
     {
@@ -75,13 +78,27 @@ public final class QuicLinkLatencyRig
         }
         System.out.println("JVM " + System.getProperty("java.version") + ", " +
             Runtime.getRuntime().availableProcessors() + " CPUs, load average " +
-            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage() + ", rig threads wait " + IDLE);
 
         final Histogram tcp = tcpRoundTrips(roundTrips);
         print("TCP NIO (TCP_NODELAY) 64 B round trip", tcp);
         kwikFloor(certificates, roundTrips, window, frames);
+        quicLink(members, certificates, false, roundTrips, window, frames);
+        quicLink(List.of(new MemberAddress(1, "localhost", freePort()), new MemberAddress(2, "localhost", freePort())),
+            certificates, true, roundTrips, window, frames);
+    }
 
-        try (QuicTransport a = launch(members, 1, certificates); QuicTransport b = launch(members, 2, certificates))
+    /**
+     * Round trips and throughput over one pair of transports; with {@code isDirect}, consensus messages to an idle
+     * link are sent by the offering thread ({@link TransportContext#consensusDirectSend}), and the RPC channel, which
+     * that does not change, is not measured again.
+     */
+    private static void quicLink(final List<MemberAddress> members, final Path certificates, final boolean isDirect,
+        final int roundTrips, final int window, final int frames) throws Exception
+    {
+        final String mode = isDirect ? "QUIC consensus channel, direct send," : "QUIC consensus channel";
+        try (QuicTransport a = launch(members, 1, certificates, isDirect);
+            QuicTransport b = launch(members, 2, certificates, isDirect))
         {
             awaitConnected(a, 2);
             awaitConnected(b, 1);
@@ -93,21 +110,37 @@ public final class QuicLinkLatencyRig
             final long jvmBefore = totalAllocatedBytes();
             final Histogram quic = quicRoundTrips(a, 2, roundTrips, engineAllocated);
             final long jvmAllocated = totalAllocatedBytes() - jvmBefore;
-            print("QUIC consensus channel 64 B round trip", quic);
-            System.out.printf("allocation per round trip: engine side (offer+poll thread) %.2f B, whole JVM %.0f B%n",
+            print(mode + " 64 B round trip", quic);
+            System.out.printf("  allocation per round trip: engine side (offer+poll thread) %.2f B, whole JVM %.0f B%n",
                 engineAllocated[0] / (double)roundTrips, jvmAllocated / (double)roundTrips);
             running.set(false);
             echo.join();
 
             throughput(a, b, Channel.CONSENSUS, window, frames);
-            throughput(a, b, Channel.RPC, window, frames);
+            if (!isDirect)
+            {
+                throughput(a, b, Channel.RPC, window, frames);
+            }
+            else
+            {
+                System.out.println("  direct sends: a " + a.count(TransportEvent.CONSENSUS_SENT_DIRECT) + ", b " +
+                    b.count(TransportEvent.CONSENSUS_SENT_DIRECT));
+            }
         }
     }
 
     static QuicTransport launch(final List<MemberAddress> members, final int id, final Path certificates)
         throws Exception
     {
+        return launch(members, id, certificates, false);
+    }
+
+    static QuicTransport launch(
+        final List<MemberAddress> members, final int id, final Path certificates, final boolean isDirect)
+        throws Exception
+    {
         return QuicTransport.launch(new TransportContext()
+            .consensusDirectSend(isDirect)
             .members(members)
             .localMemberId(id)
             .clusterId(42)
@@ -118,6 +151,26 @@ public final class QuicLinkLatencyRig
             .trustStorePassword(PASSWORD.toCharArray())
             .stallTimeoutNs(TimeUnit.MILLISECONDS.toNanos(Long.getLong(
                 "octopii.rig.stall.ms", TimeUnit.NANOSECONDS.toMillis(TransportContext.DEFAULT_STALL_TIMEOUT_NS)))));
+    }
+
+    /**
+     * The waiting strategy of every rig thread that polls or offers, and of the Kwik floor's client, chosen with
+     * {@code -Doctopii.rig.idle}: {@code backoff} (the default: spin, yield, then park 1-20 us), {@code yield} (spin,
+     * then yield; never parks) or {@code spin}.
+     */
+    static IdleStrategy idleStrategy()
+    {
+        switch (IDLE)
+        {
+            case "backoff":
+                return new BackoffIdleStrategy(1000, 100, 1_000, 20_000);
+            case "yield":
+                return new BackoffIdleStrategy(100, 1_000_000_000L, 1_000, 20_000);
+            case "spin":
+                return new BusySpinIdleStrategy();
+            default:
+                throw new IllegalArgumentException("octopii.rig.idle must be backoff, yield or spin: " + IDLE);
+        }
     }
 
     private static final ProposalEncoder ENCODER = new ProposalEncoder();
@@ -148,7 +201,7 @@ public final class QuicLinkLatencyRig
     {
         final Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
         final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(256));
-        final IdleStrategy idle = new BackoffIdleStrategy(1000, 100, 1_000, 20_000);
+        final IdleStrategy idle = idleStrategy();
         final long[] received = {0};
         final Transport.InboundHandler handler = (from, channel, buf, offset, length) -> received[0] = value(buf, offset);
         final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
@@ -182,7 +235,7 @@ public final class QuicLinkLatencyRig
     private static void echoLoop(final Transport b, final int peer, final AtomicBoolean running, final AtomicLong echoed)
     {
         final UnsafeBuffer copy = new UnsafeBuffer(ByteBuffer.allocateDirect(65536));
-        final IdleStrategy idle = new BackoffIdleStrategy(1000, 100, 1_000, 20_000);
+        final IdleStrategy idle = idleStrategy();
         final int[] pending = {0};
         final Transport.InboundHandler handler = (from, channel, buffer, offset, length) ->
         {
@@ -211,19 +264,19 @@ public final class QuicLinkLatencyRig
     {
         final AtomicLong received = new AtomicLong();
         final AtomicBoolean running = new AtomicBoolean(true);
+        final IdleStrategy idle = idleStrategy();
+        final IdleStrategy receiverIdle = idleStrategy();
         final Thread receiver = new Thread(() ->
         {
-            final IdleStrategy idle = new BackoffIdleStrategy(1000, 100, 1_000, 20_000);
             final Transport.InboundHandler handler = (from, ch, buffer, offset, length) -> received.incrementAndGet();
             while (running.get())
             {
-                idle.idle(b.poll(handler, 1024));
+                receiverIdle.idle(b.poll(handler, 1024));
             }
         }, "rig-receiver");
         receiver.start();
         final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(256));
         final int length = encode(buffer, 7);
-        final IdleStrategy idle = new BackoffIdleStrategy(1000, 100, 1_000, 20_000);
         final Map<String, Long> cpuBefore = cpuByGroup();
         final long[] countersBefore = counters(a, b);
         final long start = System.nanoTime();
@@ -262,11 +315,11 @@ public final class QuicLinkLatencyRig
         {
             final long[] lost = {0};
             print("Kwik alone, 64 B datagram round trip (the floor)",
-                floor.roundTrips(roundTrips, FRAME_LENGTH, new BackoffIdleStrategy(1000, 100, 1_000, 20_000), lost));
+                floor.roundTrips(roundTrips, FRAME_LENGTH, idleStrategy(), lost));
             System.out.println("  datagrams lost and re-sent: " + lost[0]);
             final Map<String, Long> cpuBefore = cpuByGroup();
             final long[] result =
-                floor.throughput(frames, FRAME_LENGTH, window, new BackoffIdleStrategy(1000, 100, 1_000, 20_000));
+                floor.throughput(frames, FRAME_LENGTH, window, idleStrategy());
             final double seconds = result[1] / 1e9;
             System.out.printf("Kwik alone, one-way 64 B datagrams, window %d: %d frames in %.2f s = %.0f frames/s" +
                 " (%d counted lost)%n", window, result[0], seconds, result[0] / seconds, result[2]);

@@ -9,6 +9,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 
 import java.nio.ByteOrder;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
 
@@ -23,6 +24,9 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
  * {@link ConsensusReassembler#WINDOW} messages are unacknowledged; beyond that the outbound ring fills
  * and {@code offer} reports back pressure. Also sends keep-alives on quiet links and closes links
  * whose peer has been silent for the idle timeout.
+ *
+ * <p>With {@code TransportContext#consensusDirectSend}, {@link #sendDirect} lets the offering thread send a message
+ * to an idle link itself, under the link's send lock, which this agent holds for each of its duty cycles on a link.
  *
  * <p><b>Thread:</b> its own agent thread. Kwik's {@code sendDatagram} takes a {@code byte[]} it keeps
  * until sent, so one array per datagram is allocated here, on the transport side of the boundary.
@@ -137,11 +141,20 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
             }
             current = session;
             kwikBudget = Integer.MAX_VALUE;
-            work += retransmit(session);
-            if (kwikBudget > 0)
+            final ReentrantLock lock = link.consensusSendLock;
+            lock.lock();
+            try
             {
-                work += ring.controlledRead(this, 256);
-                sendBatch(session);
+                work += retransmit(session);
+                if (kwikBudget > 0)
+                {
+                    work += ring.controlledRead(this, 256);
+                    sendBatch(session);
+                }
+            }
+            finally
+            {
+                lock.unlock();
             }
             if (nowNs - session.lastReceiveNs > idleTimeoutNs)
             {
@@ -150,7 +163,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
             }
             else if (nowNs - session.lastSendNs > keepAliveIntervalNs)
             {
-                sendDatagram(session, KEEP_ALIVE);
+                sendDatagram(session, KEEP_ALIVE, nowNs);
                 work++;
             }
         }
@@ -175,22 +188,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         {
             kwikBudget = limit - queued;
         }
-        final int acked = session.ackedConsensus;
-        if (acked != session.lastSeenAck)
-        {
-            session.lastSeenAck = acked;
-            session.lastAckProgressNs = nowNs;
-            session.resendsSinceProgress = 0;
-            final long sentNs = buffer.releaseUpTo(acked);
-            if (sentNs != 0)
-            {
-                final long delayNs = nowNs - sentNs;
-                onAckSample(session, delayNs);
-                session.consensusDelayNs = delayNs;
-                session.consensusDelaySampledNs = nowNs;
-            }
-            session.retransmitTimeoutNs = retransmitTimeoutNs(session);
-        }
+        releaseAcknowledged(session, buffer, nowNs);
         if (buffer.isEmpty())
         {
             session.lastAckProgressNs = nowNs;
@@ -217,6 +215,92 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
             return buffer.resend(RESEND_BATCH, RESEND_BYTES, nowNs, NOT_SENT);
         }
         return 0;
+    }
+
+    /**
+     * Offer path, any thread: send one message at once, as a batch of one, if the link is idle: nothing in its
+     * outbound ring, nothing unacknowledged, no datagram waiting in Kwik's send queue. Otherwise the caller writes the
+     * ring, so a busy link keeps batching and Kwik's queue stays short. Never waits for the link's lock: if the
+     * consensus sender holds it, the message goes through the ring. Sequence numbers are assigned under the lock,
+     * and a message sent here is kept for re-sending like any other, so order and delivery are as through the ring.
+     *
+     * <p>Allocates the datagram's array and, inside Kwik's {@code sendDatagram}, its frame and queue entries.
+     *
+     * @return the message's sequence number (positive), or 0 when it was not sent.
+     */
+    int sendDirect(final PeerLink link, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final LinkSession session = link.session();
+        if (null == session || BATCH_HEADER_LENGTH + BATCH_LENGTH_PREFIX + length >
+            session.maxDatagramPayload + FRAGMENT_HEADER_LENGTH)
+        {
+            return 0;
+        }
+        final ReentrantLock lock = link.consensusSendLock;
+        if (!lock.tryLock())
+        {
+            return 0;
+        }
+        try
+        {
+            final ConsensusRetransmitBuffer retransmitBuffer = session.retransmitBuffer;
+            if (null == retransmitBuffer || session.isClosed() || link.session() != session ||
+                link.outbound[Transport.Channel.CONSENSUS.ordinal()].size() > 0 || !session.kwikQueue.hasNoDatagramQueued())
+            {
+                return 0;
+            }
+            final long now = System.nanoTime();
+            releaseAcknowledged(session, retransmitBuffer, now);
+            if (!retransmitBuffer.isEmpty() || !retransmitBuffer.hasRoomFor(length))
+            {
+                return 0;
+            }
+            final int sequence = ++session.sendSequence;
+            retransmitBuffer.append(sequence, buffer, offset, length, now);
+            final byte[] datagram = new byte[BATCH_HEADER_LENGTH + BATCH_LENGTH_PREFIX + length];
+            final UnsafeBuffer view = link.directDatagram;
+            view.wrap(datagram);
+            view.putByte(TYPE_OFFSET, TYPE_CONSENSUS_BATCH);
+            view.putInt(SEQUENCE_OFFSET, sequence, ByteOrder.LITTLE_ENDIAN);
+            view.putShort(BATCH_COUNT_OFFSET, (short)1, ByteOrder.LITTLE_ENDIAN);
+            view.putInt(BATCH_ACK_OFFSET, session.piggybackAck(), ByteOrder.LITTLE_ENDIAN);
+            view.putShort(BATCH_HEADER_LENGTH, (short)length, ByteOrder.LITTLE_ENDIAN);
+            view.putBytes(BATCH_HEADER_LENGTH + BATCH_LENGTH_PREFIX, buffer, offset, length);
+            view.wrap(0, 0);
+            session.averageDatagramLength += (datagram.length - session.averageDatagramLength) >> 3;
+            sendDatagram(session, datagram, now);
+            transport.increment(TransportEvent.CONSENSUS_SENT_DIRECT);
+            return sequence;
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Release what the peer has acknowledged since last time, sample the time to acknowledgement and restart the
+     * stall clock. Under the link's send lock.
+     */
+    private static void releaseAcknowledged(
+        final LinkSession session, final ConsensusRetransmitBuffer buffer, final long nowNs)
+    {
+        final int acked = session.ackedConsensus;
+        if (acked != session.lastSeenAck)
+        {
+            session.lastSeenAck = acked;
+            session.lastAckProgressNs = nowNs;
+            session.resendsSinceProgress = 0;
+            final long sentNs = buffer.releaseUpTo(acked);
+            if (sentNs != 0)
+            {
+                final long delayNs = nowNs - sentNs;
+                onAckSample(session, delayNs);
+                session.consensusDelayNs = delayNs;
+                session.consensusDelaySampledNs = nowNs;
+            }
+            session.retransmitTimeoutNs = retransmitTimeoutNs(session);
+        }
     }
 
     /**
@@ -298,7 +382,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         batch.getBytes(0, datagram);
         batchCount = 0;
         session.averageDatagramLength += (datagram.length - session.averageDatagramLength) >> 3;
-        sendDatagram(session, datagram);
+        sendDatagram(session, datagram, nowNs);
     }
 
     @Override
@@ -327,14 +411,14 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
             datagramBuffer.putShort(FRAGMENT_STRIDE_OFFSET, (short)payload, ByteOrder.LITTLE_ENDIAN);
             datagramBuffer.putBytes(FRAGMENT_HEADER_LENGTH, buffer, index + offset, chunk);
             offset += chunk;
-            if (!sendDatagram(session, datagram))
+            if (!sendDatagram(session, datagram, nowNs))
             {
                 return;
             }
         }
     }
 
-    private boolean sendDatagram(final LinkSession session, final byte[] datagram)
+    private boolean sendDatagram(final LinkSession session, final byte[] datagram, final long nowNs)
     {
         try
         {

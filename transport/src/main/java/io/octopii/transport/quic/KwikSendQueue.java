@@ -6,7 +6,7 @@ import tech.kwik.core.send.FixedFrameSendRequest;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
-import java.util.Collection;
+import java.util.Deque;
 import java.util.Iterator;
 
 /**
@@ -32,9 +32,9 @@ final class KwikSendQueue
     static final int UNKNOWN = -1;
     private static final System.Logger LOGGER = System.getLogger("io.octopii.transport.quic");
     private static volatile boolean isUnsupportedLogged;
-    private final Collection<?> queue;
+    private final Deque<?> queue;
 
-    private KwikSendQueue(final Collection<?> queue)
+    private KwikSendQueue(final Deque<?> queue)
     {
         this.queue = queue;
     }
@@ -46,7 +46,7 @@ final class KwikSendQueue
         {
             final Object sender = invoke(connection, "getSender");
             final Object[] queues = (Object[])field(sender, "sendRequestQueue");
-            return new KwikSendQueue((Collection<?>)field(queues[EncryptionLevel.App.ordinal()], "requestQueue"));
+            return new KwikSendQueue((Deque<?>)field(queues[EncryptionLevel.App.ordinal()], "requestQueue"));
         }
         catch (final ReflectiveOperationException | RuntimeException ex)
         {
@@ -58,6 +58,16 @@ final class KwikSendQueue
             }
             return new KwikSendQueue(null);
         }
+    }
+
+    /**
+     * Whether no datagram waits in the queue: its head, where Kwik puts datagrams, is not a fixed frame (stream data
+     * may wait behind). Allocation-free, any thread. True too when the queue cannot be read; callers then rely on
+     * their acknowledgement window.
+     */
+    boolean hasNoDatagramQueued()
+    {
+        return null == queue || !(queue.peekFirst() instanceof FixedFrameSendRequest);
     }
 
     /**

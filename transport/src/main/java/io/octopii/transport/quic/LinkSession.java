@@ -25,7 +25,8 @@ import static io.octopii.transport.quic.LinkDatagramDescriptor.*;
  *
  * <p><b>Threads:</b> datagrams arrive on the connection's Kwik receiver thread, run there directly (no hand-off
  * to another thread) under this session's lock, which guards the reassembly state; stream batches are delivered
- * by reader threads under a per-channel lock; the consensus sender alone owns the send sequence. Close is
+ * by reader threads under a per-channel lock; the send sequence is the consensus sender's, under its link's send
+ * lock (which an offering thread takes for a direct send). Close is
  * idempotent and may come from any thread.
  */
 final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
@@ -70,7 +71,9 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     /** The thread running this session's link handshake, while it runs (see {@link HandshakeWatch}). */
     private volatile HandshakeWatch handshakeWatch;
 
-    // Consensus sender thread only.
+    // Guarded by the link's consensusSendLock: the consensus sender, or an offering thread sending directly. The
+    // sender alone sends keep-alives, outside the lock, so lastSendNs may lag a concurrent direct send's: a
+    // keep-alive goes a little early, no more.
     int sendSequence;
     long lastSendNs;
     int maxDatagramPayload;

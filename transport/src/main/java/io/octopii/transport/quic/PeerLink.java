@@ -7,13 +7,14 @@ import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * This node's view of one remote member: its outbound rings (one per channel) and the authenticated
  * session currently carrying its traffic, if any.
  *
  * <p><b>Threads:</b> {@code offer} producers write the rings; the consensus sender and the stream
- * lanes consume them. {@link #session} is swapped by whichever thread completes a handshake or sees
+ * lanes consume them. The consensus channel's send state is guarded by {@link #consensusSendLock}. {@link #session} is swapped by whichever thread completes a handshake or sees
  * the connection close, under this object's lock; everyone else reads the volatile.
  */
 final class PeerLink
@@ -23,6 +24,14 @@ final class PeerLink
     final boolean isDialler;
     final int inboundTypeIdBase;
     final ManyToOneRingBuffer[] outbound = new ManyToOneRingBuffer[3];
+    /**
+     * Held by whoever assigns consensus sequence numbers on this link and hands its datagrams to Kwik: the
+     * consensus sender for each of its duty cycles on the link, or an offering thread sending directly (see
+     * {@link ConsensusSenderAgent#sendDirect}, which only tries it).
+     */
+    final ReentrantLock consensusSendLock = new ReentrantLock();
+    /** Writes a direct send's datagram; guarded by {@link #consensusSendLock}. */
+    final UnsafeBuffer directDatagram = new UnsafeBuffer(0, 0);
     private volatile LinkSession session;
     private volatile Transport.LinkState state = Transport.LinkState.DISCONNECTED;
     private volatile String lastRefusal;

@@ -114,6 +114,8 @@ public final class QuicTransport implements Transport
      * 64 B RPC frames moved at 14k frames/s with 80 stalled streams in a run, against 32-126k without).
      */
     private final WakeableAgent consensusSender;
+    private final ConsensusSenderAgent consensusSenderAgent;
+    private final boolean isConsensusDirectSend;
     private final List<AgentRunner> laneRunners = new ArrayList<>();
     private final List<StreamLaneAgent> lanes = new ArrayList<>();
     private final List<Thread> diallers = new ArrayList<>();
@@ -186,8 +188,10 @@ public final class QuicTransport implements Transport
         }
         server.registerApplicationProtocol(TransportNames.ALPN, new AcceptorFactory());
 
-        this.consensusSender = new WakeableAgent(
-            new ConsensusSenderAgent(this, links, ctx.keepAliveIntervalNs(), ctx.idleTimeoutNs(), ctx.consensusRingLength()));
+        this.consensusSenderAgent =
+            new ConsensusSenderAgent(this, links, ctx.keepAliveIntervalNs(), ctx.idleTimeoutNs(), ctx.consensusRingLength());
+        this.consensusSender = new WakeableAgent(consensusSenderAgent);
+        this.isConsensusDirectSend = ctx.consensusDirectSend();
         this.consensusRunner = new AgentRunner(
             new BackoffIdleStrategy(50, 10, 1_000, 100_000), this::onError, null, consensusSender);
         for (final PeerLink link : links)
@@ -268,6 +272,14 @@ public final class QuicTransport implements Transport
         if (link.session() == null)
         {
             return NOT_CONNECTED;
+        }
+        if (Channel.CONSENSUS == channel && isConsensusDirectSend)
+        {
+            final int sequence = consensusSenderAgent.sendDirect(link, buffer, offset, length);
+            if (sequence > 0)
+            {
+                return sequence;
+            }
         }
         final ManyToOneRingBuffer ring = link.outbound[channel.ordinal()];
         if (!ring.write(1, buffer, offset, length))

@@ -73,7 +73,12 @@ public enum TransportEvent
      * A QUIC connection to this member's server completed its TLS handshake, before the link handshake: with
      * {@link #DIAL_FAILED} on the other side, it tells a connection Kwik never finished setting up from one refused.
      */
-    CONNECTION_ACCEPTED;
+    CONNECTION_ACCEPTED,
+    /**
+     * Consensus messages the offering thread handed to Kwik itself, the link being idle (see {@code
+     * TransportContext#consensusDirectSend}).
+     */
+    CONSENSUS_SENT_DIRECT;
 
     static final TransportEvent[] VALUES = values();
     static final int COUNT = VALUES.length;

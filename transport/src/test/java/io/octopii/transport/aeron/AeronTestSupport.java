@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.fail;
@@ -62,6 +63,48 @@ final class AeronTestSupport
         final Transport.InboundHandler handler,
         final Transport... transports)
     {
+        pollUntil(timeoutNs, () -> {}, condition, whatDidNotHappen, handler, transports);
+    }
+
+    /**
+     * Offer (again every {@code reOfferNs}) until the condition holds, polling the transports meanwhile; fail
+     * saying what did not happen. For a message offered just after a link came back: no transport promises delivery
+     * of a message sent on a link that drops again, and an image that timed out may still be going away when the
+     * publication reports itself connected. How many offers it took is printed when more than one.
+     */
+    static void offerUntil(
+        final long timeoutNs,
+        final long reOfferNs,
+        final LongSupplier offer,
+        final BooleanSupplier condition,
+        final Supplier<String> whatDidNotHappen,
+        final Transport.InboundHandler handler,
+        final Transport... transports)
+    {
+        final long[] offers = {0, 0}; // count, when last offered
+        pollUntil(timeoutNs, () ->
+        {
+            final long nowNs = System.nanoTime();
+            if ((0 == offers[0] || nowNs - offers[1] > reOfferNs) && offer.getAsLong() > 0)
+            {
+                offers[0]++;
+                offers[1] = nowNs;
+            }
+        }, condition, () -> whatDidNotHappen.get() + " after " + offers[0] + " offers", handler, transports);
+        if (offers[0] > 1)
+        {
+            System.out.println("delivered after " + offers[0] + " offers");
+        }
+    }
+
+    private static void pollUntil(
+        final long timeoutNs,
+        final Runnable eachRound,
+        final BooleanSupplier condition,
+        final Supplier<String> whatDidNotHappen,
+        final Transport.InboundHandler handler,
+        final Transport... transports)
+    {
         final SleepingMillisIdleStrategy idle = new SleepingMillisIdleStrategy(1);
         final long deadlineNs = System.nanoTime() + timeoutNs;
         while (!condition.getAsBoolean())
@@ -70,6 +113,7 @@ final class AeronTestSupport
             {
                 fail(whatDidNotHappen.get() + " within " + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms");
             }
+            eachRound.run();
             int work = 0;
             for (final Transport transport : transports)
             {

@@ -224,9 +224,9 @@ class AeronTransportTest
             one.linkState(2) + " (the peers came back on their old sessions)", handler, one, two);
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);
         final int length = new ConformanceMessages().encode(buffer, 1, Channel.CONSENSUS.ordinal(), 0, 100);
-        assertTrue(one.offer(2, Channel.CONSENSUS, buffer, 0, length) > 0);
-        AeronTestSupport.await(WAIT_NS, () -> delivered.contains("1/CONSENSUS"), () -> "delivered only " + delivered,
-            handler, one, two);
+        AeronTestSupport.offerUntil(WAIT_NS, TimeUnit.SECONDS.toNanos(2),
+            () -> one.offer(2, Channel.CONSENSUS, buffer, 0, length), () -> delivered.contains("1/CONSENSUS"),
+            () -> "delivered only " + delivered, handler, one, two);
     }
 
     @Test

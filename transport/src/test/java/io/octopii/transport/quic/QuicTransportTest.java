@@ -12,17 +12,23 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 import static io.octopii.transport.quic.QuicTestCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 @Timeout(120)
 class QuicTransportTest
 {
     private final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 1024));
     private final TestMessages messages = new TestMessages();
+    private static final int DIRECT_PRODUCERS = 3;
+    private static final int DIRECT_PER_PRODUCER = 3_000;
     private QuicTestCluster cluster;
 
     @AfterEach
@@ -210,6 +216,118 @@ class QuicTransportTest
         assertEquals(Transport.CLOSED, transport.offer(2, Channel.CONSENSUS, buffer, 0, 64));
         assertEquals(Transport.LinkState.CLOSED, transport.linkState(2));
         assertEquals(0, transport.poll((from, channel, buf, offset, len) -> {}, 10));
+    }
+
+    /**
+     * Direct sends ({@code TransportContext#consensusDirectSend}) share a link's sequence space with the consensus
+     * sender: several threads offering to one link, some paced so the link goes idle between their messages (direct
+     * sends) and some in bursts (through the ring), still deliver each thread's messages once and in its order.
+     */
+    @Test
+    void shouldDeliverEachProducersMessagesOnceAndInOrderWhetherSentDirectlyOrThroughTheRing() throws Exception
+    {
+        final long seed = System.nanoTime();
+        try
+        {
+            runDirectSend(seed);
+        }
+        catch (final AssertionError | RuntimeException ex)
+        {
+            throw new AssertionError("seed " + seed + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    private void runDirectSend(final long seed) throws Exception
+    {
+        cluster = QuicTestCluster.start(2, ctx -> ctx.consensusDirectSend(true));
+        cluster.awaitFullyConnected(20_000);
+        final QuicTransport sender = cluster.transport(1);
+        final Transport receiver = cluster.transport(2);
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final List<Thread> producers = new ArrayList<>();
+        for (int p = 0; p < DIRECT_PRODUCERS; p++)
+        {
+            final int producer = p;
+            final SplittableRandom random = new SplittableRandom(seed + p);
+            producers.add(new Thread(() -> produceDirect(sender, producer, random, failure), "producer-" + p));
+        }
+        producers.forEach(Thread::start);
+
+        final long[] next = new long[DIRECT_PRODUCERS];
+        final TestMessages received = new TestMessages();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long delivered = 0;
+        while (delivered < (long)DIRECT_PRODUCERS * DIRECT_PER_PRODUCER)
+        {
+            final int[] count = {0};
+            receiver.poll((from, channel, buffer, offset, length) ->
+            {
+                final long value = received.value(buffer, offset);
+                final int producer = (int)(value / DIRECT_PER_PRODUCER);
+                final long index = value % DIRECT_PER_PRODUCER;
+                if (channel != Channel.CONSENSUS || producer < 0 || producer >= DIRECT_PRODUCERS || index != next[producer])
+                {
+                    fail("from producer " + producer + " expected message " + (producer >= 0 && producer < DIRECT_PRODUCERS ?
+                        next[producer] : -1) + " but got " + index + " on " + channel);
+                }
+                next[producer]++;
+                count[0]++;
+            }, 256);
+            delivered += count[0];
+            if (count[0] == 0)
+            {
+                if (System.nanoTime() > deadline || failure.get() != null)
+                {
+                    fail("delivered " + delivered + " of " + DIRECT_PRODUCERS * DIRECT_PER_PRODUCER + " within 60 s; producer " +
+                        "failure " + failure.get() + "; " + sender.countersSummary());
+                }
+                LockSupport.parkNanos(50_000);
+            }
+        }
+        for (final Thread producer : producers)
+        {
+            producer.join(10_000);
+        }
+        assertEquals(null, failure.get());
+        final long direct = sender.count(TransportEvent.CONSENSUS_SENT_DIRECT);
+        assertTrue(direct > 0, "no message was sent directly: " + sender.countersSummary());
+        assertTrue(direct < (long)DIRECT_PRODUCERS * DIRECT_PER_PRODUCER,
+            "every message was sent directly, none through the ring: " + sender.countersSummary());
+    }
+
+    /** Offer messages value {@code producer * DIRECT_PER_PRODUCER + i}: bursts of 1-50, then a pause of up to 2 ms. */
+    private static void produceDirect(
+        final Transport sender, final int producer, final SplittableRandom random, final AtomicReference<Throwable> failure)
+    {
+        try
+        {
+            final TestMessages messages = new TestMessages();
+            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);
+            int i = 0;
+            while (i < DIRECT_PER_PRODUCER)
+            {
+                final int burst = 1 + random.nextInt(50);
+                for (int b = 0; b < burst && i < DIRECT_PER_PRODUCER; b++, i++)
+                {
+                    final int length = messages.small(buffer, 0, (long)producer * DIRECT_PER_PRODUCER + i, 1);
+                    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    long result;
+                    while ((result = sender.offer(2, Channel.CONSENSUS, buffer, 0, length)) < 0)
+                    {
+                        if (result != Transport.BACK_PRESSURED || System.nanoTime() > deadline)
+                        {
+                            throw new IllegalStateException("offer of message " + i + " returned " + result);
+                        }
+                        LockSupport.parkNanos(100_000);
+                    }
+                }
+                LockSupport.parkNanos(random.nextLong(2_000_000L));
+            }
+        }
+        catch (final Throwable t)
+        {
+            failure.compareAndSet(null, t);
+        }
     }
 
     private static String sizes(final Map<String, List<Long>> received)
