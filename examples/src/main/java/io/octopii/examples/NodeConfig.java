@@ -48,6 +48,9 @@ final class NodeConfig
             "talk over aeron:ipc shared memory instead of UDP (default false)");
         KEYS.put("aeron.mtu", "largest UDP datagram the members' publications send, a multiple of 32 (default 1408; " +
             "8192 on loopback or a jumbo-frame network packs more entries into each datagram)");
+        KEYS.put("quic.direct.send", "true: a consensus message to an idle link is handed to Kwik by the node's consensus " +
+            "thread itself, one thread hand-off fewer each way, at the price of Kwik's allocation on that thread " +
+            "(default false; transport=quic only)");
         KEYS.put("fsync", "DURABLE (default), INTERVAL_MS or NONE");
         KEYS.put("election.timeout.ms", "election timeout (default 500)");
         KEYS.put("heartbeat.interval.ms", "heartbeat interval (default 50)");
@@ -130,7 +133,7 @@ final class NodeConfig
         if (isAeron && (hasAeronKey || p.containsKey("idle.strategy")))
         {
             ctx.aeronContext(aeronContext(p.getProperty("aeron.driver", "shared").strip())
-                .ipc(Boolean.parseBoolean(p.getProperty("aeron.ipc", "false").strip()))
+                .ipc(p.containsKey("aeron.ipc") && booleanValue(p, "aeron.ipc"))
                 .mtuLength(intValue(p, "aeron.mtu", io.octopii.transport.aeron.AeronTransport.Context.DEFAULT_MTU_LENGTH))
                 .driverIdleStrategy(idle.get())
                 .linkIdleStrategy(idle.get()));
@@ -185,6 +188,14 @@ final class NodeConfig
         final TransportContext transport = new TransportContext()
             .clusterId(Long.parseLong(required(p, "cluster.id")))
             .clusterSecret(readText(resolve(base, required(p, "cluster.secret.file"))).getBytes(StandardCharsets.UTF_8));
+        if (p.containsKey("quic.direct.send"))
+        {
+            if (NodeContext.TransportKind.QUIC != kind)
+            {
+                throw new Launcher.UsageException("'quic.direct.send' needs transport=quic (transport is " + kind + ")");
+            }
+            transport.consensusDirectSend(booleanValue(p, "quic.direct.send"));
+        }
         if (NodeContext.TransportKind.QUIC == kind)
         {
             final char[] password = readText(resolve(base, required(p, "tls.password.file"))).toCharArray();
@@ -243,6 +254,17 @@ final class NodeConfig
         {
             throw new Launcher.UsageException("'" + key + "' must be a whole number, got '" + value + "'");
         }
+    }
+
+    /** A present key's value, {@code true} or {@code false} (any case); anything else is refused. */
+    static boolean booleanValue(final Properties p, final String key) throws Launcher.UsageException
+    {
+        final String value = required(p, key);
+        if ("true".equalsIgnoreCase(value) || "false".equalsIgnoreCase(value))
+        {
+            return Boolean.parseBoolean(value);
+        }
+        throw new Launcher.UsageException("'" + key + "' must be true or false, got '" + value + "'");
     }
 
     private static int parseInt(final String key, final String value) throws Launcher.UsageException

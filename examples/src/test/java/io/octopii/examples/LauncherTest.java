@@ -131,6 +131,30 @@ class LauncherTest
     }
 
     @Test
+    void shouldParseQuicDirectSendAndRefuseABadValueOrTheWrongTransport() throws Exception
+    {
+        Files.writeString(dir.resolve("secret"), "0123456789abcdef0123456789abcdef");
+        final String base = String.join("\n", "node.id=1", "members=1@127.0.0.1:7001", "data.dir=data", "cluster.id=42",
+            "cluster.secret.file=secret", "tls.keystore=k", "tls.truststore=t", "tls.password.file=secret", "");
+        final java.util.Properties on = new java.util.Properties();
+        on.load(new java.io.StringReader(base + "quic.direct.send=true\n"));
+        assertTrue(NodeConfig.toContext(on, dir).transportContext().consensusDirectSend());
+        final java.util.Properties unset = new java.util.Properties();
+        unset.load(new java.io.StringReader(base));
+        assertFalse(NodeConfig.toContext(unset, dir).transportContext().consensusDirectSend());
+
+        final Path config = dir.resolve("node.properties");
+        Files.writeString(config, base + "quic.direct.send=yes\n");
+        assertEquals(2, run("node", "--config", config.toString()));
+        assertTrue(text(err).contains("'quic.direct.send' must be true or false, got 'yes'"), text(err));
+        err.reset();
+        Files.writeString(config, String.join("\n", "node.id=1", "members=1@127.0.0.1:7001", "data.dir=data",
+            "cluster.id=42", "cluster.secret.file=secret", "transport=aeron", "quic.direct.send=true", ""));
+        assertEquals(2, run("node", "--config", config.toString()));
+        assertTrue(text(err).contains("'quic.direct.send' needs transport=quic (transport is AERON)"), text(err));
+    }
+
+    @Test
     void shouldReportAMissingStatusFile()
     {
         assertEquals(1, run("status", dir.toString()));
