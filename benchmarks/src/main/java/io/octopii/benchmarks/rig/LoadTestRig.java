@@ -353,7 +353,8 @@ public final class LoadTestRig
             "--idle backoff|backoff:<max park us>|yielding|busy-spin (the nodes' idle.strategy and the client's; backoff) " +
             "--segment-mib N (the nodes' WAL segment length; " + DEFAULT_SEGMENT_MIB + ") " +
             "--snapshot-mib N (a snapshot after N MiB of log, the log compacted below the older of two kept, so rolls " +
-            "reuse compacted segments; 0: no snapshots; 0) --aeron-mtu BYTES (the nodes' aeron.mtu; the default 1408)";
+            "reuse compacted segments; 0: no snapshots; 0) --aeron-mtu BYTES (the nodes' aeron.mtu; the default 1408) " +
+            "--quic-direct-send true|false (the nodes' quic.direct.send; false)";
 
         String mode = "open";
         int rate = 10_000;
@@ -373,6 +374,7 @@ public final class LoadTestRig
         int segmentMib = DEFAULT_SEGMENT_MIB;
         int snapshotMib;
         int aeronMtu;
+        boolean isQuicDirectSend;
 
         static RigOptions parse(final String[] args)
         {
@@ -410,6 +412,9 @@ public final class LoadTestRig
                     case "--segment-mib": o.segmentMib = positive(option, value); break;
                     case "--snapshot-mib": o.snapshotMib = nonNegative(option, value); break;
                     case "--aeron-mtu": o.aeronMtu = positive(option, value); break;
+                    case "--quic-direct-send":
+                        o.isQuicDirectSend = Boolean.parseBoolean(oneOf(option, value, "true", "false"));
+                        break;
                     default: throw new IllegalArgumentException("unknown option '" + option + "'");
                 }
             }
@@ -432,7 +437,7 @@ public final class LoadTestRig
                 " B values, warm-up " + warmupSeconds + " s, " + durationSeconds + " s" +
                 (DEFAULT_SEGMENT_MIB == segmentMib ? "" : ", " + segmentMib + " MiB segments") +
                 (0 == snapshotMib ? "" : ", snapshot every " + snapshotMib + " MiB") +
-                (0 == aeronMtu ? "" : ", Aeron MTU " + aeronMtu);
+                (0 == aeronMtu ? "" : ", Aeron MTU " + aeronMtu) + (isQuicDirectSend ? ", QUIC direct send" : "");
         }
 
         String name()
@@ -441,7 +446,7 @@ public final class LoadTestRig
                 (null != aeronDriver ? "-" + aeronDriver.replaceAll("[^a-z]", "") : "") +
                 ("backoff".equals(idle) ? "" : "-" + idle.replaceAll("[^a-z0-9]", "")) + "-" + fsync.name().toLowerCase(Locale.ROOT) + "-n" + nodes + "-p" + payloadLength +
                 (DEFAULT_SEGMENT_MIB == segmentMib ? "" : "-seg" + segmentMib) + (0 == snapshotMib ? "" : "-snap" + snapshotMib) +
-                (0 == aeronMtu ? "" : "-mtu" + aeronMtu);
+                (0 == aeronMtu ? "" : "-mtu" + aeronMtu) + (isQuicDirectSend ? "-direct" : "");
         }
 
         private static String oneOf(final String option, final String value, final String... allowed)

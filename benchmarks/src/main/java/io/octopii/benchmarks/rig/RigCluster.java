@@ -198,6 +198,7 @@ final class RigCluster implements AutoCloseable
             "snapshot.retain=2",
             null != options.aeronDriver ? "aeron.driver=" + options.aeronDriver : "",
             0 != options.aeronMtu ? "aeron.mtu=" + options.aeronMtu : "",
+            options.isQuicDirectSend ? "quic.direct.send=true" : "",
             "idle.strategy=" + options.idle,
             "");
         Files.write(nodeDir.resolve("node.properties"), properties.getBytes(StandardCharsets.UTF_8));
