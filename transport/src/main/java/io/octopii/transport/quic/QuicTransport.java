@@ -125,6 +125,11 @@ public final class QuicTransport implements Transport
     private final MessageHandler pollAdapter = this::onInbound;
     /** Test hook: when > 0, the first send of every stream batch whose sequence is a multiple is lost. */
     volatile int testLoseBatchEvery;
+    /**
+     * Test hook: when > 0, the first send of every stream batch whose sequence is a multiple is left as Kwik 0.10.8's
+     * scheduling race leaves a stream: written, closed, and with no send request queued ({@link KwikStreamNudge}).
+     */
+    volatile int testStickBatchEvery;
     private InboundHandler pollHandler;
     private volatile InboundHandler rpcReceiver;
     private volatile String lastRefusal = "";

@@ -28,7 +28,9 @@ import static io.octopii.transport.quic.StreamBatchDescriptor.*;
  * stream and its old stream reset (one such re-send per stall timeout, each batch with a doubling back-off); a batch the peer has read but not yet delivered
  * (its inbound ring is full, or the acknowledgement was lost) gets eight stall timeouts before a re-send.
  * So Kwik's stream stall costs a stall timeout rather than the link, and a busy but progressing link is
- * never re-sent.
+ * never re-sent. Before any of that, a batch unacknowledged for {@link #MAX_NUDGE_AFTER_NS} (or half the stall
+ * timeout) has its stream checked, and checked again as often, for the scheduling race that leaves a Kwik 0.10.8
+ * stream with data and nothing to send it ({@link KwikStreamNudge}), and is nudged if so.
  *
  * <p><b>Thread:</b> its own agent thread, because a stream write of a message larger than Kwik's
  * 50 KiB send buffer may block on flow control; it never shares a thread with consensus traffic.
@@ -37,12 +39,19 @@ import static io.octopii.transport.quic.StreamBatchDescriptor.*;
  */
 final class StreamLaneAgent implements Agent, ControlledMessageHandler
 {
+    /** A batch unacknowledged this long has its stream checked for Kwik's scheduling race (a few reflective reads). */
+    static final long MAX_NUDGE_AFTER_NS = 2_000_000L;
     private final QuicTransport transport;
     private final PeerLink link;
     private final int channel;
     private final ManyToOneRingBuffer ring;
     private final long stallTimeoutNs;
     private final long maxBackoffNs;
+    /**
+     * How long a batch may go unacknowledged before its stream is checked for Kwik's scheduling race, and how often
+     * after: {@link #MAX_NUDGE_AFTER_NS}, or half the stall timeout if that is shorter.
+     */
+    private final long nudgeAfterNs;
     private final int maxBatchLength;
     private final int window;
     private final Batch[] batches;
@@ -68,6 +77,8 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         long sequence;
         QuicStream stream;
         long sentNs;
+        /** When {@link KwikStreamNudge} last looked at the batch's stream. */
+        long nudgeCheckNs;
         long timeoutNs;
         long backoffNs;
         int sends;
@@ -89,6 +100,7 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         this.ring = link.outbound[channel];
         this.stallTimeoutNs = stallTimeoutNs;
         this.maxBackoffNs = stallTimeoutNs * 8;
+        this.nudgeAfterNs = Math.min(MAX_NUDGE_AFTER_NS, stallTimeoutNs / 2);
         this.maxBatchLength = maxBatchLength;
         this.window = window;
         this.bulkYield = channel == Transport.Channel.SHIPPING.ordinal() ? new BulkYield(window, transport.context().shippingYieldDelayNs()) : null;
@@ -163,6 +175,7 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
             batch.sends = 0;
             send(session, batch);
             batch.sentNs = System.nanoTime();
+            batch.nudgeCheckNs = batch.sentNs;
             work++;
         }
         if (oldestUnacked < nextSequence)
@@ -182,6 +195,15 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         for (long sequence = oldestUnacked; sequence < nextSequence; sequence++)
         {
             final Batch batch = batch(sequence);
+            if (nowNs - batch.nudgeCheckNs >= nudgeAfterNs && nowNs - Math.max(batch.sentNs, lastProgressNs) >= nudgeAfterNs)
+            {
+                batch.nudgeCheckNs = nowNs;
+                if (KwikStreamNudge.nudge(batch.stream))
+                {
+                    transport.increment(TransportEvent.STREAM_NUDGED);
+                    work++;
+                }
+            }
             if (nowNs - Math.max(batch.sentNs, lastProgressNs) < batch.timeoutNs)
             {
                 continue;
@@ -199,6 +221,7 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
             abandon(batch);
             send(session, batch);
             batch.sentNs = System.nanoTime();
+            batch.nudgeCheckNs = batch.sentNs;
             batch.backoffNs = Math.min(batch.backoffNs * 2, maxBackoffNs);
             batch.timeoutNs = batch.backoffNs;
             batch.isReceiptWait = false;
@@ -253,8 +276,13 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
                 newStream.resetStream(QuicTransport.STREAM_ABANDONED_CODE); // test hook: this first send is lost
                 return;
             }
-            out.write(batch.bytes, 0, HEADER_LENGTH + batch.length);
-            out.close();
+            final int stickEvery = transport.testStickBatchEvery;
+            if (stickEvery > 0 && batch.sends == 1 && batch.sequence % stickEvery == 0)
+            {
+                KwikStreamNudge.writeStuck(newStream, () -> writeBatch(out, batch)); // test hook
+                return;
+            }
+            writeBatch(out, batch);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -272,10 +300,17 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         }
     }
 
+    private static void writeBatch(final OutputStream out, final Batch batch) throws IOException
+    {
+        out.write(batch.bytes, 0, HEADER_LENGTH + batch.length);
+        out.close();
+    }
+
     /**
      * Watchdog, called from the transport's timer: a write that Kwik has not taken within the stall
-     * timeout (its send buffer never drains when its stream scheduling race hits) is unblocked by
-     * resetting the stream; the lane then re-sends the batch on a fresh stream when it times out.
+     * timeout (its send buffer never drains when its stream scheduling race hits) is nudged ({@link
+     * KwikStreamNudge}), or, when that finds nothing to fix, unblocked by resetting the stream; the lane then
+     * re-sends the batch on a fresh stream when it times out.
      */
     void checkBlockedWrite(final long nowNs)
     {
@@ -283,6 +318,11 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         final QuicStream blocked = writingStream;
         if (startedNs != 0 && blocked != null && nowNs - startedNs > stallTimeoutNs)
         {
+            if (KwikStreamNudge.nudge(blocked))
+            {
+                transport.increment(TransportEvent.STREAM_NUDGED);
+                return;
+            }
             transport.increment(TransportEvent.STREAM_STALL);
             reset(blocked);
         }

@@ -78,7 +78,12 @@ public enum TransportEvent
      * Consensus messages the offering thread handed to Kwik itself, the link being idle (see {@code
      * TransportContext#consensusDirectSend}).
      */
-    CONSENSUS_SENT_DIRECT;
+    CONSENSUS_SENT_DIRECT,
+    /**
+     * Stream batches found with data to send and no send request queued with Kwik, and given one (see {@code
+     * KwikStreamNudge}: Kwik 0.10.8's stream scheduling race), instead of waiting for the stall time-out.
+     */
+    STREAM_NUDGED;
 
     static final TransportEvent[] VALUES = values();
     static final int COUNT = VALUES.length;

@@ -99,6 +99,50 @@ class QuicTransportTest
         assertEquals(18, received.size());
     }
 
+    /**
+     * Kwik 0.10.8's stream scheduling race leaves a stream holding its data with no send request queued; the hook
+     * leaves every third batch's first send that way, and the stall timeout is 30 s, so only {@code KwikStreamNudge}
+     * can deliver them within the test's 15 s.
+     */
+    @Test
+    void shouldNudgeStreamsThatKwikLeftWithDataAndNothingToSendIt()
+    {
+        cluster = QuicTestCluster.start(2, ctx -> ctx.stallTimeoutNs(TimeUnit.SECONDS.toNanos(30)));
+        cluster.awaitFullyConnected(20_000);
+        assertTrue(KwikStreamNudge.isSupported(), "Kwik's stream internals are reachable");
+        final QuicTransport sender = cluster.transport(1);
+        sender.testStickBatchEvery = 3;
+        final int count = 60;
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[4_000]);
+        final List<Long> received = new ArrayList<>();
+        final long startNs = System.nanoTime();
+        for (int i = 0; i < count; i++)
+        {
+            // one message per batch: the next is offered once this one arrived
+            final int length = messages.large(buffer, 0, i, 1, 3_000, payload);
+            offerUntilQueued(1, 2, Channel.RPC, length);
+            final int expected = i + 1;
+            await(15_000, () -> "message " + (expected - 1) + " delivered (got " + received.size() + "); " +
+                sender.countersSummary(), () ->
+            {
+                cluster.transport(2).poll((from, channel, buf, offset, length2) ->
+                    received.add(messages.value(buf, offset)), 100);
+                return received.size() >= expected;
+            });
+        }
+        final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+        for (int i = 0; i < count; i++)
+        {
+            assertEquals(i, received.get(i), "in order");
+        }
+        final String counters = sender.countersSummary();
+        assertTrue(sender.count(TransportEvent.STREAM_NUDGED) >= count / 3,
+            "every third batch was left stuck and nudged (" + count / 3 + " or more): " + counters);
+        assertEquals(0, sender.count(TransportEvent.STREAM_STALL), "none waited for the stall timeout: " + counters);
+        System.out.println("nudged " + sender.count(TransportEvent.STREAM_NUDGED) + " stuck streams; " + count +
+            " messages in " + tookMs + " ms");
+    }
+
     @Test
     void shouldKeepEachStreamChannelInOrderWithAWindowOfBatchesInFlightWhenStreamsAreLost()
     {
