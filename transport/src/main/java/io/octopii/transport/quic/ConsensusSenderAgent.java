@@ -70,16 +70,19 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
     static final int STALL_RESENDS = 4;
     /**
      * Requests allowed to wait in Kwik's send queue before this agent hands it another message (see
-     * {@link KwikSendQueue}): about what NewReno's initial window lets out at once, so datagrams leave in the
-     * order they were handed over and a re-sent message is not queued behind thousands of newer ones.
+     * {@link KwikSendQueue}): a few of NewReno's initial windows, so datagrams leave in about the order they were
+     * handed over and a re-sent message is not queued behind thousands of newer ones. It was 16 (one initial
+     * window): Kwik then drained the queue and waited for this agent's next duty cycle, up to a park away, and
+     * the rig's 64 B consensus leg reached 200k frames/s in 2 of 8 legs (166-285k); at 32 (and 32 KiB below), 8 of
+     * 8 (200-302k; QuicLinkLatencyRig, 2026-11-27 13:41-13:50, docs/BENCHMARKS.md).
      */
-    static final int MAX_KWIK_QUEUED = 16;
+    static final int MAX_KWIK_QUEUED = 32;
     /**
      * The same bound for small datagrams, in bytes: sixteen 64-byte heartbeats leave Kwik's packets (which carry
      * many small datagrams each) mostly empty, and a 16-datagram bound cut 64 B throughput from 37.7k to 15.6k
      * frames/s (QuicLinkLatencyRig, load 65-80).
      */
-    static final int MAX_KWIK_QUEUED_BYTES = 16 * 1024;
+    static final int MAX_KWIK_QUEUED_BYTES = 32 * 1024;
     private static final int MAX_KWIK_QUEUED_SMALL = 256;
     private static final byte[] KEEP_ALIVE = {TYPE_KEEP_ALIVE};
     private static final ConsensusRetransmitBuffer.RecordHandler NOT_SENT = (sequence, buffer, offset, length) -> {};
