@@ -48,9 +48,9 @@ final class NodeConfig
             "talk over aeron:ipc shared memory instead of UDP (default false)");
         KEYS.put("aeron.mtu", "largest UDP datagram the members' publications send, a multiple of 32 (default 1408; " +
             "8192 on loopback or a jumbo-frame network packs more entries into each datagram)");
-        KEYS.put("quic.direct.send", "true: a consensus message to an idle link is handed to Kwik by the node's consensus " +
-            "thread itself, one thread hand-off fewer each way, at the price of Kwik's allocation on that thread " +
-            "(default false; transport=quic only)");
+        KEYS.put("quic.direct.send", "true: a consensus message to an idle link is handed to Kwik by the node's " +
+            "consensus thread itself, one thread hand-off fewer each way, at the price of Kwik's allocation on that " +
+            "thread (default false; transport=quic only)");
         KEYS.put("fsync", "DURABLE (default), INTERVAL_MS or NONE");
         KEYS.put("election.timeout.ms", "election timeout (default 500)");
         KEYS.put("heartbeat.interval.ms", "heartbeat interval (default 50)");
@@ -192,7 +192,8 @@ final class NodeConfig
         {
             if (NodeContext.TransportKind.QUIC != kind)
             {
-                throw new Launcher.UsageException("'quic.direct.send' needs transport=quic (transport is " + kind + ")");
+                throw new Launcher.UsageException(
+                    "'quic.direct.send' needs transport=quic (transport is " + kind + ")");
             }
             transport.consensusDirectSend(booleanValue(p, "quic.direct.send"));
         }

@@ -652,9 +652,9 @@ public final class TransportContext
      * handed to Kwik by the thread that offers it, instead of through the outbound ring and the transport's consensus
      * sender thread: one thread hand-off fewer each way (64 B round trip p50 137-143 us against 198-215 us in the
      * same runs on the 2-core test machine, docs/BENCHMARKS.md). The price: Kwik's send API takes a new array and
-     * allocates its own queue entries, so the offering thread allocates (about 160 bytes per such message). Messages offered while the
-     * link is busy still go through the ring, batched, allocation-free. Off by default: the engine's duty cycle
-     * stays garbage-free.
+     * allocates its own queue entries, so the offering thread allocates (about 160 bytes per such message).
+     * Messages offered while the link is busy still go through the ring, batched, allocation-free. Off by default:
+     * the engine's duty cycle stays garbage-free.
      */
     public TransportContext consensusDirectSend(final boolean consensusDirectSend)
     {

@@ -353,7 +353,8 @@ public final class LoadTestRig
             "--idle backoff|backoff:<max park us>|yielding|busy-spin (the nodes' idle.strategy and the client's; backoff) " +
             "--segment-mib N (the nodes' WAL segment length; " + DEFAULT_SEGMENT_MIB + ") " +
             "--snapshot-mib N (a snapshot after N MiB of log, the log compacted below the older of two kept, so rolls " +
-            "reuse compacted segments; 0: no snapshots; 0) --aeron-mtu BYTES (the nodes' aeron.mtu; the default 1408) " +
+            "reuse compacted segments; 0: no snapshots; 0) " +
+            "--aeron-mtu BYTES (the nodes' aeron.mtu; the default 1408) " +
             "--quic-direct-send true|false (the nodes' quic.direct.send; false)";
 
         String mode = "open";

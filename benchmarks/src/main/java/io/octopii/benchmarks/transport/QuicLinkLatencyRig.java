@@ -292,7 +292,8 @@ public final class QuicLinkLatencyRig
         System.out.printf("QUIC %s channel, 64 B frames, window %d: %d frames in %.2f s = %.0f frames/s (after %d " +
             "to warm up)%n", channel, window, measured, seconds, measured / seconds, warmUp);
         printCpu(cpuBefore, cpuAfter, seconds);
-        System.out.println("  transport counters that moved (sender a, receiver b):" + countersMoved(a, b, countersBefore));
+        System.out.println("  transport counters that moved (sender a, receiver b):" +
+            countersMoved(a, b, countersBefore));
     }
 
     /**

@@ -248,7 +248,8 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         {
             final ConsensusRetransmitBuffer retransmitBuffer = session.retransmitBuffer;
             if (null == retransmitBuffer || session.isClosed() || link.session() != session ||
-                link.outbound[Transport.Channel.CONSENSUS.ordinal()].size() > 0 || !session.kwikQueue.hasNoDatagramQueued())
+                link.outbound[Transport.Channel.CONSENSUS.ordinal()].size() > 0 ||
+                !session.kwikQueue.hasNoDatagramQueued())
             {
                 return 0;
             }

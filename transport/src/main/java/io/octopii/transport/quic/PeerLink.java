@@ -14,8 +14,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * session currently carrying its traffic, if any.
  *
  * <p><b>Threads:</b> {@code offer} producers write the rings; the consensus sender and the stream
- * lanes consume them. The consensus channel's send state is guarded by {@link #consensusSendLock}. {@link #session} is swapped by whichever thread completes a handshake or sees
- * the connection close, under this object's lock; everyone else reads the volatile.
+ * lanes consume them. The consensus channel's send state is guarded by {@link #consensusSendLock}.
+ * {@link #session} is swapped by whichever thread completes a handshake or sees the connection close,
+ * under this object's lock; everyone else reads the volatile.
  */
 final class PeerLink
 {

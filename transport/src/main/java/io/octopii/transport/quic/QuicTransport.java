@@ -194,7 +194,8 @@ public final class QuicTransport implements Transport
         server.registerApplicationProtocol(TransportNames.ALPN, new AcceptorFactory());
 
         this.consensusSenderAgent =
-            new ConsensusSenderAgent(this, links, ctx.keepAliveIntervalNs(), ctx.idleTimeoutNs(), ctx.consensusRingLength());
+            new ConsensusSenderAgent(
+                this, links, ctx.keepAliveIntervalNs(), ctx.idleTimeoutNs(), ctx.consensusRingLength());
         this.consensusSender = new WakeableAgent(consensusSenderAgent);
         this.isConsensusDirectSend = ctx.consensusDirectSend();
         this.consensusRunner = new AgentRunner(

@@ -195,7 +195,8 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         for (long sequence = oldestUnacked; sequence < nextSequence; sequence++)
         {
             final Batch batch = batch(sequence);
-            if (nowNs - batch.nudgeCheckNs >= nudgeAfterNs && nowNs - Math.max(batch.sentNs, lastProgressNs) >= nudgeAfterNs)
+            if (nowNs - batch.nudgeCheckNs >= nudgeAfterNs &&
+                nowNs - Math.max(batch.sentNs, lastProgressNs) >= nudgeAfterNs)
             {
                 batch.nudgeCheckNs = nowNs;
                 if (KwikStreamNudge.nudge(batch.stream))

@@ -309,10 +309,11 @@ class QuicTransportTest
                 final long value = received.value(buffer, offset);
                 final int producer = (int)(value / DIRECT_PER_PRODUCER);
                 final long index = value % DIRECT_PER_PRODUCER;
-                if (channel != Channel.CONSENSUS || producer < 0 || producer >= DIRECT_PRODUCERS || index != next[producer])
+                final boolean isKnown = producer >= 0 && producer < DIRECT_PRODUCERS;
+                if (channel != Channel.CONSENSUS || !isKnown || index != next[producer])
                 {
-                    fail("from producer " + producer + " expected message " + (producer >= 0 && producer < DIRECT_PRODUCERS ?
-                        next[producer] : -1) + " but got " + index + " on " + channel);
+                    fail("from producer " + producer + " expected message " + (isKnown ? next[producer] : -1) +
+                        " but got " + index + " on " + channel);
                 }
                 next[producer]++;
                 count[0]++;
@@ -322,8 +323,8 @@ class QuicTransportTest
             {
                 if (System.nanoTime() > deadline || failure.get() != null)
                 {
-                    fail("delivered " + delivered + " of " + DIRECT_PRODUCERS * DIRECT_PER_PRODUCER + " within 60 s; producer " +
-                        "failure " + failure.get() + "; " + sender.countersSummary());
+                    fail("delivered " + delivered + " of " + DIRECT_PRODUCERS * DIRECT_PER_PRODUCER +
+                        " within 60 s; producer failure " + failure.get() + "; " + sender.countersSummary());
                 }
                 LockSupport.parkNanos(50_000);
             }
@@ -341,7 +342,10 @@ class QuicTransportTest
 
     /** Offer messages value {@code producer * DIRECT_PER_PRODUCER + i}: bursts of 1-50, then a pause of up to 2 ms. */
     private static void produceDirect(
-        final Transport sender, final int producer, final SplittableRandom random, final AtomicReference<Throwable> failure)
+        final Transport sender,
+        final int producer,
+        final SplittableRandom random,
+        final AtomicReference<Throwable> failure)
     {
         try
         {
