@@ -264,14 +264,11 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
             final byte[] datagram = new byte[BATCH_HEADER_LENGTH + BATCH_LENGTH_PREFIX + length];
             final UnsafeBuffer view = link.directDatagram;
             view.wrap(datagram);
-            view.putByte(TYPE_OFFSET, TYPE_CONSENSUS_BATCH);
             view.putInt(SEQUENCE_OFFSET, sequence, ByteOrder.LITTLE_ENDIAN);
-            view.putShort(BATCH_COUNT_OFFSET, (short)1, ByteOrder.LITTLE_ENDIAN);
-            view.putInt(BATCH_ACK_OFFSET, session.piggybackAck(), ByteOrder.LITTLE_ENDIAN);
-            view.putShort(BATCH_HEADER_LENGTH, (short)length, ByteOrder.LITTLE_ENDIAN);
-            view.putBytes(BATCH_HEADER_LENGTH + BATCH_LENGTH_PREFIX, buffer, offset, length);
+            appendToBatch(view, BATCH_HEADER_LENGTH, buffer, offset, length);
+            completeBatch(view, 1, session.piggybackAck());
             view.wrap(0, 0);
-            session.averageDatagramLength += (datagram.length - session.averageDatagramLength) >> 3;
+            sampleDatagramLength(session, datagram.length);
             sendDatagram(session, datagram, now);
             transport.increment(TransportEvent.CONSENSUS_SENT_DIRECT);
             return sequence;
@@ -359,9 +356,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
                 batchLength = BATCH_HEADER_LENGTH;
                 kwikBudget--;
             }
-            batch.putShort(batchLength, (short)length, ByteOrder.LITTLE_ENDIAN);
-            batch.putBytes(batchLength + BATCH_LENGTH_PREFIX, buffer, index, length);
-            batchLength += BATCH_LENGTH_PREFIX + length;
+            batchLength = appendToBatch(batch, batchLength, buffer, index, length);
             batchCount++;
         }
         else
@@ -379,14 +374,39 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         {
             return;
         }
-        batch.putByte(TYPE_OFFSET, TYPE_CONSENSUS_BATCH);
-        batch.putShort(BATCH_COUNT_OFFSET, (short)batchCount, ByteOrder.LITTLE_ENDIAN);
-        batch.putInt(BATCH_ACK_OFFSET, session.piggybackAck(), ByteOrder.LITTLE_ENDIAN);
+        completeBatch(batch, batchCount, session.piggybackAck());
         final byte[] datagram = new byte[batchLength];
         batch.getBytes(0, datagram);
         batchCount = 0;
-        session.averageDatagramLength += (datagram.length - session.averageDatagramLength) >> 3;
+        sampleDatagramLength(session, datagram.length);
         sendDatagram(session, datagram, nowNs);
+    }
+
+    /**
+     * Append one message to a batch datagram (type 6) at {@code at}, after its length prefix.
+     *
+     * @return the batch's length with the message.
+     */
+    private static int appendToBatch(
+        final MutableDirectBuffer batch, final int at, final DirectBuffer buffer, final int offset, final int length)
+    {
+        batch.putShort(at, (short)length, ByteOrder.LITTLE_ENDIAN);
+        batch.putBytes(at + BATCH_LENGTH_PREFIX, buffer, offset, length);
+        return at + BATCH_LENGTH_PREFIX + length;
+    }
+
+    /** Write the header fields a batch datagram gets once its messages are in (its first sequence is written first). */
+    private static void completeBatch(final MutableDirectBuffer batch, final int count, final int acknowledgement)
+    {
+        batch.putByte(TYPE_OFFSET, TYPE_CONSENSUS_BATCH);
+        batch.putShort(BATCH_COUNT_OFFSET, (short)count, ByteOrder.LITTLE_ENDIAN);
+        batch.putInt(BATCH_ACK_OFFSET, acknowledgement, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Fold a datagram handed to Kwik into the link's average datagram length, which sizes its Kwik queue budget. */
+    private static void sampleDatagramLength(final LinkSession session, final int length)
+    {
+        session.averageDatagramLength += (length - session.averageDatagramLength) >> 3;
     }
 
     @Override
@@ -406,7 +426,7 @@ final class ConsensusSenderAgent implements Agent, ControlledMessageHandler, Con
         {
             final int chunk = Math.min(payload, length - offset);
             final byte[] datagram = new byte[FRAGMENT_HEADER_LENGTH + chunk];
-            session.averageDatagramLength += (datagram.length - session.averageDatagramLength) >> 3;
+            sampleDatagramLength(session, datagram.length);
             datagramBuffer.wrap(datagram);
             datagramBuffer.putByte(TYPE_OFFSET, TYPE_CONSENSUS);
             datagramBuffer.putInt(SEQUENCE_OFFSET, sequence, ByteOrder.LITTLE_ENDIAN);
