@@ -187,6 +187,23 @@ final class LocalCluster implements AutoCloseable
         return text.toString();
     }
 
+    /** Whether every running node's transport has every other running node's link CONNECTED. */
+    boolean isEveryLinkUp()
+    {
+        for (int from = 1; from < nodes.length; from++)
+        {
+            for (int to = 1; to < nodes.length; to++)
+            {
+                if (from != to && null != nodes[from] && null != nodes[to] &&
+                    nodes[from].transport().linkState(to) != io.octopii.transport.Transport.LinkState.CONNECTED)
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** Every running node's transport counters and link states, for failure messages. */
     String describeTransports()
     {

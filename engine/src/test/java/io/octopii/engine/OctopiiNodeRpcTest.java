@@ -5,7 +5,6 @@ import io.octopii.rpc.RpcEvent;
 import io.octopii.rpc.RpcException;
 import io.octopii.rpc.RpcStatus;
 import io.octopii.transport.MemberAddress;
-import io.octopii.transport.Transport;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +62,7 @@ class OctopiiNodeRpcTest
             // a quorum commits with one link down: once the request from node 1 to node 2 below found that link still
             // connecting (NOT_CONNECTED, QUIC) instead of reaching node 2
             LocalCluster.await(30_000, () -> "every link between the members up: " + cluster.describeTransports(),
-                () -> isEveryLinkUp(cluster));
+                cluster::isEveryLinkUp);
 
             // a member that has not started its endpoint drops RPC messages and counts them; the caller times out
             final RpcException unserved = failure(cluster.nodes[1].rpc().request(2, WHO_ARE_YOU, bytes("early"),
@@ -213,20 +212,5 @@ class OctopiiNodeRpcTest
     private static String string(final byte[] bytes)
     {
         return new String(bytes, StandardCharsets.UTF_8);
-    }
-
-    private static boolean isEveryLinkUp(final LocalCluster cluster)
-    {
-        for (int from = 1; from <= 3; from++)
-        {
-            for (int to = 1; to <= 3; to++)
-            {
-                if (from != to && cluster.nodes[from].transport().linkState(to) != Transport.LinkState.CONNECTED)
-                {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 }

@@ -44,20 +44,7 @@ class QuicClusterSoakTest
             .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(100))).startAll())
         {
             final OctopiiNode leader = cluster.awaitLeader(30_000);
-            LocalCluster.await(30_000, () -> "every link CONNECTED: " + cluster.describe(), () ->
-            {
-                for (int a = 1; a <= 3; a++)
-                {
-                    for (int b = 1; b <= 3; b++)
-                    {
-                        if (a != b && quic(cluster, a).linkState(b) != io.octopii.transport.Transport.LinkState.CONNECTED)
-                        {
-                            return false;
-                        }
-                    }
-                }
-                return true;
-            });
+            LocalCluster.await(30_000, () -> "every link CONNECTED: " + cluster.describe(), cluster::isEveryLinkUp);
             final long term = leader.term();
             final long[] electionsBefore = new long[4];
             for (int id = 1; id <= 3; id++)

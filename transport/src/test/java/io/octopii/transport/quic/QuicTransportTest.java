@@ -299,36 +299,31 @@ class QuicTransportTest
 
         final long[] next = new long[DIRECT_PRODUCERS];
         final TestMessages received = new TestMessages();
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        long delivered = 0;
-        while (delivered < (long)DIRECT_PRODUCERS * DIRECT_PER_PRODUCER)
+        final long total = (long)DIRECT_PRODUCERS * DIRECT_PER_PRODUCER;
+        final long[] delivered = {0};
+        final Transport.InboundHandler check = (from, channel, buffer, offset, length) ->
         {
-            final int[] count = {0};
-            receiver.poll((from, channel, buffer, offset, length) ->
+            final long value = received.value(buffer, offset);
+            final int producer = (int)(value / DIRECT_PER_PRODUCER);
+            final long index = value % DIRECT_PER_PRODUCER;
+            final boolean isKnown = producer >= 0 && producer < DIRECT_PRODUCERS;
+            if (channel != Channel.CONSENSUS || !isKnown || index != next[producer])
             {
-                final long value = received.value(buffer, offset);
-                final int producer = (int)(value / DIRECT_PER_PRODUCER);
-                final long index = value % DIRECT_PER_PRODUCER;
-                final boolean isKnown = producer >= 0 && producer < DIRECT_PRODUCERS;
-                if (channel != Channel.CONSENSUS || !isKnown || index != next[producer])
-                {
-                    fail("from producer " + producer + " expected message " + (isKnown ? next[producer] : -1) +
-                        " but got " + index + " on " + channel);
-                }
-                next[producer]++;
-                count[0]++;
-            }, 256);
-            delivered += count[0];
-            if (count[0] == 0)
-            {
-                if (System.nanoTime() > deadline || failure.get() != null)
-                {
-                    fail("delivered " + delivered + " of " + DIRECT_PRODUCERS * DIRECT_PER_PRODUCER +
-                        " within 60 s; producer failure " + failure.get() + "; " + sender.countersSummary());
-                }
-                LockSupport.parkNanos(50_000);
+                fail("from producer " + producer + " expected message " + (isKnown ? next[producer] : -1) +
+                    " but got " + index + " on " + channel);
             }
-        }
+            next[producer]++;
+            delivered[0]++;
+        };
+        await(60_000, () -> "delivered " + delivered[0] + " of " + total + "; producer failure " + failure.get() +
+            "; " + sender.countersSummary(), () ->
+        {
+            if (receiver.poll(check, 256) == 0 && null != failure.get())
+            {
+                fail("a producer failed after " + delivered[0] + " of " + total + " were delivered: " + failure.get());
+            }
+            return delivered[0] >= total;
+        });
         for (final Thread producer : producers)
         {
             producer.join(10_000);
