@@ -66,15 +66,11 @@ class OctopiiNodeSnapshotTest
                 assertEquals(1, status.counter("snapshot installs received"),
                     "node " + lagging + " caught up by a snapshot install, not log replay");
             }
-            long installsSent = 0;
-            for (int id = 1; id <= 3; id++)
-            {
-                try (StatusReader status = new StatusReader(new File(root, "node-" + id)))
-                {
-                    installsSent += status.counter("snapshot installs sent");
-                }
-            }
-            assertEquals(1, installsSent, "installs sent, over every leader");
+            // the leader counts an install when the follower's INSTALLED acknowledgement arrives, which can be after the
+            // follower has applied past the snapshot: wait for it before counting
+            LocalCluster.await(10_000, () -> "a leader counted the install it sent: " + cluster.describe(),
+                () -> installsSent() >= 1);
+            assertEquals(1, installsSent(), "installs sent, over every leader");
 
             final long appliedBeforeRestart = cluster.nodes[lagging].appliedIndex();
             final long[] digests = stopAllAndDigest(cluster);
@@ -153,5 +149,19 @@ class OctopiiNodeSnapshotTest
                 }
             }
         }
+    }
+
+    /** "snapshot installs sent", summed over the three nodes' status files. */
+    private long installsSent()
+    {
+        long installsSent = 0;
+        for (int id = 1; id <= 3; id++)
+        {
+            try (StatusReader status = new StatusReader(new File(root, "node-" + id)))
+            {
+                installsSent += status.counter("snapshot installs sent");
+            }
+        }
+        return installsSent;
     }
 }
