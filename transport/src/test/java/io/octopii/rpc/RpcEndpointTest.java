@@ -293,6 +293,7 @@ class RpcEndpointTest
         final CompletableFuture<byte[]> blocker = client.request(2, SLOW, bytes("blocker"), Duration.ofSeconds(60));
         await(10_000, "the slow request occupies the callee's only worker", () -> server.count(RpcEvent.HANDLED) == 1);
         final CompletableFuture<byte[]> queued = client.request(2, COUNTING, bytes("queued"), Duration.ofSeconds(3));
+        final long deadlineAtMostEpochNs = client.clock().nanoTime() + TimeUnit.SECONDS.toNanos(3);
         // The callee's agent takes a link's requests in order and answers NO_HANDLER itself: once that answer is
         // back, the queued request went to the worker queue (it was not dropped on arrival, nor refused).
         final RpcException noHandler = failure(client.request(2, 99, bytes("?"), Duration.ofSeconds(10)));
@@ -302,6 +303,10 @@ class RpcEndpointTest
 
         final RpcException timedOut = failure(queued);
         assertEquals(RpcStatus.TIMED_OUT, timedOut.status(), "the caller times out; the callee sends nothing back");
+        // The caller times out on its monotonic clock, the callee checks the deadline on its own epoch clock: two
+        // clocks that can differ by a millisecond. Free the worker only once the callee's clock is past the deadline.
+        await(10_000, "the callee's clock passes the queued request's deadline",
+            () -> server.clock().nanoTime() - deadlineAtMostEpochNs > 0);
         releaseSlow.countDown();
         assertArrayEquals(bytes("blocker"), blocker.get(10, TimeUnit.SECONDS));
         await(10_000, () -> "the worker drops the queued request as past its deadline: " + counters(server),
