@@ -58,6 +58,7 @@ final class StorageFaults
         }
         segments.sort(Comparator.comparingLong((Path p) -> SegmentDescriptor.generationOf(p.getFileName().toString()))
             .reversed());
+        final StringBuilder seen = new StringBuilder();
         for (final Path segment : segments)
         {
             try (RandomAccessFile file = new RandomAccessFile(segment.toFile(), "rw"))
@@ -65,6 +66,12 @@ final class StorageFaults
                 final List<Integer> offsets = recordOffsets(file);
                 if (offsets.size() < 3)
                 {
+                    seen.append("\n  ").append(segment.getFileName()).append(": ").append(file.length())
+                        .append(" bytes, ").append(offsets.size()).append(" records");
+                    for (final int offset : offsets)
+                    {
+                        seen.append(", index ").append(indexAt(file, offset));
+                    }
                     continue;
                 }
                 final int recordOffset = offsets.get(offsets.size() / 2);
@@ -83,7 +90,15 @@ final class StorageFaults
                 return new Corruption(segment, recordOffset, index, byteOffset);
             }
         }
-        throw new IllegalStateException("no segment in " + dataDir + "/log holds three records to damage");
+        final StringBuilder others = new StringBuilder();
+        try (Stream<Path> files = Files.walk(dataDir))
+        {
+            files.filter(Files::isRegularFile).filter(p -> !segments.contains(p))
+                .forEach(p -> others.append("\n  ").append(dataDir.relativize(p)).append(" (").append(p.toFile().length())
+                .append(" bytes)"));
+        }
+        throw new IllegalStateException("no segment in " + dataDir + "/log holds three records to damage; segments:" +
+            (seen.length() == 0 ? " none" : seen) + "\nother files:" + others);
     }
 
     /**
@@ -96,6 +111,13 @@ final class StorageFaults
     static Path repair(final Path dataDir, final PrintStream out) throws IOException
     {
         return DataDirRepair.repair(dataDir.toFile(), out);
+    }
+
+    private static long indexAt(final RandomAccessFile file, final int recordOffset) throws IOException
+    {
+        final ByteBuffer index = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        file.getChannel().read(index, recordOffset + RecordDescriptor.INDEX_OFFSET);
+        return index.getLong(0);
     }
 
     private static List<Integer> recordOffsets(final RandomAccessFile file) throws IOException

@@ -17,7 +17,8 @@ final class KwikLogRouter extends BaseLogger
 {
     private static final System.Logger LOGGER = System.getLogger("io.octopii.transport.quic.kwik");
     private final Runnable onErrorLogged;
-    private volatile String lastError = "";
+    private static final int KEPT = 4;
+    private final java.util.ArrayDeque<String> recent = new java.util.ArrayDeque<>(KEPT);
 
     KwikLogRouter(final Runnable onErrorLogged)
     {
@@ -27,7 +28,7 @@ final class KwikLogRouter extends BaseLogger
     @Override
     protected void log(final String message)
     {
-        lastError = message;
+        keep(message);
         onErrorLogged.run();
         LOGGER.log(System.Logger.Level.DEBUG, message);
     }
@@ -35,7 +36,8 @@ final class KwikLogRouter extends BaseLogger
     @Override
     protected void log(final String message, final Throwable ex)
     {
-        lastError = message + ": " + ex;
+        final StackTraceElement[] trace = ex.getStackTrace();
+        keep(message + ": " + ex + (trace.length > 0 ? " at " + trace[0] : ""));
         onErrorLogged.run();
         LOGGER.log(System.Logger.Level.DEBUG, message, ex);
     }
@@ -52,9 +54,25 @@ final class KwikLogRouter extends BaseLogger
         log(message);
     }
 
-    /** The latest error Kwik logged, for failure messages (empty when none). Any thread. */
-    String lastError()
+    private void keep(final String message)
     {
-        return lastError;
+        final String stamped = java.time.LocalTime.now() + " " + message;
+        synchronized (recent)
+        {
+            if (recent.size() == KEPT)
+            {
+                recent.removeFirst();
+            }
+            recent.addLast(stamped);
+        }
+    }
+
+    /** The latest errors Kwik logged (up to four, oldest first, each with its time), for failure messages; empty when none. */
+    String recentErrors()
+    {
+        synchronized (recent)
+        {
+            return String.join("; ", recent);
+        }
     }
 }

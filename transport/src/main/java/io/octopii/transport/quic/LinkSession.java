@@ -66,6 +66,8 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     /** The acceptor refused this session's handshake and waits for the dialler to hang up. */
     private volatile boolean isRefused;
     volatile long lastReceiveNs;
+    /** Why the session closed, for {@link QuicTransport#lastLinkDown()}: set before {@link #close(String)} acts. */
+    private volatile String closeWhy = "closed here";
 
     volatile int ackedConsensus;
     /** The thread running this session's link handshake, while it runs (see {@link HandshakeWatch}). */
@@ -227,6 +229,8 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     @Override
     public void disconnected(final ConnectionTerminatedEvent event)
     {
+        closeWhy = "Kwik ended the connection: " + event.closeReason() + (event.closedByPeer() ? " by the peer" : "") +
+            (event.hasError() ? " (" + event.errorDescription() + ")" : "");
         close(null);
     }
 
@@ -242,6 +246,7 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
             isAuthenticated = false;
             if (reason != null)
             {
+                closeWhy = "closed here: " + reason;
                 try
                 {
                     connection.close(1, reason);
@@ -255,7 +260,7 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
             final PeerLink current = link;
             if (current != null && current.detach(this))
             {
-                transport.increment(TransportEvent.LINK_DOWN);
+                transport.linkDown(current.memberId(), closeWhy);
             }
         }
     }

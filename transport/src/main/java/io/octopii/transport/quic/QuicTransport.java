@@ -125,6 +125,8 @@ public final class QuicTransport implements Transport
     private final MessageHandler pollAdapter = this::onInbound;
     /** Test hook: when > 0, the first send of every stream batch whose sequence is a multiple is lost. */
     volatile int testLoseBatchEvery;
+    /** Test hook: run (on the closing thread) each time a link goes down, e.g. to take a thread dump. */
+    volatile Runnable testOnLinkDown;
     /**
      * Test hook: when > 0, the first send of every stream batch whose sequence is a multiple is left as Kwik 0.10.8's
      * scheduling race leaves a stream: written, closed, and with no send request queued ({@link KwikStreamNudge}).
@@ -133,6 +135,7 @@ public final class QuicTransport implements Transport
     private InboundHandler pollHandler;
     private volatile InboundHandler rpcReceiver;
     private volatile String lastRefusal = "";
+    private volatile String lastLinkDown = "";
     private volatile boolean isClosed;
 
     private QuicTransport(final TransportContext ctx) throws IOException
@@ -392,9 +395,11 @@ public final class QuicTransport implements Transport
     @Override
     public String countersSummary()
     {
-        final String kwikError = kwikLog.lastError();
+        final String kwikErrors = kwikLog.recentErrors();
+        final String linkDown = lastLinkDown;
         return "member " + localMemberId + ": " + Transport.super.countersSummary() +
-            (kwikError.isEmpty() ? "" : " (Kwik's last error, " + kwikError + ")");
+            (linkDown.isEmpty() ? "" : " (last " + linkDown + ")") +
+            (kwikErrors.isEmpty() ? "" : " (Kwik's latest errors: " + kwikErrors + ")");
     }
 
     /** The message of the latest refusal on either side (empty when none). Any thread. */
@@ -1024,6 +1029,25 @@ public final class QuicTransport implements Transport
         increment(TransportEvent.SOCKET_ERROR_CONTAINED);
         LOGGER.log(System.Logger.Level.WARNING, "member " + localMemberId + ": server socket error contained, " +
             "re-opening the socket: " + error);
+    }
+
+    /** A link's current session closed: counted, and its reason kept for {@link #lastLinkDown()}. */
+    void linkDown(final int memberId, final String why)
+    {
+        increment(TransportEvent.LINK_DOWN);
+        lastLinkDown = "link to member " + memberId + " down at " + java.time.LocalTime.now() + ", " + why;
+        LOGGER.log(System.Logger.Level.INFO, "member {0}: {1}", localMemberId, lastLinkDown);
+        final Runnable hook = testOnLinkDown;
+        if (hook != null)
+        {
+            hook.run();
+        }
+    }
+
+    /** Why the latest link went down, with its time (empty when none has). Any thread; for failure messages. */
+    public String lastLinkDown()
+    {
+        return lastLinkDown;
     }
 
     private void refusal(final String message)

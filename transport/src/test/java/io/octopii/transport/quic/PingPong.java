@@ -139,6 +139,12 @@ final class PingPong implements AutoCloseable
      * The longest gap between round trips once the time the {@link PauseDetector} saw the whole JVM
      * stalled is taken out. Evaluated after the run: the detector records a stall only once it wakes.
      */
+    /** The longest stall of the whole JVM or machine the {@link PauseDetector} saw so far. */
+    long longestJvmStallNs()
+    {
+        return pauses.longestPauseNs();
+    }
+
     long maxUnexplainedGapNs()
     {
         long max = 0;

@@ -39,11 +39,13 @@ public final class QuicTestCluster implements AutoCloseable
     private final List<MemberAddress> members = new ArrayList<>();
     private final QuicTransport[] transports;
     private final Consumer<TransportContext> customiser;
+    private final String[] linkDownDumps;
 
     private QuicTestCluster(final int size, final Consumer<TransportContext> customiser)
     {
         this.customiser = customiser;
         this.transports = new QuicTransport[size + 1];
+        this.linkDownDumps = new String[size + 1];
         for (int id = 1; id <= size; id++)
         {
             members.add(new MemberAddress(id, "localhost", freeUdpPort()));
@@ -108,12 +110,44 @@ public final class QuicTestCluster implements AutoCloseable
         try
         {
             transports[id] = QuicTransport.launch(context(id));
+            transports[id].testOnLinkDown = () -> linkDownDumps[id] = threadDump();
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException(ex);
         }
         return transports[id];
+    }
+
+    /**
+     * The thread dump taken when member {@code id}'s latest link went down (empty when none did), for failure
+     * messages: what each thread was doing when, say, an idle timeout closed a link.
+     */
+    public String linkDownDump(final int id)
+    {
+        final String dump = linkDownDumps[id];
+        return dump == null ? "" : dump;
+    }
+
+    /** Every live thread's name, state and top frames. Allocates; for failure messages. */
+    public static String threadDump()
+    {
+        final StringBuilder dump = new StringBuilder("thread dump at ").append(java.time.LocalTime.now());
+        for (final java.lang.management.ThreadInfo info :
+            java.lang.management.ManagementFactory.getThreadMXBean().dumpAllThreads(true, true))
+        {
+            dump.append("\n  \"").append(info.getThreadName()).append("\" ").append(info.getThreadState());
+            if (info.getLockName() != null)
+            {
+                dump.append(" on ").append(info.getLockName()).append(" owned by ").append(info.getLockOwnerName());
+            }
+            final StackTraceElement[] trace = info.getStackTrace();
+            for (int i = 0; i < Math.min(trace.length, 12); i++)
+            {
+                dump.append("\n      at ").append(trace[i]);
+            }
+        }
+        return dump.toString();
     }
 
     /** Wait until every pair of running members is CONNECTED, failing after {@code timeoutMs}. */

@@ -150,23 +150,26 @@ class QuicTransportTest
         cluster.awaitFullyConnected(20_000);
         final QuicTransport sender = cluster.transport(1);
         sender.testLoseBatchEvery = 7;
-        final int perChannel = 250; // both channels together fit the receiver's 8 MiB inbound ring: it polls after
+        final int perChannel = 250;
         final UnsafeBuffer payload = new UnsafeBuffer(new byte[12_000]);
         final Channel[] streamChannels = {Channel.RPC, Channel.SHIPPING};
+        final Map<Channel, List<Long>> received = new HashMap<>();
+        final Runnable receive = () -> cluster.transport(2).poll((from, channel, buf, offset, length) ->
+            received.computeIfAbsent(channel, (k) -> new ArrayList<>()).add(messages.value(buf, offset)), 100);
+        // The receiver polls whenever the sender is back-pressured, so the test does not depend on the rings' sizes
+        // (its comment claimed an 8 MiB inbound ring; the test cluster's is 4 MiB, and 5.5 MB are offered).
         for (int i = 0; i < perChannel; i++)
         {
             for (final Channel channel : streamChannels)
             {
                 final int length = messages.large(buffer, 0, channel.ordinal() * 1_000_000L + i, 1, 11_000, payload);
-                offerUntilQueued(1, 2, channel, length);
+                offerUntilQueued(1, 2, channel, length, receive);
             }
         }
-        final Map<Channel, List<Long>> received = new HashMap<>();
         await(60_000, () -> "all " + 2 * perChannel + " messages delivered; got " + received + " " +
             sender.countersSummary() + cluster.transport(2).countersSummary(), () ->
         {
-            cluster.transport(2).poll((from, channel, buf, offset, length) ->
-                received.computeIfAbsent(channel, (k) -> new ArrayList<>()).add(messages.value(buf, offset)), 100);
+            receive.run();
             return received.values().stream().mapToInt(List::size).sum() >= 2 * perChannel;
         });
         for (final Channel channel : streamChannels)
@@ -382,6 +385,13 @@ class QuicTransportTest
 
     private void offerUntilQueued(final int from, final int to, final Channel channel, final int length)
     {
+        offerUntilQueued(from, to, channel, length, () -> {});
+    }
+
+    /** Offer until queued, running {@code whileBackPressured} (say, the receiver's poll) while it is back-pressured. */
+    private void offerUntilQueued(
+        final int from, final int to, final Channel channel, final int length, final Runnable whileBackPressured)
+    {
         final long deadline = System.nanoTime() + 10_000_000_000L;
         while (true)
         {
@@ -394,8 +404,10 @@ class QuicTransportTest
             {
                 throw new AssertionError("offer " + from + " -> " + to + " on " + channel + " returned " + result +
                     "; sender " + cluster.transport(from).countersSummary() + "; receiver " +
-                    cluster.transport(to).countersSummary());
+                    cluster.transport(to).countersSummary() + "\nsender's link-down " + cluster.linkDownDump(from) +
+                    "\nreceiver's link-down " + cluster.linkDownDump(to));
             }
+            whileBackPressured.run();
             Thread.yield();
         }
     }
