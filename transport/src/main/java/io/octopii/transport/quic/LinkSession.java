@@ -229,8 +229,11 @@ final class LinkSession implements ConnectionListener, ConsensusReassembler.Sink
     @Override
     public void disconnected(final ConnectionTerminatedEvent event)
     {
-        closeWhy = "Kwik ended the connection: " + event.closeReason() + (event.closedByPeer() ? " by the peer" : "") +
-            (event.hasError() ? " (" + event.errorDescription() + ")" : "");
+        if (!isClosed.get()) // else this event answers this side's close, whose reason stands
+        {
+            closeWhy = "Kwik ended the connection: " + event.closeReason() + (event.closedByPeer() ? " by the peer" : "") +
+                (event.hasError() ? " (" + event.errorDescription() + ")" : "");
+        }
         close(null);
     }
 

@@ -125,6 +125,8 @@ public final class QuicTransport implements Transport
     private final MessageHandler pollAdapter = this::onInbound;
     /** Test hook: when > 0, the first send of every stream batch whose sequence is a multiple is lost. */
     volatile int testLoseBatchEvery;
+    /** Test hook: when true, every send of every stream batch is lost (a connection that carries no stream bytes). */
+    volatile boolean testLoseEverySend;
     /** Test hook: run (on the closing thread) each time a link goes down, e.g. to take a thread dump. */
     volatile Runnable testOnLinkDown;
     /**

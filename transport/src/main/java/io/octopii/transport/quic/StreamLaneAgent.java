@@ -41,12 +41,21 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
 {
     /** A batch unacknowledged this long has its stream checked for Kwik's scheduling race (a few reflective reads). */
     static final long MAX_NUDGE_AFTER_NS = 2_000_000L;
+    /**
+     * Sends of one batch, none read by the peer, after which (and once the idle timeout has passed since its first
+     * send) the connection is taken to carry no more stream bytes, and closed: Kwik 0.10.8 keeps no connection
+     * credit for bytes on a stream whose reading was aborted and never re-sends a lost MAX_DATA, so a channel can
+     * wait on credit that never comes while datagrams (the keep-alives) still flow.
+     */
+    static final int STALLED_SENDS = 8;
     private final QuicTransport transport;
     private final PeerLink link;
     private final int channel;
     private final ManyToOneRingBuffer ring;
     private final long stallTimeoutNs;
     private final long maxBackoffNs;
+    private final long idleTimeoutNs;
+    private final String channelName;
     /**
      * How long a batch may go unacknowledged before its stream is checked for Kwik's scheduling race, and how often
      * after: {@link #MAX_NUDGE_AFTER_NS}, or half the stall timeout if that is shorter.
@@ -77,6 +86,7 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         long sequence;
         QuicStream stream;
         long sentNs;
+        long firstSentNs;
         /** When {@link KwikStreamNudge} last looked at the batch's stream. */
         long nudgeCheckNs;
         long timeoutNs;
@@ -100,6 +110,8 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
         this.ring = link.outbound[channel];
         this.stallTimeoutNs = stallTimeoutNs;
         this.maxBackoffNs = stallTimeoutNs * 8;
+        this.idleTimeoutNs = transport.context().idleTimeoutNs();
+        this.channelName = Transport.Channel.values()[channel].name();
         this.nudgeAfterNs = Math.min(MAX_NUDGE_AFTER_NS, stallTimeoutNs / 2);
         this.maxBatchLength = maxBatchLength;
         this.window = window;
@@ -175,6 +187,7 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
             batch.sends = 0;
             send(session, batch);
             batch.sentNs = System.nanoTime();
+            batch.firstSentNs = batch.sentNs;
             batch.nudgeCheckNs = batch.sentNs;
             work++;
         }
@@ -217,6 +230,14 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
                 batch.sentNs = nowNs;
                 batch.timeoutNs = maxBackoffNs;
                 continue;
+            }
+            if (batch.sends >= STALLED_SENDS && nowNs - batch.firstSentNs > idleTimeoutNs)
+            {
+                transport.increment(TransportEvent.STREAM_CHANNEL_STALLED);
+                session.close(channelName + " channel stalled: batch " + sequence +
+                    " not read by the peer after " + batch.sends + " sends over " +
+                    (nowNs - batch.firstSentNs) / 1_000_000 + " ms");
+                return work + 1;
             }
             transport.increment(TransportEvent.STREAM_STALL);
             abandon(batch);
@@ -272,9 +293,9 @@ final class StreamLaneAgent implements Agent, ControlledMessageHandler
             writingStream = newStream;
             final OutputStream out = newStream.getOutputStream();
             final int lostEvery = transport.testLoseBatchEvery;
-            if (lostEvery > 0 && batch.sends == 1 && batch.sequence % lostEvery == 0)
+            if (transport.testLoseEverySend || lostEvery > 0 && batch.sends == 1 && batch.sequence % lostEvery == 0)
             {
-                newStream.resetStream(QuicTransport.STREAM_ABANDONED_CODE); // test hook: this first send is lost
+                newStream.resetStream(QuicTransport.STREAM_ABANDONED_CODE); // test hook: this send is lost
                 return;
             }
             final int stickEvery = transport.testStickBatchEvery;

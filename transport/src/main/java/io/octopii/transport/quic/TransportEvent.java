@@ -83,7 +83,13 @@ public enum TransportEvent
      * Stream batches found with data to send and no send request queued with Kwik, and given one (see {@code
      * KwikStreamNudge}: Kwik 0.10.8's stream scheduling race), instead of waiting for the stall time-out.
      */
-    STREAM_NUDGED;
+    STREAM_NUDGED,
+    /**
+     * A link closed (and re-dialled) because a stream channel's oldest batch went unread by the peer (no receipt)
+     * through {@code StreamLaneAgent#STALLED_SENDS} sends over at least the idle timeout: the connection itself no
+     * longer carries stream bytes (its flow-control credit lost, say), and a fresh one restores it.
+     */
+    STREAM_CHANNEL_STALLED;
 
     static final TransportEvent[] VALUES = values();
     static final int COUNT = VALUES.length;

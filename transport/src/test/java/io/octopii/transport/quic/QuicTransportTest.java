@@ -188,6 +188,39 @@ class QuicTransportTest
     }
 
     @Test
+    void shouldRedialALinkWhoseConnectionNoLongerCarriesStreamBytes()
+    {
+        // every send of every batch is lost while datagrams (keep-alives, consensus) still flow, as when Kwik's
+        // connection credit is gone: after eight sends over at least the idle timeout the link is closed and dialled
+        cluster = QuicTestCluster.start(2, ctx -> ctx
+            .idleTimeoutNs(TimeUnit.SECONDS.toNanos(1))
+            .keepAliveIntervalNs(TimeUnit.MILLISECONDS.toNanos(200))
+            .stallTimeoutNs(TimeUnit.MILLISECONDS.toNanos(20)));
+        cluster.awaitFullyConnected(20_000);
+        final QuicTransport sender = cluster.transport(1);
+        sender.testLoseEverySend = true;
+        offerUntilQueued(1, 2, Channel.RPC, messages.small(buffer, 0, 1, 1));
+        await(20_000, () -> "the stalled channel's link closed; " + sender.countersSummary(),
+            () -> sender.count(TransportEvent.LINK_DOWN) == 1);
+        assertEquals(1, sender.count(TransportEvent.STREAM_CHANNEL_STALLED), sender.countersSummary());
+        assertTrue(sender.lastLinkDown().contains("closed here: RPC channel stalled: batch 1 not read by the peer after"),
+            sender.lastLinkDown());
+        sender.testLoseEverySend = false;
+        await(20_000, () -> "the link dialled again; " + sender.countersSummary(),
+            () -> sender.count(TransportEvent.LINK_UP) == 2 && sender.linkState(2) == Transport.LinkState.CONNECTED &&
+                cluster.transport(2).linkState(1) == Transport.LinkState.CONNECTED);
+        offerUntilQueued(1, 2, Channel.RPC, messages.small(buffer, 0, 2, 1));
+        final List<Long> received = new ArrayList<>();
+        await(20_000, () -> "delivered on the new connection; got " + received + "; " + sender.countersSummary() +
+            cluster.transport(2).countersSummary(), () ->
+        {
+            cluster.transport(2).poll((from, channel, buf, offset, length) -> received.add(messages.value(buf, offset)), 10);
+            return received.contains(2L);
+        });
+        assertEquals(1, sender.count(TransportEvent.STREAM_CHANNEL_STALLED), sender.countersSummary());
+    }
+
+    @Test
     void shouldHoldEarlyBatchesUntilALostOneIsResentEvenPastTheIdleTimeout()
     {
         // the lost batches are re-sent after 1.5 s, longer than the 1 s idle timeout the batches behind them wait
