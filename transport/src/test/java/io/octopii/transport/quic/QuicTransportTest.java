@@ -192,12 +192,7 @@ class QuicTransportTest
     {
         // every send of every batch is lost while datagrams (keep-alives, consensus) still flow, as when Kwik's
         // connection credit is gone: after eight sends over at least the idle timeout the link is closed and dialled
-        cluster = QuicTestCluster.start(2, ctx -> ctx
-            .idleTimeoutNs(TimeUnit.SECONDS.toNanos(1))
-            .keepAliveIntervalNs(TimeUnit.MILLISECONDS.toNanos(200))
-            .stallTimeoutNs(TimeUnit.MILLISECONDS.toNanos(20)));
-        cluster.awaitFullyConnected(20_000);
-        final QuicTransport sender = cluster.transport(1);
+        final QuicTransport sender = startPairWithAOneSecondIdleTimeout(200, 20);
         sender.testLoseEverySend = true;
         offerUntilQueued(1, 2, Channel.RPC, messages.small(buffer, 0, 1, 1));
         await(20_000, () -> "the stalled channel's link closed; " + sender.countersSummary(),
@@ -225,12 +220,7 @@ class QuicTransportTest
     {
         // the lost batches are re-sent after 1.5 s, longer than the 1 s idle timeout the batches behind them wait
         // through; dropped then, each would be re-sent only after its receipt wait of 8 stall timeouts (12 s)
-        cluster = QuicTestCluster.start(2, ctx -> ctx
-            .idleTimeoutNs(TimeUnit.SECONDS.toNanos(1))
-            .keepAliveIntervalNs(TimeUnit.MILLISECONDS.toNanos(300))
-            .stallTimeoutNs(TimeUnit.MILLISECONDS.toNanos(1500)));
-        cluster.awaitFullyConnected(20_000);
-        final QuicTransport sender = cluster.transport(1);
+        final QuicTransport sender = startPairWithAOneSecondIdleTimeout(300, 1500);
         sender.testLoseBatchEvery = 4;
         final int count = 48;
         final UnsafeBuffer payload = new UnsafeBuffer(new byte[12_000]);
@@ -414,6 +404,17 @@ class QuicTransportTest
         final StringBuilder builder = new StringBuilder();
         received.forEach((key, values) -> builder.append(key).append('=').append(values.size()).append(' '));
         return builder.toString();
+    }
+
+    /** Two connected members with a 1 s idle timeout and the given keep-alive interval and stall timeout; member 1. */
+    private QuicTransport startPairWithAOneSecondIdleTimeout(final long keepAliveMs, final long stallTimeoutMs)
+    {
+        cluster = QuicTestCluster.start(2, ctx -> ctx
+            .idleTimeoutNs(TimeUnit.SECONDS.toNanos(1))
+            .keepAliveIntervalNs(TimeUnit.MILLISECONDS.toNanos(keepAliveMs))
+            .stallTimeoutNs(TimeUnit.MILLISECONDS.toNanos(stallTimeoutMs)));
+        cluster.awaitFullyConnected(20_000);
+        return cluster.transport(1);
     }
 
     private void offerUntilQueued(final int from, final int to, final Channel channel, final int length)
