@@ -36,6 +36,13 @@ public final class QuicTestCluster implements AutoCloseable
     private static final int CERTIFIED_MEMBERS = 5;
     private static final java.util.Map<String, Path> CERTIFICATES = new java.util.HashMap<>();
 
+    private static final java.util.concurrent.ExecutorService DUMPER = java.util.concurrent.Executors.newSingleThreadExecutor(
+        task ->
+        {
+            final Thread thread = new Thread(task, "link-down-thread-dump");
+            thread.setDaemon(true);
+            return thread;
+        });
     private final List<MemberAddress> members = new ArrayList<>();
     private final QuicTransport[] transports;
     private final Consumer<TransportContext> customiser;
@@ -110,7 +117,8 @@ public final class QuicTestCluster implements AutoCloseable
         try
         {
             transports[id] = QuicTransport.launch(context(id));
-            transports[id].testOnLinkDown = () -> linkDownDumps[id] = threadDump();
+            // taken off the closing thread (which may be the consensus sender or Kwik's): a dump pauses the JVM
+            transports[id].testOnLinkDown = () -> DUMPER.execute(() -> linkDownDumps[id] = threadDump());
         }
         catch (final IOException ex)
         {
@@ -134,7 +142,7 @@ public final class QuicTestCluster implements AutoCloseable
     {
         final StringBuilder dump = new StringBuilder("thread dump at ").append(java.time.LocalTime.now());
         for (final java.lang.management.ThreadInfo info :
-            java.lang.management.ManagementFactory.getThreadMXBean().dumpAllThreads(true, true))
+            java.lang.management.ManagementFactory.getThreadMXBean().dumpAllThreads(false, false))
         {
             dump.append("\n  \"").append(info.getThreadName()).append("\" ").append(info.getThreadState());
             if (info.getLockName() != null)
